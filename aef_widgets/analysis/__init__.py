@@ -1,0 +1,27 @@
+"""Analysis of embedding fields: pure numpy and scikit-learn, no widgets, no I/O."""
+
+from .area import ClassAreas, area_ha, class_areas, pixel_area_m2
+from .composite import BandStretch, PCAComposite, band_composite
+from .kmeans import NO_CLASS, EmbeddingKMeans, k_means
+from .sampling import PixelSampler, sample_valid
+from .similarity import above, angle_degrees, change, mean_reference, similarity
+
+__all__ = [
+    "NO_CLASS",
+    "BandStretch",
+    "ClassAreas",
+    "EmbeddingKMeans",
+    "PCAComposite",
+    "PixelSampler",
+    "above",
+    "angle_degrees",
+    "area_ha",
+    "band_composite",
+    "change",
+    "class_areas",
+    "k_means",
+    "mean_reference",
+    "pixel_area_m2",
+    "sample_valid",
+    "similarity",
+]

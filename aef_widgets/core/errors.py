@@ -1,0 +1,30 @@
+"""Domain exceptions: each says what went wrong in words a user can act on."""
+
+from __future__ import annotations
+
+
+class AEFError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class SourceError(AEFError):
+    """A source cannot be opened or read (missing file, wrong bands, unknown encoding)."""
+
+
+class YearError(AEFError, KeyError):
+    """A year the source does not have."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class AOIError(AEFError, ValueError):
+    """An area of interest that is not a usable polygon."""
+
+
+class NoDataError(AEFError):
+    """A request that covers no valid embedding pixels."""
+
+
+class EarthEngineError(AEFError):
+    """Earth Engine is unavailable, not authorised, or refused a computation."""

@@ -1,0 +1,35 @@
+"""The int8 encoding of the public Cloud-Optimized GeoTIFF release.
+
+Each float ``v`` is stored as an integer ``q`` in -127..127 with ``v = sign(q) * (q / 127.5) ** 2``;
+``-128`` marks nodata in every band. Earth Engine serves exactly these dequantized values as floats, so a
+float export can be re-encoded without loss.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NODATA_INT8 = -128
+_Q = np.arange(-128, 128, dtype=np.float64)
+_VALUES = np.sign(_Q) * (_Q / 127.5) ** 2
+_VALUES[0] = np.nan  # q = -128 is nodata, never a value
+#: Float32 value of every int8 code, indexed by the code viewed as uint8.
+DEQUANTIZE_LUT: np.ndarray = np.roll(_VALUES, -128).astype(np.float32)
+
+
+def dequantize(q: np.ndarray) -> np.ndarray:
+    """Float32 values of int8 codes; nodata (-128) becomes NaN."""
+    q = np.asarray(q)
+    if q.dtype != np.int8:
+        raise TypeError(f"expected int8 codes, got {q.dtype}")
+    return DEQUANTIZE_LUT[q.view(np.uint8)]
+
+
+def quantize(values: np.ndarray) -> np.ndarray:
+    """Nearest int8 codes of float values; NaN and infinities become nodata (-128)."""
+    v = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(v)
+    v = np.where(finite, v, 0.0)
+    q = np.clip(np.rint(np.sign(v) * np.sqrt(np.abs(v)) * 127.5), -127, 127).astype(np.int8)
+    q[~finite] = NODATA_INT8
+    return q

@@ -1,0 +1,6 @@
+"""Where embeddings come from: GeoTIFF files (local or remote), the bundled sample, Earth Engine."""
+
+from .base import ATTRIBUTION, EmbeddingSource
+from .geotiff import GeoTIFFSource, open_source
+
+__all__ = ["ATTRIBUTION", "EmbeddingSource", "GeoTIFFSource", "open_source"]

@@ -1,0 +1,267 @@
+"""Embeddings from GeoTIFFs: local paths or URLs, one file or a mosaic of several per year.
+
+Reads come out on a north-up grid in the CRS of the first file, aligned to its pixels. Where a file shares that
+grid, pixels are read directly (from overviews when coarser); where it does not (another UTM zone, another
+alignment), GDAL's warper resamples it with nearest neighbour so values stay true embeddings.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+from collections.abc import Mapping, Sequence
+from os import PathLike
+
+import numpy as np
+import rasterio
+from affine import Affine
+from pyproj import Transformer
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+
+from ..core.aoi import AOI
+from ..core.bands import N_BANDS
+from ..core.errors import NoDataError, SourceError
+from ..core.field import EmbeddingField
+from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
+from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource
+from .rasterfile import RasterFile, gdal_env, inspect_file
+
+PathSpec = str | PathLike | Sequence[str | PathLike]
+#: Tolerance, in pixels, for deciding that two grids are aligned.
+_ALIGN_TOL = 1e-6
+
+
+class GeoTIFFSource(EmbeddingSource):
+    """Embeddings stored in GeoTIFF files, grouped by year."""
+
+    def __init__(
+        self,
+        files: Mapping[int, Sequence[RasterFile]],
+        *,
+        name: str | None = None,
+        attribution: str | None = None,
+        synthetic: bool = False,
+    ) -> None:
+        if not files or not all(files.values()):
+            raise SourceError("a GeoTIFF source needs at least one file")
+        self.files = {int(y): tuple(fs) for y, fs in sorted(files.items())}
+        first = next(iter(self.files.values()))[0]
+        self.name = name or os.path.basename(first.path)
+        self.attribution = attribution or ATTRIBUTION
+        self.synthetic = synthetic
+        self._crs = first.crs
+        self._resolution = first.resolution
+        left, bottom, right, top = first.bounds
+        self._origin = (left, top)
+        all_bounds = [transform_bounds(f.bounds, f.crs, self._crs) for fs in self.files.values() for f in fs]
+        b = np.array(all_bounds)
+        self._footprint = Footprint((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()), self._crs)
+
+    def __repr__(self) -> str:
+        n = sum(len(fs) for fs in self.files.values())
+        return f"GeoTIFFSource({self.name!r}, years={list(self.years)}, files={n}, crs={self._crs.to_string()})"
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(self.files)
+
+    @property
+    def footprint(self) -> Footprint:
+        return self._footprint
+
+    @property
+    def resolution(self) -> float:
+        return self._resolution
+
+    def grid(self, aoi: AOI | None = None, resolution: float | None = None) -> Grid:
+        """Grid over the AOI (clipped to the footprint), in whole multiples of the native pixel size."""
+        factor = 1 if resolution is None else max(1, round(resolution / self._resolution))
+        res = self._resolution * factor
+        left, bottom, right, top = self._footprint.bounds
+        if aoi is not None:
+            a_left, a_bottom, a_right, a_top = aoi.bounds_in(self._crs)
+            left, bottom = max(left, a_left), max(bottom, a_bottom)
+            right, top = min(right, a_right), min(top, a_top)
+            if left >= right or bottom >= top:
+                raise NoDataError(f"the AOI does not overlap {self.name}")
+        x0, y0 = self._origin
+        col0 = math.floor((left - x0) / res + _ALIGN_TOL)
+        col1 = math.ceil((right - x0) / res - _ALIGN_TOL)
+        row0 = math.floor((y0 - top) / res + _ALIGN_TOL)
+        row1 = math.ceil((y0 - bottom) / res - _ALIGN_TOL)
+        transform = Affine(res, 0, x0 + col0 * res, 0, -res, y0 - row0 * res)
+        return Grid(transform, max(1, col1 - col0), max(1, row1 - row0), self._crs)
+
+    def read_window(self, grid: Grid, year: int) -> EmbeddingField:
+        self.check_year(year)
+        values = np.full((*grid.shape, N_BANDS), np.nan, dtype=np.float32)
+        mask = np.zeros(grid.shape, dtype=bool)
+        with gdal_env():
+            for f in self.files[year]:
+                if _overlaps(f, grid):
+                    _paste(f, grid, values, mask)
+        return EmbeddingField(values=values, mask=mask, grid=grid, year=year)
+
+    def sample(self, points: Sequence[tuple[float, float]], year: int) -> np.ndarray:
+        self.check_year(year)
+        lonlat = np.asarray(points, dtype=float).reshape(-1, 2)
+        out = np.full((len(lonlat), N_BANDS), np.nan, dtype=np.float32)
+        todo = np.ones(len(lonlat), dtype=bool)
+        with gdal_env():
+            for f in self.files[year]:
+                if not todo.any():
+                    break
+                xs, ys = Transformer.from_crs(LONLAT, f.crs, always_xy=True).transform(*lonlat[todo].T)
+                cols, rows = ~f.transform @ (np.asarray(xs), np.asarray(ys))
+                with rasterio.open(f.path) as ds:
+                    for i, r, c in zip(np.flatnonzero(todo), np.floor(rows), np.floor(cols)):
+                        if 0 <= r < f.height and 0 <= c < f.width:
+                            data = ds.read(f.band_indexes, window=Window(int(c), int(r), 1, 1))
+                            vec, ok = f.decode(data)
+                            if ok[0, 0]:
+                                out[i] = vec[0, 0]
+                                todo[i] = False
+        return out
+
+    def chunk_size(self, max_chunk_bytes: int) -> int:
+        block = max(f.block for fs in self.files.values() for f in fs)
+        if not block:
+            return super().chunk_size(max_chunk_bytes)
+        side = int(math.sqrt(max_chunk_bytes / FIELD_BYTES_PER_PIXEL))
+        return max(block, side // block * block)
+
+
+def open_source(
+    paths: PathSpec | Mapping[int, PathSpec],
+    years: Sequence[int] | None = None,
+    *,
+    name: str | None = None,
+    attribution: str | None = None,
+    synthetic: bool = False,
+) -> GeoTIFFSource:
+    """Open AEF embeddings stored as GeoTIFFs.
+
+    ``paths`` is a file, a URL (``https://``, ``s3://``, ``gs://`` or any GDAL ``/vsi`` path), a folder, a glob
+    pattern, a list of these, or a mapping ``{year: path(s)}``. Without a mapping, each file's year comes from
+    its ``YEAR`` tag or a year in its name; ``years`` may instead list them in the order of ``paths``. Several
+    files of one year form a mosaic.
+    """
+    by_year: dict[int, list[RasterFile]] = {}
+    if isinstance(paths, Mapping):
+        if years is not None:
+            raise TypeError("give years either as a mapping or in `years`, not both")
+        for year, spec in paths.items():
+            by_year.setdefault(int(year), []).extend(inspect_file(p, int(year)) for p in _expand(spec))
+    else:
+        expanded = _expand(paths)
+        if years is not None and len(years) != len(expanded):
+            raise SourceError(f"{len(years)} years given for {len(expanded)} files")
+        for i, p in enumerate(expanded):
+            f = inspect_file(p, None if years is None else int(years[i]))
+            if f.year is None:
+                raise SourceError(
+                    f"cannot tell the year of {p}: name it with the year (e.g. aef_2024.tif), set a YEAR tag, "
+                    "or pass a mapping such as open_source({2024: path})"
+                )
+            by_year.setdefault(f.year, []).append(f)
+    return GeoTIFFSource(by_year, name=name, attribution=attribution, synthetic=synthetic)
+
+
+def _expand(spec: PathSpec) -> list[str]:
+    """Files named by a path, URL, folder, glob pattern or list of these."""
+    if isinstance(spec, (str, PathLike)):
+        text = os.fspath(spec)
+        if "://" in text or text.startswith("/vsi"):
+            return [text]
+        if os.path.isdir(text):
+            found = sorted(
+                p for ext in ("tif", "tiff", "TIF", "TIFF") for p in glob.glob(os.path.join(text, "**", f"*.{ext}"), recursive=True)
+            )
+            if not found:
+                raise SourceError(f"no GeoTIFF files in folder {text}")
+            return found
+        if glob.has_magic(text):
+            found = sorted(glob.glob(text, recursive=True))
+            if not found:
+                raise SourceError(f"no files match {text}")
+            return found
+        if not os.path.exists(text):
+            raise SourceError(f"no such file: {text}")
+        return [text]
+    out = [p for item in spec for p in _expand(item)]
+    if not out:
+        raise SourceError("no files given")
+    return out
+
+
+def _overlaps(f: RasterFile, grid: Grid) -> bool:
+    left, bottom, right, top = transform_bounds(f.bounds, f.crs, grid.crs)
+    g_left, g_bottom, g_right, g_top = grid.bounds
+    return left < g_right and right > g_left and bottom < g_top and top > g_bottom
+
+
+def _paste(f: RasterFile, grid: Grid, values: np.ndarray, mask: np.ndarray) -> None:
+    """Fill the still-empty pixels of ``values``/``mask`` from one file (first file wins in a mosaic)."""
+    with rasterio.open(f.path) as ds:
+        direct = _direct_window(f, grid)
+        if direct is None:
+            rows, cols = slice(0, grid.height), slice(0, grid.width)
+            with WarpedVRT(
+                ds, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
+                resampling=Resampling.nearest, nodata=f.nodata if f.encoding == "int8" else np.nan,
+            ) as vrt:
+                data = vrt.read(f.band_indexes).astype(ds.dtypes[0], copy=False)  # int8 warps as int16
+        else:
+            rows, cols, window, k = direct
+            if f.bottom_up and k > 1 and not (k in f.overview_factors and f.height % k == 0):
+                # GDAL's nearest decimation picks the pixel below the centre of an even block; counted from the
+                # bottom that is a different row than from the top, so pick the top-down pixel ourselves
+                data = ds.read(f.band_indexes, window=window)[:, ::-1, :][:, k // 2 :: k, k // 2 :: k]
+            else:
+                shape = (N_BANDS, rows.stop - rows.start, cols.stop - cols.start)
+                data = ds.read(f.band_indexes, window=window, out_shape=shape, resampling=Resampling.nearest)
+                if f.bottom_up:
+                    data = data[:, ::-1, :]
+    new_values, new_valid = f.decode(data)
+    fill = new_valid & ~mask[rows, cols]
+    values[rows, cols][fill] = new_values[fill]
+    mask[rows, cols] |= fill
+
+
+def _direct_window(f: RasterFile, grid: Grid) -> tuple[slice, slice, Window, int] | None:
+    """Grid pixels that are whole k x k blocks of this file's pixels, the file window holding them, and k.
+
+    None when the file is in another CRS or alignment, or only partly covers the grid's pixels at its edges:
+    then the warper does the work.
+    """
+    if f.crs != grid.crs:
+        return None
+    factor = grid.resolution / f.resolution
+    k = round(factor)
+    f_left, f_bottom, f_right, f_top = f.bounds
+    g_left, _, _, g_top = grid.bounds
+    off_x = (g_left - f_left) / f.resolution
+    off_y = (f_top - g_top) / f.resolution
+    if abs(factor - k) > _ALIGN_TOL or abs(off_x - round(off_x)) > 1e-3 or abs(off_y - round(off_y)) > 1e-3:
+        return None
+    off_x, off_y = round(off_x), round(off_y)
+    # grid pixels lying wholly inside the file
+    c0 = max(0, math.ceil(-off_x / k))
+    c1 = min(grid.width, (f.width - off_x) // k)
+    r0 = max(0, math.ceil(-off_y / k))
+    r1 = min(grid.height, (f.height - off_y) // k)
+    if c0 >= c1 or r0 >= r1:
+        return None
+    partial = (c0 > 0 and off_x + c0 * k > 0) or (r0 > 0 and off_y + r0 * k > 0)
+    partial |= (c1 < grid.width and off_x + c1 * k < f.width) or (r1 < grid.height and off_y + r1 * k < f.height)
+    if partial:
+        return None
+    col_off, row_off = off_x + c0 * k, off_y + r0 * k
+    height = (r1 - r0) * k
+    if f.bottom_up:
+        row_off = f.height - row_off - height
+    window = Window(col_off, row_off, (c1 - c0) * k, height)
+    return slice(r0, r1), slice(c0, c1), window, k

@@ -1,0 +1,165 @@
+"""What one GeoTIFF of embeddings is: encoding, band order, grid, orientation, year.
+
+Two encodings exist in the wild: the int8 Cloud-Optimized GeoTIFF release (nodata -128) and float32/float64
+exports from Earth Engine (NaN, infinities or a declared nodata value mark missing pixels). Some mirrors of the
+release store rows bottom-up (a positive y pixel size); readers must flip them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import rasterio
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.errors import RasterioIOError
+
+from ..core.bands import BAND_NAMES, N_BANDS
+from ..core.errors import SourceError
+from ..core.quantization import DEQUANTIZE_LUT, NODATA_INT8
+
+#: GDAL settings for reading COGs locally and over HTTP: decode with every core, never list remote folders,
+#: merge neighbouring byte ranges into one request.
+GDAL_OPTIONS = {
+    "GDAL_NUM_THREADS": "ALL_CPUS",
+    "GDAL_CACHEMAX": 512 * 2**20,
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    "GDAL_HTTP_MULTIRANGE": "YES",
+    "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF,.TIFF",
+    "VSI_CACHE": "TRUE",
+}
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(20[1-9]\d)(?!\d)")
+
+
+@contextmanager
+def gdal_env() -> Iterator[None]:
+    """The GDAL environment every read runs in."""
+    with rasterio.Env(**GDAL_OPTIONS):
+        yield
+
+
+@dataclass(frozen=True)
+class RasterFile:
+    """Metadata of one embeddings GeoTIFF, read once when a source is opened."""
+
+    path: str
+    crs: CRS
+    transform: Affine
+    width: int
+    height: int
+    encoding: str  # "int8" or "float"
+    band_indexes: tuple[int, ...]  # 1-based file band of A00..A63
+    nodata: float | None
+    block: int
+    overview_factors: tuple[int, ...]
+    year: int | None
+
+    @property
+    def bottom_up(self) -> bool:
+        return self.transform.e > 0
+
+    @property
+    def resolution(self) -> float:
+        return abs(self.transform.a)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top) whatever the row order."""
+        x0, y0 = self.transform @ (0, 0)
+        x1, y1 = self.transform @ (self.width, self.height)
+        return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+    def decode(self, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Band-first file values (64, rows, cols) to float32 (rows, cols, 64) values and a validity mask."""
+        pixels = np.moveaxis(data, 0, -1)
+        if self.encoding == "int8":
+            values = DEQUANTIZE_LUT[np.moveaxis(data.view(np.uint8), 0, -1)]
+            valid = ~(pixels == NODATA_INT8).any(axis=-1)
+        else:
+            values = pixels.astype(np.float32)
+            valid = np.isfinite(values).all(axis=-1)
+            if self.nodata is not None and np.isfinite(self.nodata):
+                valid &= ~(pixels == self.nodata).any(axis=-1)
+        valid &= (pixels != 0).any(axis=-1)  # an all-zero vector is an unmasked gap, not a unit vector
+        values[~valid] = np.nan
+        return values, valid
+
+
+def inspect_file(path: str, year: int | None = None) -> RasterFile:
+    """Open a GeoTIFF once and describe it, or say plainly why it is not AEF embeddings."""
+    try:
+        with gdal_env(), rasterio.open(path) as ds:
+            return _describe(ds, str(path), year)
+    except RasterioIOError as e:
+        raise SourceError(f"cannot open {path}: {e}") from e
+
+
+def _describe(ds: rasterio.DatasetReader, path: str, year: int | None) -> RasterFile:
+    if ds.crs is None:
+        raise SourceError(f"{path} has no coordinate reference system")
+    t = ds.transform
+    if t.b != 0 or t.d != 0 or abs(abs(t.a) - abs(t.e)) > 1e-9 * abs(t.a):
+        raise SourceError(f"{path} is rotated or has non-square pixels; warp it to a north-up grid first")
+    dtype = np.dtype(ds.dtypes[0])
+    if dtype == np.int8:
+        encoding = "int8"
+        nodata = float(NODATA_INT8)
+    elif dtype in (np.float32, np.float64):
+        encoding = "float"
+        nodata = ds.nodata
+    else:
+        raise SourceError(
+            f"{path} holds {dtype} pixels; AEF embeddings are int8 (the public COG release) or float32/float64 "
+            "(Earth Engine exports)"
+        )
+    return RasterFile(
+        path=path,
+        crs=ds.crs,
+        transform=t,
+        width=ds.width,
+        height=ds.height,
+        encoding=encoding,
+        band_indexes=_band_order(ds, path),
+        nodata=nodata,
+        block=_tile_size(ds),
+        overview_factors=tuple(ds.overviews(1)),
+        year=year if year is not None else _year_of(ds, path),
+    )
+
+
+def _tile_size(ds: rasterio.DatasetReader) -> int:
+    """Side of the file's square tiles, 0 for strips."""
+    rows, cols = ds.block_shapes[0]
+    return int(rows) if rows == cols and rows > 1 else 0
+
+
+def _band_order(ds: rasterio.DatasetReader, path: str) -> tuple[int, ...]:
+    """File band of each of A00..A63, by band name when the file names its bands."""
+    if ds.count != N_BANDS:
+        raise SourceError(f"{path} has {ds.count} bands; AEF embeddings have {N_BANDS} (A00..A63)")
+    names = [(d or "").strip().upper() for d in ds.descriptions]
+    if sorted(names) == list(BAND_NAMES):
+        return tuple(names.index(b) + 1 for b in BAND_NAMES)
+    if any(names) and set(names) != {""}:
+        unknown = sorted(set(names) - set(BAND_NAMES))[:3]
+        raise SourceError(f"{path} names its bands {unknown}...; expected the 64 bands A00..A63")
+    return tuple(range(1, N_BANDS + 1))
+
+
+def _year_of(ds: rasterio.DatasetReader, path: str) -> int | None:
+    """The year from a YEAR tag, else the last 20xx in the file name, else in its folders."""
+    tag = ds.tags().get("YEAR")
+    if tag and tag.strip().isdigit():
+        return int(tag)
+    name = os.path.basename(path.rstrip("/"))
+    for text in (name, path):
+        found = _YEAR_IN_NAME.findall(text)
+        if found:
+            return int(found[-1])
+    return None

@@ -1,0 +1,26 @@
+import numpy as np
+import rasterio
+
+from aef_widgets.core.quantization import NODATA_INT8, dequantize, quantize
+
+
+def test_dequantize_matches_the_published_formula_for_every_code():
+    q = np.arange(-127, 128, dtype=np.int8)
+    expected = np.sign(q.astype(np.float64)) * (q.astype(np.float64) / 127.5) ** 2
+    np.testing.assert_allclose(dequantize(q), expected, rtol=0, atol=1e-7)
+
+
+def test_nodata_code_dequantizes_to_nan():
+    assert np.isnan(dequantize(np.array([NODATA_INT8], dtype=np.int8))).all()
+
+
+def test_quantize_inverts_dequantize_and_marks_non_finite_as_nodata():
+    q = np.arange(-127, 128, dtype=np.int8)
+    np.testing.assert_array_equal(quantize(dequantize(q)), q)
+    assert (quantize(np.array([np.nan, np.inf, -np.inf])) == NODATA_INT8).all()
+
+
+def test_real_int8_file_dequantizes_to_the_real_float32_file(real_int8, real_float32):
+    with rasterio.open(real_int8) as a, rasterio.open(real_float32) as b:
+        q, f = a.read(), b.read()
+    np.testing.assert_allclose(dequantize(q), f, rtol=0, atol=1e-6)
