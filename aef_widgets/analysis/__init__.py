@@ -1,18 +1,22 @@
 """Analysis of embedding fields: pure numpy and scikit-learn, no widgets, no I/O."""
 
 from .area import ClassAreas, area_ha, class_areas, pixel_area_m2
-from .composite import BandStretch, PCAComposite, band_composite
+from .composite import BandStretch, PCAComposite, PCAStretch, RGBStyle, band_composite
 from .kmeans import NO_CLASS, EmbeddingKMeans, k_means
 from .sampling import PixelSampler, sample_valid
 from .similarity import above, angle_degrees, change, mean_reference, similarity
+from .thresholds import AreaHistogram
 
 __all__ = [
     "NO_CLASS",
+    "AreaHistogram",
     "BandStretch",
     "ClassAreas",
     "EmbeddingKMeans",
     "PCAComposite",
+    "PCAStretch",
     "PixelSampler",
+    "RGBStyle",
     "above",
     "angle_degrees",
     "area_ha",

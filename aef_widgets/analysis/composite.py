@@ -32,8 +32,9 @@ class BandStretch:
             raise ValueError(f"the stretch needs min < max, got {self.vmin} .. {self.vmax}")
 
 
-def band_composite(field: EmbeddingField, stretch: BandStretch = BandStretch()) -> np.ndarray:
+def band_composite(field: EmbeddingField, stretch: BandStretch | None = None) -> np.ndarray:
     """The stretched band triple of every pixel: float32 (rows, cols, 3) in 0..1, NaN without data."""
+    stretch = stretch or BandStretch()
     idx = [band_index(b) for b in stretch.bands]
     rgb = (field.values[..., idx] - np.float32(stretch.vmin)) / np.float32(stretch.vmax - stretch.vmin)
     return np.clip(rgb, 0, 1, out=rgb)
@@ -75,3 +76,13 @@ class PCAComposite:
         rgb = ((scores - self.low_) / np.maximum(self.high_ - self.low_, 1e-12)).reshape(rows, cols, 3)
         return np.clip(rgb, 0, 1, out=rgb)
 
+
+@dataclass(frozen=True)
+class PCAStretch:
+    """Show the first three principal components, stretched between two percentiles."""
+
+    percentiles: tuple[float, float] = (2, 98)
+
+
+#: How an RGB layer is made: three bands, or the principal components.
+RGBStyle = BandStretch | PCAStretch

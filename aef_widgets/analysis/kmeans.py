@@ -54,9 +54,9 @@ class EmbeddingKMeans:
                 "choose a larger AOI or fewer clusters"
             )
         self.samples_ = samples
-        self.kmeans_ = KMeans(
-            n_clusters=int(self.n_clusters), n_init=self.n_init, random_state=self.random_state
-        ).fit(samples)
+        self.kmeans_ = KMeans(n_clusters=int(self.n_clusters), n_init=self.n_init, random_state=self.random_state).fit(
+            samples
+        )
         self.cluster_centers_ = self.kmeans_.cluster_centers_.astype(np.float32)
         return self
 

@@ -46,9 +46,7 @@ class AOI:
 
     # construction -----------------------------------------------------------------------------------------
     @classmethod
-    def from_bounds(
-        cls, west: float, south: float, east: float, north: float, crs: Any = None
-    ) -> AOI:
+    def from_bounds(cls, west: float, south: float, east: float, north: float, crs: Any = None) -> AOI:
         """A rectangle; ``crs`` (default lon/lat) says what units the bounds are in."""
         if not (west < east and south < north):
             raise AOIError(f"bounds must satisfy west < east and south < north, got {(west, south, east, north)}")
@@ -128,9 +126,7 @@ class AOI:
 
     def mask(self, grid: Grid) -> np.ndarray:
         """Boolean (rows, cols): True for pixels whose centre lies inside the AOI."""
-        return geometry_mask(
-            [self.to_crs(grid.crs)], out_shape=grid.shape, transform=grid.transform, invert=True
-        )
+        return geometry_mask([self.to_crs(grid.crs)], out_shape=grid.shape, transform=grid.transform, invert=True)
 
 
 def _check_ring(ring: Ring) -> None:
@@ -154,7 +150,7 @@ def _closed_ring(coords: Sequence) -> Ring:
     except (TypeError, ValueError, IndexError) as e:
         raise AOIError("polygon coordinates must be (lon, lat) pairs") from e
     if ring and ring[0] != ring[-1]:
-        ring = ring + (ring[0],)
+        ring = (*ring, ring[0])
     return ring
 
 

@@ -27,7 +27,8 @@ class EmbeddingField:
 
     def __post_init__(self) -> None:
         if self.values.dtype != np.float32 or self.values.ndim != 3 or self.values.shape[2] != N_BANDS:
-            raise ValueError(f"values must be float32 (rows, cols, {N_BANDS}), got {self.values.dtype} {self.values.shape}")
+            got = f"{self.values.dtype} {self.values.shape}"
+            raise ValueError(f"values must be float32 (rows, cols, {N_BANDS}), got {got}")
         if self.mask.dtype != bool or self.mask.shape != self.values.shape[:2]:
             raise ValueError("mask must be boolean and shaped like the values' first two axes")
         if self.grid.shape != self.mask.shape:

@@ -177,9 +177,8 @@ def _expand(spec: PathSpec) -> list[str]:
         if "://" in text or text.startswith("/vsi"):
             return [text]
         if os.path.isdir(text):
-            found = sorted(
-                p for ext in ("tif", "tiff", "TIF", "TIFF") for p in glob.glob(os.path.join(text, "**", f"*.{ext}"), recursive=True)
-            )
+            patterns = (os.path.join(text, "**", f"*.{ext}") for ext in ("tif", "tiff", "TIF", "TIFF"))
+            found = sorted(p for pattern in patterns for p in glob.glob(pattern, recursive=True))
             if not found:
                 raise SourceError(f"no GeoTIFF files in folder {text}")
             return found
@@ -210,8 +209,13 @@ def _paste(f: RasterFile, grid: Grid, values: np.ndarray, mask: np.ndarray) -> N
         if direct is None:
             rows, cols = slice(0, grid.height), slice(0, grid.width)
             with WarpedVRT(
-                ds, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
-                resampling=Resampling.nearest, nodata=f.nodata if f.encoding == "int8" else np.nan,
+                ds,
+                crs=grid.crs,
+                transform=grid.transform,
+                width=grid.width,
+                height=grid.height,
+                resampling=Resampling.nearest,
+                nodata=f.nodata if f.encoding == "int8" else np.nan,
             ) as vrt:
                 data = vrt.read(f.band_indexes).astype(ds.dtypes[0], copy=False)  # int8 warps as int16
         else:

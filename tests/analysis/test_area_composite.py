@@ -55,7 +55,7 @@ def test_band_composite_is_the_stretched_bands(real_int8, real_values):
 def test_bad_stretches_are_refused():
     with pytest.raises(ValueError, match="min < max"):
         BandStretch(vmin=0.3, vmax=-0.3)
-    with pytest.raises(ValueError, match="A00..A63"):
+    with pytest.raises(ValueError, match=r"A00\.\.A63"):
         BandStretch(("A01", "A16", "B09"))
 
 

@@ -31,8 +31,12 @@ def test_projected_rectangle_round_trips_to_its_pixel_count():
 def test_geojson_feature_collection_with_a_hole():
     outer = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]
     hole = [[0.25, 0.25], [0.75, 0.25], [0.75, 0.75], [0.25, 0.75], [0.25, 0.25]]
-    fc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
-          "geometry": {"type": "Polygon", "coordinates": [outer, hole]}}]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [outer, hole]}}
+        ],
+    }
     with_hole = AOI.from_geojson(json.dumps(fc))
     without = AOI.from_geojson({"type": "Polygon", "coordinates": [outer]})
     assert with_hole.area_km2 == pytest.approx(without.area_km2 * 0.75, rel=1e-3)

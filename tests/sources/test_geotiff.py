@@ -83,9 +83,7 @@ def test_mosaic_of_overlapping_halves_equals_the_whole(tmp_path, real_int8):
     with rasterio.open(real_int8) as ds:
         data, t = ds.read(), ds.transform
     left = write_like(tmp_path / "a.tif", real_int8, data[:, :, :60].copy())
-    right = write_like(
-        tmp_path / "b.tif", real_int8, data[:, :, 40:].copy(), transform=t @ Affine.translation(40, 0)
-    )
+    right = write_like(tmp_path / "b.tif", real_int8, data[:, :, 40:].copy(), transform=t @ Affine.translation(40, 0))
     mosaic = open_source({2024: [left, right]}).read(None, 2024)
     np.testing.assert_array_equal(mosaic.values, open_source(real_int8).read(None, 2024).values)
 

@@ -1,0 +1,140 @@
+"""Products computed from a source, the same for both engines.
+
+An engine turns the shared state (year, bands, reference points, AOI, ...) into products: map layers, readouts,
+areas and exports. The local engine computes them in-process with numpy from any ``EmbeddingSource``; the Earth
+Engine engine builds server-side computations. Widgets only talk to this interface.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+from ..analysis.area import ClassAreas
+from ..analysis.composite import RGBStyle
+from ..core.aoi import AOI
+from ..rendering.overlay import Overlay
+from ..rendering.view import MapView
+from ..sources.base import EmbeddingSource
+
+#: Called with (fraction done 0..1, what is happening) during long computations.
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """A tile layer served by someone else (Earth Engine): an XYZ URL template."""
+
+    url: str
+    attribution: str = ""
+
+
+#: What a product draws: an image for the current view, or tiles that follow the view by themselves.
+Layer = Overlay | Tiles
+
+
+@dataclass(frozen=True)
+class AreaSummary:
+    """An area and its share of the valid area it was measured in, with words for where that was."""
+
+    hectares: float
+    percent: float
+    scope: str
+
+    def describe(self) -> str:
+        return f"{self.hectares:,.1f} ha ({self.percent:.1f}% of valid area {self.scope})"
+
+
+class Product(ABC):
+    """Something drawn on the map."""
+
+    #: True when ``layer`` must be redrawn as the view moves (images); False for self-updating tiles.
+    view_dependent: bool = True
+
+    @abstractmethod
+    def layer(self, view: MapView) -> Layer | None:
+        """The layer for this view, or None when the view shows none of it."""
+
+
+class SimilarityProduct(Product):
+    """Similarity of every pixel to the mean of one or more reference pixels."""
+
+    #: Similarity at the most recent reference point itself (about 1 for a single reference).
+    readout: float
+    vmin: float = 0.0
+    vmax: float = 1.0
+    cmap: str = "viridis"
+
+    @abstractmethod
+    def matches_layer(self, threshold: float, view: MapView) -> Layer | None:
+        """Pixels with similarity >= threshold."""
+
+    @abstractmethod
+    def matches_area(self, threshold: float) -> AreaSummary:
+        """Area of those pixels, in the AOI when there is one, else in the view."""
+
+
+class ChangeProduct(Product):
+    """Change between two years: 1 - dot product of each pixel's two embeddings."""
+
+    vmin: float = 0.0
+    vmax: float = 1.0
+    cmap: str = "magma"
+
+    @abstractmethod
+    def changed_layer(self, threshold: float, view: MapView) -> Layer | None:
+        """Pixels with change >= threshold."""
+
+    @abstractmethod
+    def changed_area(self, threshold: float) -> AreaSummary:
+        """Area of those pixels, in the AOI when there is one, else in the view."""
+
+
+class ClusterProduct(Product):
+    """K-means clusters of an area."""
+
+    n_clusters: int
+    colors: tuple[str, ...]
+    areas: ClassAreas
+    #: Where the clusters were computed, in words ("in the AOI at 10 m").
+    scope: str
+
+    @abstractmethod
+    def export(self, path: str | PathLike) -> Path:
+        """Write the clusters as a uint8 GeoTIFF in the source's CRS and grid (255 = no data)."""
+
+
+class Engine(ABC):
+    """Computes products from one source."""
+
+    source: EmbeddingSource
+
+    @abstractmethod
+    def rgb(self, year: int, style: RGBStyle) -> Product:
+        """A colour composite of the embeddings."""
+
+    @abstractmethod
+    def similarity(
+        self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None, view: MapView | None
+    ) -> SimilarityProduct:
+        """Similarity to the pixels at lon/lat ``points``; areas are measured in ``aoi`` (else ``view``)."""
+
+    @abstractmethod
+    def change(self, year_a: int, year_b: int, aoi: AOI | None, view: MapView | None) -> ChangeProduct:
+        """Change from ``year_a`` to ``year_b``."""
+
+    @abstractmethod
+    def clusters(
+        self,
+        year: int,
+        aoi: AOI | None,
+        view: MapView | None,
+        n_clusters: int,
+        n_samples: int = 500,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> ClusterProduct:
+        """K-means of the AOI (else the view) fitted on ``n_samples`` random valid pixels."""

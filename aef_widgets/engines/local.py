@@ -1,0 +1,135 @@
+"""The in-process engine: products computed with numpy from any EmbeddingSource.
+
+The map view is read at the coarsest power-of-two multiple of the native pixel size that still gives about one
+pixel per screen pixel, so panning a continent costs what panning a field does. Areas are measured in the AOI at
+native resolution; without an AOI, in the view at the resolution it was read.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..analysis.composite import BandStretch, PCAComposite, RGBStyle
+from ..analysis.kmeans import EmbeddingKMeans
+from ..analysis.similarity import mean_reference
+from ..core.aoi import AOI
+from ..core.errors import NoDataError
+from ..core.field import EmbeddingField
+from ..core.grid import Grid
+from ..rendering.view import MapView, Resampler
+from ..sources.base import EmbeddingSource
+from .base import Engine, Progress
+from .local_products import LocalChange, LocalClusters, LocalRGB, LocalSimilarity
+from .memo import Memo
+from .workflows import cluster_grid
+
+#: Pixels of the coarse read used to fit the PCA colours of a year.
+_PCA_FIT_PX = 256
+
+
+class LocalEngine(Engine):
+    """Products from a local or remote-file source, computed in this process."""
+
+    def __init__(self, source: EmbeddingSource, cached_fields: int = 3) -> None:
+        self.source = source
+        self._fields: Memo[EmbeddingField] = Memo(cached_fields)
+        self._resamplers: Memo[Resampler] = Memo(6)
+        self._pca: Memo[PCAComposite] = Memo(8)
+
+    # reading the view -------------------------------------------------------------------------------------
+    def view_grid(self, view: MapView) -> Grid | None:
+        """Source grid covering the part of the view that has data, at about screen resolution."""
+        area = self._view_area(view)
+        if area is None:
+            return None
+        ground_px = view.metres_per_px * math.cos(math.radians((area.bounds[1] + area.bounds[3]) / 2))
+        # coarsest power of two that keeps field pixels no larger than ~1.2 screen pixels
+        k = 2 ** max(0, math.ceil(math.log2(max(ground_px / self.source.resolution, 1e-9)) - 0.25))
+        return self.source.grid(area, resolution=self.source.resolution * k)
+
+    def view_field(self, year: int, view: MapView) -> tuple[EmbeddingField, Resampler] | None:
+        """The embeddings under the view and the resampler that draws them on it (both cached)."""
+        grid = self.view_grid(view)
+        overlay = view.overlay_grid(self.source.footprint.lonlat_bounds())
+        if grid is None or overlay is None:
+            return None
+        field = self._fields.get((year, grid), lambda: self.source.read_window(grid, year))
+        resampler = self._resamplers.get((grid, overlay), lambda: Resampler(grid, overlay))
+        return field, resampler
+
+    def pca(self, year: int) -> PCAComposite:
+        """PCA colours of a year, fitted once on a coarse read of the whole footprint."""
+
+        def fit() -> PCAComposite:
+            left, bottom, right, top = self.source.footprint.bounds
+            resolution = max(right - left, top - bottom) / _PCA_FIT_PX
+            field = self.source.read(None, year, resolution=resolution)
+            return PCAComposite().fit(field)
+
+        return self._pca.get(year, fit)
+
+    def _view_area(self, view: MapView) -> AOI | None:
+        west, south, east, north = self.source.footprint.lonlat_bounds()
+        west, south = max(west, view.west), max(south, view.south)
+        east, north = min(east, view.east), min(north, view.north)
+        if west >= east or south >= north:
+            return None
+        return AOI.from_bounds(west, south, east, north)
+
+    def measure_grid(self, aoi: AOI | None, view: MapView | None) -> tuple[Grid, AOI | None, str]:
+        """Where areas are measured: the AOI at native resolution, else the view as read, else everything."""
+        if aoi is not None:
+            return self.source.grid(aoi), aoi, f"in the AOI at {self.source.resolution:g} m"
+        grid = self.view_grid(view) if view is not None else None
+        if grid is None:
+            grid = self.source.grid(None, resolution=self._overview_resolution())
+            return grid, None, f"in the whole dataset at {grid.resolution:g} m"
+        return grid, None, f"in the view at {grid.resolution:g} m"
+
+    def _overview_resolution(self) -> float:
+        left, bottom, right, top = self.source.footprint.bounds
+        return max(self.source.resolution, max(right - left, top - bottom) / 1024)
+
+    # products ---------------------------------------------------------------------------------------------
+    def rgb(self, year: int, style: RGBStyle | None = None) -> LocalRGB:
+        self.source.check_year(year)
+        return LocalRGB(self, year, style or BandStretch())
+
+    def similarity(
+        self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None, view: MapView | None = None
+    ) -> LocalSimilarity:
+        self.source.check_year(year)
+        if not points:
+            raise NoDataError("click the map to choose a reference pixel")
+        vectors = self.source.sample(points, year)
+        if not np.isfinite(vectors[-1]).all():
+            raise NoDataError("there is no embedding at that point; click where the map has data")
+        reference = mean_reference(vectors)
+        readout = float(vectors[-1].astype(np.float64) @ reference)
+        return LocalSimilarity(self, year, reference, readout, *self.measure_grid(aoi, view))
+
+    def change(self, year_a: int, year_b: int, aoi: AOI | None = None, view: MapView | None = None) -> LocalChange:
+        self.source.check_year(year_a)
+        self.source.check_year(year_b)
+        if year_a == year_b:
+            raise ValueError("choose two different years to see change")
+        return LocalChange(self, year_a, year_b, *self.measure_grid(aoi, view))
+
+    def clusters(
+        self,
+        year: int,
+        aoi: AOI | None,
+        view: MapView | None,
+        n_clusters: int,
+        n_samples: int = 500,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> LocalClusters:
+        self.source.check_year(year)
+        grid, mask_aoi, scope = self.measure_grid(aoi, view)
+        model = EmbeddingKMeans(n_clusters=n_clusters, n_samples=n_samples, random_state=seed)
+        labels = cluster_grid(self.source, grid, year, mask_aoi, model, progress)
+        return LocalClusters(self, year, labels, grid, model, scope)

@@ -1,0 +1,1 @@
+"""From arrays to map layers: colours, legends, PNG overlays in Web Mercator. No widgets, no analysis."""
