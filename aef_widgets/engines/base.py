@@ -73,8 +73,8 @@ class SimilarityProduct(Product):
         """Pixels with similarity >= threshold."""
 
     @abstractmethod
-    def matches_area(self, threshold: float) -> AreaSummary:
-        """Area of those pixels, in the AOI when there is one, else in the view."""
+    def matches_area(self, threshold: float, view: MapView | None) -> AreaSummary:
+        """Area of those pixels, in the product's AOI when it has one, else in ``view``."""
 
 
 class ChangeProduct(Product):
@@ -89,8 +89,8 @@ class ChangeProduct(Product):
         """Pixels with change >= threshold."""
 
     @abstractmethod
-    def changed_area(self, threshold: float) -> AreaSummary:
-        """Area of those pixels, in the AOI when there is one, else in the view."""
+    def changed_area(self, threshold: float, view: MapView | None) -> AreaSummary:
+        """Area of those pixels, in the product's AOI when it has one, else in ``view``."""
 
 
 class ClusterProduct(Product):
@@ -117,14 +117,12 @@ class Engine(ABC):
         """A colour composite of the embeddings."""
 
     @abstractmethod
-    def similarity(
-        self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None, view: MapView | None
-    ) -> SimilarityProduct:
-        """Similarity to the pixels at lon/lat ``points``; areas are measured in ``aoi`` (else ``view``)."""
+    def similarity(self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None) -> SimilarityProduct:
+        """Similarity to the pixels at lon/lat ``points``; areas are measured in ``aoi`` (else in a view)."""
 
     @abstractmethod
-    def change(self, year_a: int, year_b: int, aoi: AOI | None, view: MapView | None) -> ChangeProduct:
-        """Change from ``year_a`` to ``year_b``."""
+    def change(self, year_a: int, year_b: int, aoi: AOI | None) -> ChangeProduct:
+        """Change from ``year_a`` to ``year_b``; areas are measured in ``aoi`` (else in a view)."""
 
     @abstractmethod
     def clusters(

@@ -98,9 +98,7 @@ class LocalEngine(Engine):
         self.source.check_year(year)
         return LocalRGB(self, year, style or BandStretch())
 
-    def similarity(
-        self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None, view: MapView | None = None
-    ) -> LocalSimilarity:
+    def similarity(self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None) -> LocalSimilarity:
         self.source.check_year(year)
         if not points:
             raise NoDataError("click the map to choose a reference pixel")
@@ -109,14 +107,14 @@ class LocalEngine(Engine):
             raise NoDataError("there is no embedding at that point; click where the map has data")
         reference = mean_reference(vectors)
         readout = float(vectors[-1].astype(np.float64) @ reference)
-        return LocalSimilarity(self, year, reference, readout, *self.measure_grid(aoi, view))
+        return LocalSimilarity(self, year, reference, readout, aoi)
 
-    def change(self, year_a: int, year_b: int, aoi: AOI | None = None, view: MapView | None = None) -> LocalChange:
+    def change(self, year_a: int, year_b: int, aoi: AOI | None = None) -> LocalChange:
         self.source.check_year(year_a)
         self.source.check_year(year_b)
         if year_a == year_b:
             raise ValueError("choose two different years to see change")
-        return LocalChange(self, year_a, year_b, *self.measure_grid(aoi, view))
+        return LocalChange(self, year_a, year_b, aoi)
 
     def clusters(
         self,

@@ -49,24 +49,22 @@ class LocalRGB(Product):
 
 
 class _ThresholdedMap:
-    """Shared behaviour of similarity and change: a value map per view, thresholds, areas from a histogram."""
+    """Shared behaviour of similarity and change: a value map per view, thresholds, areas from histograms."""
 
     engine: LocalEngine
-    grid: Grid
     aoi: AOI | None
-    scope: str
     vmin: float
     vmax: float
     cmap: str
 
     def _init_maps(self) -> None:
         self._maps: Memo[np.ndarray] = Memo(2)
-        self._histogram: Memo[AreaHistogram] = Memo(1)
+        self._histograms: Memo[AreaHistogram] = Memo(2)
 
     def _values(self, view: MapView) -> tuple[np.ndarray, Resampler] | None:
         raise NotImplementedError
 
-    def _compute_histogram(self) -> AreaHistogram:
+    def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
         raise NotImplementedError
 
     def layer(self, view: MapView) -> Overlay | None:
@@ -77,20 +75,24 @@ class _ThresholdedMap:
         values = self._values(view)
         return None if values is None else mask_overlay(above(values[0], threshold), color, values[1])
 
-    def _area(self, threshold: float) -> AreaSummary:
-        histogram = self._histogram.get("all", self._compute_histogram)
-        return AreaSummary(histogram.area_above(threshold), histogram.percent_above(threshold), self.scope)
+    def _area(self, threshold: float, view: MapView | None) -> AreaSummary:
+        grid, aoi, scope = self.engine.measure_grid(self.aoi, view)
+
+        def measure() -> AreaHistogram:
+            shown = self._values(view) if self.aoi is None and view is not None else None
+            if shown is not None and shown[1].src == grid:  # the view's map is already computed
+                return AreaHistogram().add(shown[0], grid)
+            return self._histogram(grid, aoi)
+
+        histogram = self._histograms.get(grid, measure)
+        return AreaSummary(histogram.area_above(threshold), histogram.percent_above(threshold), scope)
 
 
 class LocalSimilarity(_ThresholdedMap, SimilarityProduct):
     """Similarity to a reference vector (the mean of the clicked pixels)."""
 
-    def __init__(
-        self, engine: LocalEngine, year: int, reference: np.ndarray, readout: float, grid: Grid,
-        aoi: AOI | None, scope: str,
-    ) -> None:  # fmt: skip
-        self.engine, self.year, self.reference, self.readout = engine, year, reference, readout
-        self.grid, self.aoi, self.scope = grid, aoi, scope
+    def __init__(self, engine: LocalEngine, year: int, reference: np.ndarray, readout: float, aoi: AOI | None) -> None:
+        self.engine, self.year, self.reference, self.readout, self.aoi = engine, year, reference, readout, aoi
         self._init_maps()
 
     def _values(self, view: MapView) -> tuple[np.ndarray, Resampler] | None:
@@ -100,22 +102,21 @@ class LocalSimilarity(_ThresholdedMap, SimilarityProduct):
         field, resampler = read
         return self._maps.get(field.grid, lambda: similarity(field, self.reference)), resampler
 
-    def _compute_histogram(self) -> AreaHistogram:
-        return similarity_histogram(self.engine.source, self.grid, self.year, self.aoi, self.reference)
+    def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
+        return similarity_histogram(self.engine.source, grid, self.year, aoi, self.reference)
 
     def matches_layer(self, threshold: float, view: MapView) -> Overlay | None:
         return self._threshold_layer(threshold, view, MATCH_COLOR)
 
-    def matches_area(self, threshold: float) -> AreaSummary:
-        return self._area(threshold)
+    def matches_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
+        return self._area(threshold, view)
 
 
 class LocalChange(_ThresholdedMap, ChangeProduct):
     """Change magnitude 1 - dot between two years."""
 
-    def __init__(self, engine: LocalEngine, year_a: int, year_b: int, grid: Grid, aoi: AOI | None, scope: str) -> None:
-        self.engine, self.year_a, self.year_b = engine, year_a, year_b
-        self.grid, self.aoi, self.scope = grid, aoi, scope
+    def __init__(self, engine: LocalEngine, year_a: int, year_b: int, aoi: AOI | None) -> None:
+        self.engine, self.year_a, self.year_b, self.aoi = engine, year_a, year_b, aoi
         self._init_maps()
 
     def _values(self, view: MapView) -> tuple[np.ndarray, Resampler] | None:
@@ -125,14 +126,14 @@ class LocalChange(_ThresholdedMap, ChangeProduct):
             return None
         return self._maps.get(before[0].grid, lambda: 1 - change(before[0], after[0])), before[1]
 
-    def _compute_histogram(self) -> AreaHistogram:
-        return change_histogram(self.engine.source, self.grid, self.year_a, self.year_b, self.aoi)
+    def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
+        return change_histogram(self.engine.source, grid, self.year_a, self.year_b, aoi)
 
     def changed_layer(self, threshold: float, view: MapView) -> Overlay | None:
         return self._threshold_layer(threshold, view, CHANGED_COLOR)
 
-    def changed_area(self, threshold: float) -> AreaSummary:
-        return self._area(threshold)
+    def changed_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
+        return self._area(threshold, view)
 
 
 class LocalClusters(ClusterProduct):

@@ -1,0 +1,94 @@
+"""Explorer: the whole app, a map and a side panel of widgets sharing one state."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import ipyleaflet
+from ipywidgets import HTML, HBox, Layout, Tab, ValueWidget, VBox
+from traitlets import Any
+
+from .sources.base import EmbeddingSource
+from .widgets.aoi_drawer import AOIDrawer
+from .widgets.band_rgb_selector import BandRGBSelector
+from .widgets.change_panel import ChangePanel
+from .widgets.cluster_panel import ClusterPanel
+from .widgets.jobs import JobRunner
+from .widgets.layer_list import LayerList
+from .widgets.layer_slot import CRISP_CLASS
+from .widgets.map_view import make_map
+from .widgets.similarity_probe import SimilarityProbe
+from .widgets.state import ExplorerState
+from .widgets.year_picker import YearPicker
+
+#: Page-wide rules: categorical overlays stay pixelated when the browser scales them.
+_STYLE = f"<style>.{CRISP_CLASS} {{ image-rendering: pixelated; image-rendering: crisp-edges; }}</style>"
+TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change")
+
+
+class Explorer(HBox, ValueWidget):
+    """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change.
+
+    ``value`` is the shared ``ExplorerState``. With no source, opens the bundled synthetic sample; Earth Engine is
+    only used when a source says so, and nothing here ever asks for credentials.
+    """
+
+    value = Any()
+
+    def __init__(
+        self,
+        source: EmbeddingSource | None = None,
+        *,
+        state: ExplorerState | None = None,
+        map: ipyleaflet.Map | None = None,
+        runner: JobRunner | None = None,
+        height: str = "640px",
+        export_dir: str | Path | None = None,
+    ) -> None:
+        state = state if state is not None else ExplorerState(source)
+        m = map if map is not None else make_map(state.source, layout=Layout(height=height, flex="1 1 auto"))
+        runner = runner if runner is not None else JobRunner()
+        shared = dict(map=m, runner=runner)
+        self.state, self.map, self.runner = state, m, runner
+        self.year = YearPicker(state, **shared)
+        self.bands = BandRGBSelector(state, **shared)
+        self.aoi = AOIDrawer(state, **shared)
+        self.clusters = ClusterPanel(state, export_dir=export_dir, **shared)
+        self.similarity = SimilarityProbe(state, **shared)
+        self.change = ChangePanel(state, show=False, **shared)
+        self.layers = LayerList(m)
+        self.tabs = Tab(
+            children=[VBox([self.bands, HTML("<b>Layers</b>"), self.layers]), self.aoi, self.clusters,
+                      self.similarity, self.change],
+            titles=TAB_TITLES,
+        )  # fmt: skip
+        self.tabs.observe(self._tab_selected, names="selected_index")
+        self.busy = HTML()
+        runner.on_busy = lambda busy: setattr(self.busy, "value", "<i>Working…</i>" if busy else "")
+        side = VBox(
+            [HTML(_STYLE + self._header()), self.year, self.tabs, self.busy, HTML(self._footer())],
+            layout=Layout(width="380px", min_width="320px", overflow_y="auto", max_height=height),
+        )
+        side.add_class("aef-side-panel")
+        super().__init__([m, side], layout=Layout(width="100%", align_items="stretch"))
+        self.add_class("aef-explorer")
+        self.value = state
+        self._tab_selected()
+
+    def _tab_selected(self, _change=None) -> None:
+        # clicks on the map pick similarity references only while that tab is open, not while drawing an AOI
+        self.similarity.picking.value = self.tabs.selected_index == TAB_TITLES.index("Similarity")
+
+    def _header(self) -> str:
+        source = self.state.source
+        badge = (
+            '<div class="aef-synthetic-badge" style="background:#fff3cd;border:1px solid #e0b400;padding:2px 6px;'
+            'margin:4px 0">Synthetic sample: generated data that imitates AEF embeddings, not real places.</div>'
+            if source.synthetic
+            else ""
+        )
+        return f"<h3 style='margin:4px 0'>AlphaEarth embeddings</h3><div>{html.escape(source.name)}</div>{badge}"
+
+    def _footer(self) -> str:
+        return f'<div class="aef-attribution" style="font-size:11px;color:#555">{html.escape(self.state.source.attribution)}</div>'

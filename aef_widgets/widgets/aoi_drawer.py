@@ -1,0 +1,116 @@
+"""AOIDrawer: the area of interest, drawn on the map, taken from the view, or loaded from GeoJSON."""
+
+from __future__ import annotations
+
+import ipyleaflet
+import numpy as np
+from ipywidgets import HTML, Button, FileUpload, HBox, Layout, link
+
+from ..core.aoi import AOI
+from ..core.errors import AOIError, NoDataError
+from .base import Panel
+from .layer_slot import LayerSlot
+
+AOI_STYLE = {"color": "#ff7800", "weight": 2, "fillOpacity": 0.08}
+#: Above this many pixels the count is estimated from the area instead of rasterising the AOI.
+_EXACT_COUNT_MAX_PX = 25_000_000
+
+
+class AOIDrawer(Panel):
+    """Draw a rectangle or polygon, use the view, or load GeoJSON; ``value`` is the ``AOI`` or None.
+
+    Drawn shapes are handed over to an AOI layer of ours and removed from the draw control at once, so a cleared
+    AOI can never come back from the draw control's own copy (a known ipyleaflet pitfall).
+    """
+
+    def __init__(self, state=None, **kwargs) -> None:
+        super().__init__(state, **kwargs)
+        self.info = HTML()
+        self.use_view = Button(description="Use current view", tooltip="Set the AOI to what the map shows")
+        self.clear = Button(description="Clear AOI", tooltip="Remove the AOI")
+        self.upload = FileUpload(accept=".geojson,.json", multiple=False, description="Load GeoJSON")
+        for button in (self.use_view, self.clear, self.upload):
+            button.layout = Layout(width="auto")
+        self.use_view.on_click(self._use_view)
+        self.clear.on_click(lambda _: self._set(None))
+        self.upload.observe(self._uploaded, names="value")
+        self.draw_control = None
+        self.slot = None
+        if self.map is not None:
+            self.draw_control = ipyleaflet.DrawControl(
+                position="topleft", rectangle={"shapeOptions": AOI_STYLE}, polygon={"shapeOptions": AOI_STYLE},
+                polyline={}, circlemarker={}, circle={}, marker={}, edit=False, remove=False,
+            )  # fmt: skip
+            self.draw_control.on_draw(self._drawn)
+            self.map.add(self.draw_control)
+            self.slot = LayerSlot(self.map, "AOI", "aoi")
+        self.value = self.state.aoi
+        link((self.state, "aoi"), (self, "value"))
+        self.state.observe(self._aoi_changed, names="aoi")
+        hint = HTML("Draw a rectangle or polygon with the tools on the map." if self.map is not None else "")
+        self.children = [hint, HBox([self.use_view, self.clear]), self.upload, self.info, self.status]
+        self.add_class("aef-aoi-drawer")
+        self._aoi_changed()
+
+    def _set(self, aoi: AOI | None) -> None:
+        self.show_status("")
+        self.value = aoi
+
+    def _drawn(self, control, action: str, geo_json: dict) -> None:
+        if action != "created":
+            return
+        control.clear()  # the shape lives on as our AOI layer; the control keeps no copy to resurrect
+        try:
+            self._set(AOI.from_geojson(geo_json))
+        except AOIError as e:
+            self.show_error(e)
+
+    def _use_view(self, _button=None) -> None:
+        view = self.current_view()
+        if view is None:
+            self.show_status("There is no map view to use yet.", "error")
+            return
+        west, south, east, north = self.state.source.footprint.lonlat_bounds()
+        west, south = max(west, view.west), max(south, view.south)
+        east, north = min(east, view.east), min(north, view.north)
+        if west >= east or south >= north:
+            self.show_status("The view shows no data: pan to the dataset first.", "error")
+            return
+        self._set(AOI.from_bounds(west, south, east, north))
+
+    def _uploaded(self, change) -> None:
+        files = change["new"]
+        if not files:
+            return
+        content = files[0]["content"]
+        try:
+            text = bytes(content).decode("utf-8")
+            self._set(AOI.from_geojson(text))
+        except UnicodeDecodeError:
+            self.show_status("That file is not text GeoJSON.", "error")
+        except AOIError as e:
+            self.show_error(e)
+
+    def _aoi_changed(self, _change=None) -> None:
+        aoi = self.state.aoi
+        if aoi is None:
+            self.info.value = "No AOI: clusters and areas use the current view."
+            if self.slot is not None:
+                self.slot.remove()
+            return
+        self.info.value = self._describe(aoi)
+        if self.slot is not None:
+            feature = {"type": "Feature", "properties": {}, "geometry": aoi.geometry}
+            self.slot.show(ipyleaflet.GeoJSON(data=feature, style=AOI_STYLE))
+
+    def _describe(self, aoi: AOI) -> str:
+        source = self.state.source
+        try:
+            grid = source.grid(aoi)
+        except NoDataError:
+            return f"AOI: {aoi.area_km2:,.2f} km² — outside the data."
+        if grid.width * grid.height <= _EXACT_COUNT_MAX_PX:
+            count = f"{int(np.count_nonzero(aoi.mask(grid))):,}"
+        else:
+            count = f"≈{aoi.area_km2 * 1e6 / source.resolution**2:,.0f}"
+        return f"AOI: {aoi.area_km2:,.2f} km² · {count} pixels at {source.resolution:g} m inside the data"

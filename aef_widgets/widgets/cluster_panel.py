@@ -1,0 +1,126 @@
+"""ClusterPanel: k-means of the AOI, drawn as crisp classes with a legend, areas and a GeoTIFF export."""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from pathlib import Path
+
+from ipywidgets import HTML, Button, FloatProgress, HBox, IntSlider, IntText, Layout
+
+from ..engines.base import ClusterProduct
+from ..rendering.legend import table_html
+from .base import Panel, ProductLayer
+
+#: Exports up to this size also get a download link in the panel (a data URL the browser saves).
+_MAX_LINK_BYTES = 50 * 2**20
+
+
+class ClusterPanel(Panel):
+    """Choose k and the sample size, run k-means; ``value`` is the latest ``ClusterProduct`` (or None).
+
+    Runs in the AOI at native resolution, or in the current view when there is no AOI. Re-runs by itself when the
+    year changes, so the map never shows clusters of another year.
+    """
+
+    def __init__(self, state=None, *, export_dir: str | Path | None = None, seed: int = 0, **kwargs) -> None:
+        super().__init__(state, **kwargs)
+        self.seed = seed
+        self.export_dir = Path(export_dir) if export_dir is not None else None
+        self.k = IntSlider(min=2, max=20, description="Clusters", layout=Layout(width="auto"))
+        self.samples = IntText(description="Samples", layout=Layout(width="12em"))
+        self.bind(self.k, "n_clusters")
+        self.bind(self.samples, "n_samples")
+        self.run = Button(description="Run k-means", button_style="primary", layout=Layout(width="auto"))
+        self.run.on_click(lambda _: self.start())
+        self.progress = FloatProgress(min=0, max=1, layout=Layout(width="auto", visibility="hidden"))
+        self.legend = HTML()
+        self.export_button = Button(description="Export GeoTIFF", disabled=True, layout=Layout(width="auto"))
+        self.export_button.on_click(lambda _: self.export())
+        self.download = HTML()
+        self.layer = ProductLayer(self, "Clusters", "clusters")
+        self.state.observe(self._year_changed, names=["year", "source"])
+        self.state.observe(self._aoi_changed, names="aoi")
+        self.children = [
+            self.k, self.samples, HBox([self.run, self.export_button]), self.progress, self.status,
+            self.legend, self.download,
+        ]  # fmt: skip
+        self.add_class("aef-cluster-panel")
+
+    def start(self) -> None:
+        """Run k-means with the current settings in the background."""
+        state = self.state
+        year, aoi, view, k, n = state.year, state.aoi, self.current_view(), state.n_clusters, state.n_samples
+        where = "the AOI" if aoi is not None else "the current view"
+        self.show_status(f"Clustering {where} into {k} classes…", "busy")
+        self.progress.value = 0
+        self.progress.layout.visibility = "visible"
+        self.run.disabled = True
+
+        def work() -> ClusterProduct:
+            return state.engine.clusters(year, aoi, view, k, n, self.seed, progress=self._progress)
+
+        self.runner.submit("clusters", work, self._finished, self._failed)
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.progress.value = fraction
+        self.progress.description = message[:14]
+
+    def _finished(self, product: ClusterProduct) -> None:
+        self.run.disabled = False
+        self.progress.layout.visibility = "hidden"
+        self.value = product
+        self.layer.set(product)
+        self.legend.value = self._legend(product)
+        self.export_button.disabled = False
+        self.download.value = ""
+        self.show_status(f"{product.n_clusters} clusters {product.scope}.", "ok")
+
+    def _failed(self, error: BaseException) -> None:
+        self.run.disabled = False
+        self.progress.layout.visibility = "hidden"
+        self.show_error(error)
+
+    def _legend(self, product: ClusterProduct) -> str:
+        rows = [
+            (f"Cluster {c}", f"{h:,.2f}", f"{p:.1f}")
+            for c, h, p in zip(product.areas.classes, product.areas.hectares, product.areas.percent)
+        ]
+        rows.append(("Total", f"{product.areas.total_ha:,.2f}", "100.0"))
+        swatches = [*product.colors, "transparent"]
+        return table_html(("class", "ha", "%"), rows, swatches)
+
+    def export(self) -> Path | None:
+        """Write the clusters as a GeoTIFF (and offer it for download); returns the path."""
+        product = self.value
+        if product is None:
+            self.show_status("Run k-means first.", "error")
+            return None
+        folder = self.export_dir or Path(tempfile.mkdtemp(prefix="aef-export-"))
+        name = f"aef_clusters_{self.state.year}_k{product.n_clusters}.tif"
+        try:
+            path = product.export(folder / name)
+        except Exception as e:  # shown in the panel: the app keeps working
+            self.show_error(e)
+            return None
+        data = path.read_bytes()
+        link_html = ""
+        if len(data) <= _MAX_LINK_BYTES:
+            url = "data:image/tiff;base64," + base64.b64encode(data).decode("ascii")
+            link_html = f' <a download="{name}" href="{url}">Download {name}</a>'
+        self.download.value = f"Saved {name} ({len(data) / 1024:,.0f} KB).{link_html}"
+        self.show_status("Exported.", "ok")
+        return path
+
+    def _year_changed(self, _change) -> None:
+        if self.value is not None:
+            self.start()
+
+    def _aoi_changed(self, _change) -> None:
+        if self.value is not None:
+            self.value = None
+            self.layer.set(None)
+            self.legend.value = ""
+            self.export_button.disabled = True
+            self.download.value = ""
+            self.show_status("The AOI changed: run k-means again.")

@@ -1,0 +1,77 @@
+"""One named layer of ours on a map, replaced in place so the map never flickers or reorders."""
+
+from __future__ import annotations
+
+import ipyleaflet
+from traitlets import Unicode
+
+from ..engines.base import Layer, Tiles
+from ..rendering.overlay import Overlay
+
+#: Stacking order of our layers, bottom to top; basemaps stay below all of them.
+Z_ORDER = ("rgb", "change", "changed", "clusters", "similarity", "matches", "aoi", "probes")
+CRISP_CLASS = "aef-crisp"
+
+
+class ImageOverlay(ipyleaflet.ImageOverlay):
+    """An image overlay with a CSS class on its <img>, so categorical images can be drawn pixelated."""
+
+    class_name = Unicode("").tag(sync=True, o=True)
+
+
+class LayerSlot:
+    """Shows, updates and removes one named layer on a map."""
+
+    def __init__(self, m: ipyleaflet.Map, name: str, kind: str, attribution: str = "") -> None:
+        if kind not in Z_ORDER:
+            raise ValueError(f"unknown layer kind {kind!r}")
+        self.map, self.name, self.kind, self.attribution = m, name, kind, attribution
+        self.layer: ipyleaflet.Layer | None = None
+        self.opacity = 1.0
+
+    def show(self, spec: Layer | ipyleaflet.Layer | None) -> None:
+        """Draw ``spec`` (an image, tiles, or a ready-made layer); None removes the layer."""
+        if spec is None:
+            self.remove()
+            return
+        if isinstance(spec, Overlay) and isinstance(self.layer, ImageOverlay):
+            with self.layer.hold_sync():  # url and bounds reach the browser in one message
+                self.layer.url, self.layer.bounds = spec.url, spec.bounds
+                self.layer.class_name = CRISP_CLASS if spec.crisp else ""
+            return
+        if isinstance(spec, Tiles) and isinstance(self.layer, ipyleaflet.TileLayer) and self.layer.url == spec.url:
+            return
+        self._replace(self._make(spec))
+
+    def remove(self) -> None:
+        if self.layer is not None:
+            if self.layer in self.map.layers:
+                self.opacity = getattr(self.layer, "opacity", self.opacity)
+                self.map.remove(self.layer)
+            self.layer = None
+
+    def _make(self, spec: Layer | ipyleaflet.Layer) -> ipyleaflet.Layer:
+        if isinstance(spec, Overlay):
+            return ImageOverlay(
+                url=spec.url, bounds=spec.bounds, name=self.name, attribution=self.attribution,
+                class_name=CRISP_CLASS if spec.crisp else "", opacity=self.opacity,
+            )  # fmt: skip
+        if isinstance(spec, Tiles):
+            return ipyleaflet.TileLayer(
+                url=spec.url, name=self.name, attribution=spec.attribution or self.attribution,
+                opacity=self.opacity, max_zoom=22,
+            )  # fmt: skip
+        spec.name = self.name
+        return spec
+
+    def _replace(self, layer: ipyleaflet.Layer) -> None:
+        old = self.layer
+        if old is not None:
+            self.opacity = getattr(old, "opacity", self.opacity)
+        layer._aef_kind = self.kind
+        self.layer = layer
+        ours = [x for x in self.map.layers if hasattr(x, "_aef_kind") and x is not old]
+        others = [x for x in self.map.layers if not hasattr(x, "_aef_kind")]
+        ours.append(layer)
+        ours.sort(key=lambda x: Z_ORDER.index(x._aef_kind))
+        self.map.layers = tuple(others + ours)
