@@ -91,4 +91,5 @@ class Explorer(HBox, ValueWidget):
         return f"<h3 style='margin:4px 0'>AlphaEarth embeddings</h3><div>{html.escape(source.name)}</div>{badge}"
 
     def _footer(self) -> str:
-        return f'<div class="aef-attribution" style="font-size:11px;color:#555">{html.escape(self.state.source.attribution)}</div>'
+        credit = html.escape(self.state.source.attribution)
+        return f'<div class="aef-attribution" style="font-size:11px;color:#555">{credit}</div>'

@@ -40,7 +40,7 @@ def test_click_gives_similarity_one_at_the_clicked_pixel(state, fresh_map, runne
 
 
 def test_similarity_overlay_equals_a_numpy_and_gdal_reference(state, fresh_map, runner):
-    probe = SimilarityProbe(state, map=fresh_map, runner=runner)
+    SimilarityProbe(state, map=fresh_map, runner=runner)
     values, transform, crs = reference_values()
     lon, lat = pixel_lonlat(10, 80)
     click(fresh_map, lon, lat)
