@@ -74,8 +74,10 @@ class BandRGBSelector(Panel):
     def _bands_edited(self, _change) -> None:
         if self.red.disabled:
             return
+        # the browser's slider works in float steps of 0.01 (-0.30000000000000004); keep the stretch on that grid
+        vmin, vmax = (round(v, 6) for v in self.stretch.value)
         try:
-            self.value = BandStretch((self.red.value, self.green.value, self.blue.value), *self.stretch.value)
+            self.value = BandStretch((self.red.value, self.green.value, self.blue.value), vmin, vmax)
         except ValueError as e:
             self.show_error(e)
 

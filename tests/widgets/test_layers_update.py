@@ -71,3 +71,12 @@ def test_pca_preset_and_bad_stretch(real_source, fresh_map):
     selector.stretch.value = (0.1, 0.1)
     assert "min &lt; max" in selector.status.value
     assert state.rgb_style.vmin < state.rgb_style.vmax
+
+
+def test_slider_float_steps_from_the_browser_keep_the_standard_preset(real_source):
+    from aef_widgets.widgets import BandRGBSelector, ExplorerState
+    from tests.widgets.frontend import send_state
+
+    selector = BandRGBSelector(ExplorerState(real_source), runner=JobRunner.inline())
+    send_state(selector.stretch, {"value": [-1 + 70 * 0.01, -1 + 130 * 0.01]})  # what the slider sends back
+    assert selector.preset.value.startswith("Standard")

@@ -1,0 +1,55 @@
+"""The apps behind the bundled notebooks: what a Voila page shows, with errors in words and safe defaults.
+
+``AEF_WIDGETS_SOURCE`` chooses the data of the explorer app: unset or ``sample`` for the bundled synthetic sample,
+``earthengine`` for the real dataset on Earth Engine (when credentials are configured), or a GeoTIFF path, folder,
+glob pattern or URL. Whatever goes wrong, the app opens on the sample and says why in a banner.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+
+from ipywidgets import HTML, VBox
+
+from .core.errors import AEFError
+from .explorer import Explorer
+from .sources.base import EmbeddingSource
+from .sources.sample import sample_source
+
+log = logging.getLogger(__name__)
+SOURCE_ENV = "AEF_WIDGETS_SOURCE"
+
+
+def app_source(choice: str | None = None) -> tuple[EmbeddingSource, str]:
+    """The source the app should show, and a message when it had to fall back to the sample."""
+    choice = (choice if choice is not None else os.environ.get(SOURCE_ENV, "")).strip()
+    if choice in ("", "sample"):
+        return sample_source(), ""
+    try:
+        if choice == "earthengine":
+            from .ee_auth import ee_init
+            from .sources.earthengine import EarthEngineSource
+
+            ee_init()
+            return EarthEngineSource(), ""
+        from .sources.geotiff import open_source
+
+        return open_source(choice), ""
+    except AEFError as e:
+        return sample_source(), f"Showing the bundled sample instead: {e}"
+    except Exception:  # the app must open whatever the configured source does
+        log.exception("could not open the configured source")
+        return sample_source(), "Showing the bundled sample instead: the configured data could not be opened."
+
+
+def explorer_app(choice: str | None = None, height: str = "calc(100vh - 60px)") -> VBox:
+    """The explorer as a page: a banner when something had to change, then the Explorer."""
+    source, message = app_source(choice)
+    banner = HTML(
+        f'<div class="aef-banner" style="background:#fdecea;padding:4px 8px">{html.escape(message)}</div>'
+        if message
+        else ""
+    )
+    return VBox([banner, Explorer(source, height=height)])
