@@ -30,10 +30,12 @@ from .core.aoi import AOI
 from .core.errors import AEFError, AOIError, EarthEngineError, NoDataError, SourceError, YearError
 from .core.field import EmbeddingField
 from .core.grid import Footprint, Grid
-from .engines import Engine, LocalEngine, engine_for
+from .ee_auth import ee_available, ee_init, ee_status
+from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
+from .engines.ee_export import ExportTask
 from .engines.workflows import cluster_grid
 from .explorer import Explorer
-from .sources import ATTRIBUTION, EmbeddingSource, GeoTIFFSource, open_source
+from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, open_source
 from .sources.sample import sample_source, sample_truth
 from .widgets import (
     AOIDrawer,
@@ -61,13 +63,16 @@ __all__ = [
     "ChangePanel",
     "ClassAreas",
     "ClusterPanel",
+    "EarthEngineEngine",
     "EarthEngineError",
+    "EarthEngineSource",
     "EmbeddingField",
     "EmbeddingKMeans",
     "EmbeddingSource",
     "Engine",
     "Explorer",
     "ExplorerState",
+    "ExportTask",
     "Footprint",
     "GeoTIFFSource",
     "Grid",
@@ -85,6 +90,9 @@ __all__ = [
     "change",
     "class_areas",
     "cluster_grid",
+    "ee_available",
+    "ee_init",
+    "ee_status",
     "engine_for",
     "k_means",
     "make_map",

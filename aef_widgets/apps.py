@@ -32,7 +32,7 @@ def app_source(choice: str | None = None) -> tuple[EmbeddingSource, str]:
             from .ee_auth import ee_init
             from .sources.earthengine import EarthEngineSource
 
-            ee_init()
+            ee_init(strict=True)  # raises EarthEngineError saying why, never prompts
             return EarthEngineSource(), ""
         from .sources.geotiff import open_source
 

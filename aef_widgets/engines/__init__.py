@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from ..sources.base import EmbeddingSource
+from ..sources.earthengine import EarthEngineSource
 from .base import AreaSummary, ChangeProduct, ClusterProduct, Engine, Product, SimilarityProduct, Tiles
+from .earthengine import EarthEngineEngine
 from .local import LocalEngine
 
 
 def engine_for(source: EmbeddingSource) -> Engine:
-    """The engine that computes products for this source."""
-    make = getattr(source, "make_engine", None)
-    return make() if make is not None else LocalEngine(source)
+    """The engine that computes products for this source: server-side for Earth Engine, else in-process."""
+    if isinstance(source, EarthEngineSource):
+        return EarthEngineEngine(source)
+    return LocalEngine(source)
 
 
 __all__ = [
     "AreaSummary",
     "ChangeProduct",
     "ClusterProduct",
+    "EarthEngineEngine",
     "Engine",
     "LocalEngine",
     "Product",

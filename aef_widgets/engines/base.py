@@ -113,8 +113,8 @@ class Engine(ABC):
     source: EmbeddingSource
 
     @abstractmethod
-    def rgb(self, year: int, style: RGBStyle) -> Product:
-        """A colour composite of the embeddings."""
+    def rgb(self, year: int, style: RGBStyle, region: AOI | MapView | None = None) -> Product:
+        """A colour composite of the embeddings; a PCA composite is fitted in ``region`` where the engine needs one."""
 
     @abstractmethod
     def similarity(self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None) -> SimilarityProduct:

@@ -94,7 +94,8 @@ class LocalEngine(Engine):
         return max(self.source.resolution, max(right - left, top - bottom) / 1024)
 
     # products ---------------------------------------------------------------------------------------------
-    def rgb(self, year: int, style: RGBStyle | None = None) -> LocalRGB:
+    def rgb(self, year: int, style: RGBStyle | None = None, region: AOI | MapView | None = None) -> LocalRGB:
+        # PCA colours are fitted on the whole footprint here, so they stay put whatever the region
         self.source.check_year(year)
         return LocalRGB(self, year, style or BandStretch())
 

@@ -84,6 +84,7 @@ class BandRGBSelector(Panel):
     def _redraw(self, _change=None) -> None:
         self.show_status("")
         try:
-            self.layer.set(self.state.engine.rgb(self.state.year, self.state.rgb_style))
+            region = self.state.aoi or self.current_view()
+            self.layer.set(self.state.engine.rgb(self.state.year, self.state.rgb_style, region))
         except Exception as e:  # shown in the panel: the app keeps working
             self.show_error(e)

@@ -1,0 +1,181 @@
+"""Products of the Earth Engine engine: server-side images drawn as tiles, measured on request.
+
+Tiles follow the view by themselves, so each layer costs one map request whatever the user does with the map;
+thresholds and areas are remembered per value so moving a slider back costs nothing.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import ee
+import numpy as np
+
+from ..analysis.area import ClassAreas
+from ..core.errors import EarthEngineError
+from ..core.grid import Grid
+from ..rendering.colors import categorical_colors, continuous_palette, hex_to_rgba
+from ..rendering.view import MapView
+from .base import AreaSummary, ChangeProduct, ClusterProduct, Product, Progress, SimilarityProduct, Tiles
+from .ee_export import ExportTask, download_labels, start_export
+from .local_products import CHANGED_COLOR, MATCH_COLOR
+from .memo import Memo
+
+if TYPE_CHECKING:
+    from .earthengine import EarthEngineEngine, Region
+
+#: Label pixels downloaded at most by ``EEClusters.export`` (2**25 px is about 3,300 km² at 10 m).
+MAX_DOWNLOAD_PIXELS = 2**25
+
+
+def palette_hex(cmap: str, n: int = 16) -> list[str]:
+    """``n`` colours of a matplotlib colormap as Earth Engine palette entries (hex without '#')."""
+    return [f"{r:02x}{g:02x}{b:02x}" for r, g, b, _ in continuous_palette(cmap, n)]
+
+
+def _threshold_key(threshold: float) -> float:
+    return round(float(threshold), 6)
+
+
+class EERGB(Product):
+    """A colour composite drawn by Earth Engine."""
+
+    view_dependent = False
+
+    def __init__(self, engine: EarthEngineEngine, image: ee.Image, vis: dict) -> None:
+        self.engine, self.image, self.vis = engine, image, vis
+        self._tiles: Memo[Tiles] = Memo(1)
+
+    def layer(self, view: MapView) -> Tiles:
+        return self._tiles.get("rgb", lambda: self.engine.tiles(self.image, self.vis, "drawing the colour composite"))
+
+
+class _EEThresholded:
+    """Shared behaviour of similarity and change: a value layer, threshold layers and areas, each memoised."""
+
+    engine: EarthEngineEngine
+    image: ee.Image
+    region: Region | None
+    vmin: float
+    vmax: float
+    cmap: str
+    view_dependent = False
+
+    def _init_memos(self) -> None:
+        self._tiles: Memo[Tiles] = Memo(8)
+        self._areas: Memo[AreaSummary] = Memo(16)
+
+    @property
+    def scope(self) -> str:
+        return self.region.scope if self.region is not None else "nowhere (no AOI or view)"
+
+    def layer(self, view: MapView) -> Tiles:
+        vis = {"min": self.vmin, "max": self.vmax, "palette": palette_hex(self.cmap)}
+        return self._tiles.get("values", lambda: self.engine.tiles(self.image, vis, "drawing the map"))
+
+    def _threshold_layer(self, threshold: float, color: str) -> Tiles:
+        key = _threshold_key(threshold)
+        above = self.image.gte(key).selfMask()
+        vis = {"min": 0, "max": 1, "palette": [color.lstrip("#")]}
+        return self._tiles.get(("above", key), lambda: self.engine.tiles(above, vis, "drawing the threshold"))
+
+    def _area(self, threshold: float) -> AreaSummary:
+        key = _threshold_key(threshold)
+        return self._areas.get(key, lambda: self.engine.area_above(self.image, key, self.region))
+
+
+class EESimilarity(_EEThresholded, SimilarityProduct):
+    """Similarity to the mean of the clicked pixels, on the server."""
+
+    def __init__(
+        self, engine: EarthEngineEngine, year: int, image: ee.Image, reference: np.ndarray, readout: float,
+        region: Region | None,
+    ) -> None:  # fmt: skip
+        self.engine, self.year, self.image, self.reference = engine, year, image, reference
+        self.readout, self.region = readout, region
+        self._init_memos()
+
+    def matches_layer(self, threshold: float, view: MapView) -> Tiles:
+        return self._threshold_layer(threshold, MATCH_COLOR)
+
+    def matches_area(self, threshold: float) -> AreaSummary:
+        return self._area(threshold)
+
+
+class EEChange(_EEThresholded, ChangeProduct):
+    """Change 1 - dot between two years, on the server."""
+
+    def __init__(
+        self, engine: EarthEngineEngine, year_a: int, year_b: int, image: ee.Image, region: Region | None
+    ) -> None:
+        self.engine, self.year_a, self.year_b, self.image, self.region = engine, year_a, year_b, image, region
+        self._init_memos()
+
+    def changed_layer(self, threshold: float, view: MapView) -> Tiles:
+        return self._threshold_layer(threshold, CHANGED_COLOR)
+
+    def changed_area(self, threshold: float) -> AreaSummary:
+        return self._area(threshold)
+
+
+class EEClusters(ClusterProduct):
+    """K-means labels computed by Earth Engine (band ``cluster``, classes 0..n-1)."""
+
+    view_dependent = False
+
+    def __init__(
+        self, engine: EarthEngineEngine, year: int, image: ee.Image, n_clusters: int, areas: ClassAreas, region: Region
+    ) -> None:
+        self.engine, self.year, self.image, self.region = engine, year, image, region
+        self.n_clusters = n_clusters
+        self.colors = tuple(categorical_colors(n_clusters))
+        self.areas = areas
+        self.scope = region.scope
+        self._tiles: Memo[Tiles] = Memo(1)
+
+    def layer(self, view: MapView) -> Tiles:
+        vis = {"min": 0, "max": self.n_clusters - 1, "palette": [c.lstrip("#") for c in self.colors]}
+        return self._tiles.get("clusters", lambda: self.engine.tiles(self.image, vis, "drawing the clusters"))
+
+    @property
+    def grid(self) -> Grid:
+        """The UTM grid of the region at the scale the clusters were measured."""
+        return self.engine.source.grid(self.region.aoi, self.region.scale)
+
+    def _labels(self) -> ee.Image:
+        """Labels as uint8 with 255 where there is no class, the GeoTIFF convention of both engines."""
+        return self.image.unmask(255).toUint8()
+
+    def export(self, path: str | PathLike, progress: Progress | None = None) -> Path:
+        """Download the labels into a uint8 GeoTIFF on the region's UTM grid (255 = no data), piece by piece."""
+        grid = self.grid
+        n = grid.width * grid.height
+        if n > MAX_DOWNLOAD_PIXELS:
+            raise EarthEngineError(
+                f"the clusters cover {n:,} pixels, more than can be downloaded interactively "
+                f"({MAX_DOWNLOAD_PIXELS:,}); start an export task instead: product.export_task('drive')"
+            )
+        colormap = {i: hex_to_rgba(c) for i, c in enumerate(self.colors)}
+        tags = {"YEAR": str(self.year), "CLUSTERS": str(self.n_clusters), "SOURCE": self.engine.source.name}
+        return download_labels(self._labels(), grid, path, aoi=self.region.aoi, colormap=colormap, tags=tags,
+                               progress=progress)  # fmt: skip
+
+    def export_task(
+        self,
+        destination: str = "drive",
+        description: str | None = None,
+        *,
+        folder: str | None = None,
+        bucket: str | None = None,
+        asset_id: str | None = None,
+        file_prefix: str | None = None,
+    ) -> ExportTask:
+        """Start a batch export of the labels (any size) to Drive, Cloud Storage or an asset; poll its status."""
+        description = description or f"aef_clusters_{self.year}_k{self.n_clusters}"
+        labels = self._labels().clip(self.region.geometry)
+        return start_export(
+            labels, self.grid, self.region.geometry, destination, description,
+            folder=folder, bucket=bucket, asset_id=asset_id, file_prefix=file_prefix,
+        )  # fmt: skip
