@@ -9,6 +9,9 @@ import pytest
 import rasterio
 from affine import Affine
 
+#: Offline Earth Engine fixtures (``ee_offline``, ``network``) for the engine and widget tests.
+pytest_plugins = ["tests.earthengine_offline"]
+
 REAL_DIR = Path(__file__).parent / "data" / "aef-real"
 REAL_FLOAT32 = REAL_DIR / "wisconsin_2024_float32.tif"
 REAL_INT8 = REAL_DIR / "wisconsin_2024_int8.tif"

@@ -170,9 +170,7 @@ class EarthEngineEngine(Engine):
         vectors = vectors_from_features(info, len((info or {}).get("features", [])))
         return PCAComposite(percentiles=style.percentiles).fit(vectors)
 
-    def similarity(
-        self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None, view: MapView | None = None
-    ) -> EESimilarity:
+    def similarity(self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None) -> EESimilarity:
         self.source.check_year(year)
         if not points:
             raise NoDataError("click the map to choose a reference pixel")
@@ -183,9 +181,9 @@ class EarthEngineEngine(Engine):
         reference = mean_reference(vectors)
         readout = float(vectors[-1].astype(np.float64) @ reference)
         values = embedding_dot(self.source.image(year), reference).rename("similarity")
-        return EESimilarity(self, year, values, reference, readout, self.region(aoi, view))
+        return EESimilarity(self, year, values, reference, readout, aoi)
 
-    def change(self, year_a: int, year_b: int, aoi: AOI | None = None, view: MapView | None = None) -> EEChange:
+    def change(self, year_a: int, year_b: int, aoi: AOI | None = None) -> EEChange:
         self.source.check_year(year_a)
         self.source.check_year(year_b)
         if year_a == year_b:
@@ -194,7 +192,7 @@ class EarthEngineEngine(Engine):
         after = self.source.image(year_b).select(list(BAND_NAMES))
         dot = before.multiply(after).reduce(ee.Reducer.sum())
         values = ee.Image.constant(1).subtract(dot).rename("change")
-        return EEChange(self, year_a, year_b, values, self.region(aoi, view))
+        return EEChange(self, year_a, year_b, values, aoi)
 
     def clusters(
         self,

@@ -14,6 +14,7 @@ import ee
 import numpy as np
 
 from ..analysis.area import ClassAreas
+from ..core.aoi import AOI
 from ..core.errors import EarthEngineError
 from ..core.grid import Grid
 from ..rendering.colors import categorical_colors, continuous_palette, hex_to_rgba
@@ -57,7 +58,7 @@ class _EEThresholded:
 
     engine: EarthEngineEngine
     image: ee.Image
-    region: Region | None
+    aoi: AOI | None
     vmin: float
     vmax: float
     cmap: str
@@ -66,10 +67,6 @@ class _EEThresholded:
     def _init_memos(self) -> None:
         self._tiles: Memo[Tiles] = Memo(8)
         self._areas: Memo[AreaSummary] = Memo(16)
-
-    @property
-    def scope(self) -> str:
-        return self.region.scope if self.region is not None else "nowhere (no AOI or view)"
 
     def layer(self, view: MapView) -> Tiles:
         vis = {"min": self.vmin, "max": self.vmax, "palette": palette_hex(self.cmap)}
@@ -81,9 +78,11 @@ class _EEThresholded:
         vis = {"min": 0, "max": 1, "palette": [color.lstrip("#")]}
         return self._tiles.get(("above", key), lambda: self.engine.tiles(above, vis, "drawing the threshold"))
 
-    def _area(self, threshold: float) -> AreaSummary:
+    def _area(self, threshold: float, view: MapView | None) -> AreaSummary:
         key = _threshold_key(threshold)
-        return self._areas.get(key, lambda: self.engine.area_above(self.image, key, self.region))
+        where = view if self.aoi is None else None  # without an AOI, areas are measured in the view
+        region = self.engine.region(self.aoi, view)
+        return self._areas.get((key, where), lambda: self.engine.area_above(self.image, key, region))
 
 
 class EESimilarity(_EEThresholded, SimilarityProduct):
@@ -91,33 +90,31 @@ class EESimilarity(_EEThresholded, SimilarityProduct):
 
     def __init__(
         self, engine: EarthEngineEngine, year: int, image: ee.Image, reference: np.ndarray, readout: float,
-        region: Region | None,
+        aoi: AOI | None,
     ) -> None:  # fmt: skip
         self.engine, self.year, self.image, self.reference = engine, year, image, reference
-        self.readout, self.region = readout, region
+        self.readout, self.aoi = readout, aoi
         self._init_memos()
 
     def matches_layer(self, threshold: float, view: MapView) -> Tiles:
         return self._threshold_layer(threshold, MATCH_COLOR)
 
-    def matches_area(self, threshold: float) -> AreaSummary:
-        return self._area(threshold)
+    def matches_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
+        return self._area(threshold, view)
 
 
 class EEChange(_EEThresholded, ChangeProduct):
     """Change 1 - dot between two years, on the server."""
 
-    def __init__(
-        self, engine: EarthEngineEngine, year_a: int, year_b: int, image: ee.Image, region: Region | None
-    ) -> None:
-        self.engine, self.year_a, self.year_b, self.image, self.region = engine, year_a, year_b, image, region
+    def __init__(self, engine: EarthEngineEngine, year_a: int, year_b: int, image: ee.Image, aoi: AOI | None) -> None:
+        self.engine, self.year_a, self.year_b, self.image, self.aoi = engine, year_a, year_b, image, aoi
         self._init_memos()
 
     def changed_layer(self, threshold: float, view: MapView) -> Tiles:
         return self._threshold_layer(threshold, CHANGED_COLOR)
 
-    def changed_area(self, threshold: float) -> AreaSummary:
-        return self._area(threshold)
+    def changed_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
+        return self._area(threshold, view)
 
 
 class EEClusters(ClusterProduct):

@@ -27,8 +27,7 @@ from aef_widgets.rendering.view import MapView
 from aef_widgets.sources import earthengine as ee_source
 from aef_widgets.sources.base import ATTRIBUTION
 from aef_widgets.sources.earthengine import EarthEngineSource, pixel_grid
-
-from .conftest import AOI_WI, POINTS, Network, features, map_id, unit_vectors
+from tests.earthengine_offline import AOI_WI, POINTS, Network, features, map_id, unit_vectors
 
 URL = "https://earthengine.googleapis.com/v1/projects/test-project/maps/xyz/tiles/{z}/{x}/{y}"
 VIEW = MapView(-88.8, 44.28, -88.74, 44.31, 800, 500)
@@ -60,7 +59,7 @@ def test_similarity_readout_is_the_local_dot_product_of_the_sampled_vectors(
 ) -> None:
     vectors = unit_vectors(5, seed=4)
     network.answer("computeValue", features(vectors))
-    product = engine.similarity(2024, POINTS, AOI_WI, None)
+    product = engine.similarity(2024, POINTS, AOI_WI)
     assert network.count() == network.count("computeValue") == 1  # five points, one request
     expected = float(vectors[-1].astype(np.float64) @ vectors.astype(np.float64).mean(axis=0))
     assert product.readout == pytest.approx(expected, rel=1e-6)
@@ -71,7 +70,7 @@ def test_similarity_layers_and_areas_cost_one_request_each_and_are_remembered(
     engine: EarthEngineEngine, network: Network
 ) -> None:
     network.answer("computeValue", features(unit_vectors(2)))
-    product = engine.similarity(2024, POINTS[:2], AOI_WI, None)
+    product = engine.similarity(2024, POINTS[:2], AOI_WI)
     assert product.view_dependent is False
     network.answer("getMapId", map_id(URL), map_id(URL + "?t=0.9"), map_id(URL + "?t=0.8"))
     assert product.layer(VIEW).url == URL
@@ -89,10 +88,10 @@ def test_similarity_layers_and_areas_cost_one_request_each_and_are_remembered(
 def test_an_area_with_no_valid_pixels_or_no_region_says_so(engine: EarthEngineEngine, network: Network) -> None:
     network.answer("computeValue", features(unit_vectors(1)), {"valid": None, "above": None})
     with pytest.raises(NoDataError, match="no embeddings in the AOI"):
-        engine.similarity(2024, POINTS[:1], AOI_WI, None).matches_area(0.5)
+        engine.similarity(2024, POINTS[:1], AOI_WI).matches_area(0.5)
     network.answer("computeValue", features(unit_vectors(1)))
     with pytest.raises(NoDataError, match="draw an AOI"):
-        engine.similarity(2024, POINTS[:1], None, None).matches_area(0.5)
+        engine.similarity(2024, POINTS[:1], None).matches_area(0.5)
 
 
 def test_a_click_without_data_is_refused_and_masked_points_come_back_as_nan(
@@ -106,21 +105,21 @@ def test_a_click_without_data_is_refused_and_masked_points_come_back_as_nan(
     vectors = engine.source.sample(POINTS[:3], 2024)
     assert np.isfinite(vectors[0]).all() and np.isnan(vectors[1:]).all()
     with pytest.raises(NoDataError, match="no embedding at that point"):
-        engine.similarity(2024, POINTS[:3], AOI_WI, None)
+        engine.similarity(2024, POINTS[:3], AOI_WI)
 
 
 def test_change_area_and_layers(engine: EarthEngineEngine, network: Network) -> None:
-    product = engine.change(2018, 2024, None, VIEW)
+    product = engine.change(2018, 2024, None)
     network.answer("getMapId", map_id(URL), map_id(URL + "?changed"))
     network.answer("computeValue", {"valid": 1e6, "above": 1e5})
     assert product.layer(VIEW).url == URL
     assert product.changed_layer(0.3, VIEW).url == URL + "?changed"
-    area = product.changed_area(0.3)
+    area = product.changed_area(0.3, VIEW)
     assert (area.hectares, area.percent) == (10.0, 10.0)
     assert area.scope.startswith("in the view at ")
     assert network.count() == 3
     with pytest.raises(ValueError, match="two different years"):
-        engine.change(2024, 2024, AOI_WI, None)
+        engine.change(2024, 2024, AOI_WI)
 
 
 def test_clusters_areas_come_from_one_grouped_sum(engine: EarthEngineEngine, network: Network) -> None:
@@ -301,7 +300,7 @@ def test_errors_never_repeat_a_credential(engine: EarthEngineEngine, network: Ne
 
 def test_failed_area_requests_become_plain_errors_too(engine: EarthEngineEngine, network: Network) -> None:
     network.answer("computeValue", features(unit_vectors(1)), ee_source.ee.EEException("User memory limit exceeded."))
-    product = engine.similarity(2024, POINTS[:1], AOI_WI, None)
+    product = engine.similarity(2024, POINTS[:1], AOI_WI)
     with pytest.raises(EarthEngineError, match="draw a smaller AOI"):
         product.matches_area(0.9)
 

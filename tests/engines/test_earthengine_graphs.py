@@ -14,8 +14,18 @@ from aef_widgets.core.bands import BAND_NAMES
 from aef_widgets.engines.earthengine import MAX_PIXELS, EarthEngineEngine
 from aef_widgets.rendering.view import MapView
 from aef_widgets.sources.earthengine import COLLECTION_ID, EarthEngineSource
-
-from .conftest import AOI_WI, POINTS, Network, calls, const, features, graph, map_id, only_call, unit_vectors
+from tests.earthengine_offline import (
+    AOI_WI,
+    POINTS,
+    Network,
+    calls,
+    const,
+    features,
+    graph,
+    map_id,
+    only_call,
+    unit_vectors,
+)
 
 
 @pytest.fixture
@@ -54,7 +64,7 @@ def test_similarity_is_the_dot_product_of_all_64_bands_with_the_mean_reference(
 ) -> None:
     vectors = unit_vectors(3, seed=1)
     network.answer("computeValue", features(vectors))
-    product = engine.similarity(2024, POINTS[:3], AOI_WI, None)
+    product = engine.similarity(2024, POINTS[:3], AOI_WI)
     g = graph(product.image)
     dot = only_call(g, "Image.reduce")
     assert calls(dot["reducer"], "Reducer.sum") == [{}]
@@ -69,7 +79,7 @@ def test_similarity_is_the_dot_product_of_all_64_bands_with_the_mean_reference(
 
 def test_matches_area_sums_pixel_area_in_the_aoi_at_10_m(engine: EarthEngineEngine, network: Network) -> None:
     network.answer("computeValue", features(unit_vectors(1)), {"valid": 2e5, "above": 5e4})
-    engine.similarity(2024, POINTS[:1], AOI_WI, None).matches_area(0.9)
+    engine.similarity(2024, POINTS[:1], AOI_WI).matches_area(0.9)
     g = graph(network.last("computeValue"))
     reduce = only_call(g, "Image.reduceRegion")
     assert const(reduce["scale"]) == 10
@@ -87,7 +97,7 @@ def test_matches_area_sums_pixel_area_in_the_aoi_at_10_m(engine: EarthEngineEngi
 
 
 def test_change_is_one_minus_the_dot_product_of_two_years(engine: EarthEngineEngine) -> None:
-    g = graph(engine.change(2018, 2024, AOI_WI, None).image)
+    g = graph(engine.change(2018, 2024, AOI_WI).image)
     subtract = only_call(g, "Image.subtract")
     assert const(only_call(subtract["image1"], "Image.constant")["value"]) == 1
     multiply = only_call(subtract["image2"], "Image.multiply")

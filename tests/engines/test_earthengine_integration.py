@@ -65,7 +65,7 @@ def test_points_sample_the_pixels_they_fall_in(engine: EarthEngineEngine, real_g
 def test_similarity_and_clusters_work_server_side(engine: EarthEngineEngine, aoi: AOI, tmp_path: Path) -> None:
     west, south, east, north = aoi.bounds
     view = MapView(west, south, east, north, 400, 400)
-    similarity = engine.similarity(2024, [((west + east) / 2, (south + north) / 2)], aoi, None)
+    similarity = engine.similarity(2024, [((west + east) / 2, (south + north) / 2)], aoi)
     assert similarity.readout == pytest.approx(1.0, abs=0.01)
     assert isinstance(similarity.layer(view), Tiles) and similarity.layer(view).url.startswith("https://")
     area = similarity.matches_area(0.9)
@@ -78,5 +78,5 @@ def test_similarity_and_clusters_work_server_side(engine: EarthEngineEngine, aoi
         labels = ds.read(1)
     assert set(np.unique(labels)) <= {0, 1, 2, 255}
 
-    change = engine.change(2023, 2024, aoi, None)
+    change = engine.change(2023, 2024, aoi)
     assert 0 <= change.changed_area(0.5).percent <= 100
