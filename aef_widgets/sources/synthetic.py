@@ -1,0 +1,361 @@
+"""A deterministic synthetic multi-year AEF dataset, written in the int8 COG encoding of the public release.
+
+The scene is a 10 m UTM landscape: a grid of rectangular fields along section roads, forest blobs, a river with a
+reservoir, and a small town with a street grid. Between consecutive years it plants changes with known masks: a
+forest clearing, then a new subdivision on fields and a shrinking reservoir.
+
+Class directions and within-class spread come from ``data/sample_classes.json``, derived from real embeddings by
+``tools/derive_sample_classes.py``. The class names are labels for this scene, not claims about the real clusters.
+A pixel is ``c + t`` renormalised: ``c`` its class direction, ``t`` a tangent offset made of the class's principal
+components (one part shared by the whole patch, such as a field's crop, one a smooth texture, one white noise)
+plus an isotropic residual. Each part is partly carried over from the previous year, so stable pixels change a
+little while changed pixels take the new class's vector. A small blur mixes classes along boundaries, as a 10 m
+pixel straddling two land covers does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from affine import Affine
+from scipy import ndimage
+
+from ..core.bands import N_BANDS
+from ..core.quantization import NODATA_INT8
+from .sample import LABEL_NODATA, SAMPLE_VERSION, quantize_unit, write_embedding_cog, write_uint8
+
+DEFAULT_SEED = 20250601
+DEFAULT_YEARS = (2022, 2023, 2024)
+EPSG = "EPSG:32616"
+ORIGIN = (352000.0, 4912000.0)  # top-left corner, near the real raster in tests/data/aef-real
+PIXEL_SIZE = 10.0
+WATER, FOREST, CROPLAND, GRASSLAND, BARE, URBAN = range(6)
+
+# Share of each class's variance that is shared by a whole patch (crop of a field, character of a town block);
+# the rest is smooth texture plus a little white noise, whose share follows the real lag-1 autocorrelation.
+_PATCH_SHARE = np.array([0.1, 0.15, 0.45, 0.3, 0.3, 0.2], dtype=np.float32)
+_WHITE_SHARE = 0.12
+_TEXTURE_SIGMA = 2.5  # px; the real residuals decorrelate over ~4-8 px
+# Year-to-year correlation of each part: stable pixels keep most of their patch offset, less of their texture.
+_RHO_PATCH, _RHO_TEXTURE = 0.8, 0.4
+_SPREAD = 1.0  # scales the real spread; the blur removes about as much as boundary mixing adds
+_BANK = 1 << 16  # isotropic residual vectors drawn once and picked at random per pixel
+_CHUNK = 16  # rows per block of vector synthesis, small enough to stay in cache
+
+
+@dataclass(frozen=True)
+class ClassModel:
+    """Class directions and spread, as read from ``sample_classes.json``."""
+
+    names: tuple[str, ...]
+    colours: tuple[str, ...]
+    centroids: np.ndarray  # (classes, 64) unit vectors
+    bases: np.ndarray  # (classes, components, 64): principal directions scaled by their standard deviation
+    residual_std: np.ndarray  # (classes,) isotropic standard deviation of what the components leave out
+    attribution: str
+
+
+def load_class_model() -> ClassModel:
+    """The shipped class statistics."""
+    text = resources.files("aef_widgets.sources").joinpath("data", "sample_classes.json").read_text()
+    data = json.loads(text)
+    classes = sorted(data["classes"], key=lambda c: c["id"])
+    centroids = np.array([c["centroid"] for c in classes], dtype=np.float64)
+    bases = np.array([np.array(c["component_std"])[:, None] * c["components"] for c in classes])
+    return ClassModel(
+        names=tuple(c["name"] for c in classes),
+        colours=tuple(c["colour"] for c in classes),
+        centroids=(centroids / np.linalg.norm(centroids, axis=1, keepdims=True)).astype(np.float32),
+        bases=(bases * _SPREAD).astype(np.float32),
+        residual_std=np.array([c["residual_std"] for c in classes], dtype=np.float32) * _SPREAD,
+        attribution=data["attribution"],
+    )
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Land cover of every year: class ids, patch ids and nodata masks, each (rows, cols)."""
+
+    labels: tuple[np.ndarray, ...]
+    patches: tuple[np.ndarray, ...]
+    nodata: tuple[np.ndarray, ...]
+    n_patches: int
+    changes: tuple[str, ...]  # what happened before each year after the first
+
+
+def write_sample(
+    folder: Path, *, size: int = 1024, years: Sequence[int] = DEFAULT_YEARS, seed: int = DEFAULT_SEED
+) -> None:
+    """Write the sample into ``folder``: ``aef_sample_{year}.tif``, ``labels_{year}.tif``,
+    ``change_{y0}_{y1}.tif`` for consecutive years and ``classes.json``. A pure function of its arguments."""
+    if size < 128 or size % 64:
+        raise ValueError(f"size must be a multiple of 64 and at least 128, got {size}")
+    years = [int(y) for y in years]
+    if not years or sorted(set(years)) != years:
+        raise ValueError(f"years must be increasing and distinct, got {years}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    model = load_class_model()
+    scene_seed, vector_seed = np.random.SeedSequence(seed).spawn(2)
+    scene = build_scene(size, len(years), np.random.default_rng(scene_seed))
+    rng = np.random.default_rng(vector_seed)
+    bank = rng.standard_normal((_BANK, N_BANDS), dtype=np.float32)
+    transform = Affine(PIXEL_SIZE, 0.0, ORIGIN[0], 0.0, -PIXEL_SIZE, ORIGIN[1])
+    state = None
+    # GDAL writes one year's COG (releasing the GIL) while numpy computes the next
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        written = []
+        for i, year in enumerate(years):
+            codes, state = embed_year(scene, i, model, bank, rng, state)
+            tags = {
+                "YEAR": str(year),
+                "SYNTHETIC": f"YES: aef-widgets synthetic sample v{SAMPLE_VERSION}, not real AlphaEarth data",
+                "QUANTIZATION": "float = sign(q)*(q/127.5)^2, -128 nodata (AEF COG convention)",
+                "SOURCE": f"class statistics derived from real AEF embeddings. {model.attribution}",
+            }
+            path = folder / f"aef_sample_{year}.tif"
+            written.append(writer.submit(write_embedding_cog, path, codes, EPSG, transform, tags))
+        for future in written:
+            future.result()  # re-raises a failed write
+    for i, year in enumerate(years):
+        labels = np.where(scene.nodata[i], LABEL_NODATA, scene.labels[i]).astype(np.uint8)
+        write_uint8(folder / f"labels_{year}.tif", labels, EPSG, transform, {"YEAR": str(year)})
+    for i in range(1, len(years)):
+        invalid = scene.nodata[i - 1] | scene.nodata[i]
+        change = np.where(invalid, LABEL_NODATA, scene.labels[i - 1] != scene.labels[i]).astype(np.uint8)
+        name = f"change_{years[i - 1]}_{years[i]}.tif"
+        write_uint8(folder / name, change, EPSG, transform, {"CHANGE": scene.changes[i - 1]})
+    info = {
+        "classes": {str(i): {"name": n, "colour": c} for i, (n, c) in enumerate(zip(model.names, model.colours))},
+        "label_nodata": LABEL_NODATA,
+        "years": years,
+        "changes": {f"{years[i - 1]}-{years[i]}": scene.changes[i - 1] for i in range(1, len(years))},
+        "synthetic": True,
+        "version": SAMPLE_VERSION,
+        "seed": seed,
+        "note": "Synthetic data; class names label the synthetic scene, not real AEF clusters.",
+        "attribution": model.attribution,
+    }
+    (folder / "classes.json").write_text(json.dumps(info, indent=1) + "\n")
+
+
+# --- the scene ------------------------------------------------------------------------------------------------------
+def build_scene(n: int, n_years: int, rng: np.random.Generator) -> Scene:
+    """Land cover of ``n_years`` years on an n x n grid, with planted changes before the second and third."""
+    s = n / 1024
+    rr, cc = np.mgrid[:n, :n]
+    lab = np.full((n, n), CROPLAND, dtype=np.uint8)
+    patch = np.zeros((n, n), dtype=np.int32)  # patch 0: roads and streets
+    next_id = 1
+
+    def paint(mask: np.ndarray, cls: int | np.ndarray, ids: int | np.ndarray | None = None) -> None:
+        nonlocal next_id
+        lab[mask] = cls if np.isscalar(cls) else cls[mask]
+        if ids is None:
+            ids, next_id = next_id, next_id + 1
+        patch[mask] = ids if np.isscalar(ids) else ids[mask]
+
+    # fields: sections of about a mile, each split into a few rectangular fields
+    sec = round(160 * s)
+    r_off, c_off = (int(v) for v in rng.integers(0, sec, 2))
+    for r0 in range(-r_off, n, sec):
+        for c0 in range(-c_off, n, sec):
+            for a, b, c, d in _split_section(r0, c0, sec, rng):
+                cls = rng.choice([CROPLAND, GRASSLAND, BARE, FOREST], p=[0.72, 0.16, 0.07, 0.05])
+                paint((rr >= a) & (rr < b) & (cc >= c) & (cc < d), int(cls))
+    # forest blobs with irregular edges
+    blob = _smooth_noise(rng, n, 30 * s) + 0.3 * _smooth_noise(rng, n, 5 * s)
+    forest = blob > np.quantile(blob, 0.86)
+    blobs, count = ndimage.label(forest)
+    paint(forest, FOREST, blobs + next_id)
+    next_id += count
+    # the river flows west to east, lined by riparian trees; a reservoir sits on it
+    x = np.arange(n)
+    phase = rng.uniform(0, 2 * np.pi, 3)
+    centre = (
+        n * 0.68
+        + 45 * s * np.sin(2 * np.pi * x / (0.6 * n) + phase[0])
+        + 14 * s * np.sin(2 * np.pi * x / (0.17 * n) + phase[1])
+    )
+    dist = np.abs(rr - centre) / np.sqrt(1 + np.gradient(centre) ** 2)
+    shore_width = (7 + 6 * np.sin(2 * np.pi * x / (0.23 * n) + phase[2])) * s
+    paint(dist < shore_width + 2.5 * s, FOREST)
+    lake_c = int(0.2 * n)
+    lake_r = centre[lake_c] - 25 * s
+    theta = np.arctan2(rr - lake_r, cc - lake_c)
+    rho = np.hypot(rr - lake_r, cc - lake_c)
+    k = rng.uniform(0, 2 * np.pi, 3)
+    radius = 85 * s * (1 + 0.2 * np.sin(2 * theta + k[0]) + 0.1 * np.sin(3 * theta + k[1]))
+    paint((rho < radius + 9 * s) & (lab != FOREST), GRASSLAND)  # a grassy shore
+    lake = rho < radius
+    paint(lake, WATER)
+    river = dist < 2.5 * s
+    paint(river, WATER, patch[lake][0])
+    # the town: blocks on a street grid, its edge following whole blocks
+    town_r, town_c, bs = 0.3 * n, 0.7 * n, round(22 * s)
+    bi, bj = (rr - int(town_r)) // bs, (cc - int(town_c)) // bs
+    block_r, block_c = (bi + 0.5) * bs, (bj + 0.5) * bs
+    wobble = 0.2 * np.sin(3 * np.arctan2(block_r, block_c) + k[2])
+    town = (block_r / (130 * s)) ** 2 + (block_c / (170 * s)) ** 2 < 1 + wobble
+    street = ((rr - int(town_r)) % bs < 2) | ((cc - int(town_c)) % bs < 2)
+    block_ids = (bi - bi.min()) * (bj.max() - bj.min() + 1) + (bj - bj.min()) + next_id
+    block_cls = np.where(rng.random(int(block_ids.max()) + 1) < 0.1, GRASSLAND, URBAN)[block_ids]
+    paint(town & ~street, block_cls, block_ids)
+    next_id = int(block_ids.max()) + 1
+    paint(town & street, URBAN, 0)
+    # section roads (some missing) and a highway through the town
+    for r0 in range(-r_off, n, sec):
+        if r0 >= 0 and rng.random() < 0.8:
+            paint((rr == r0) & ~town & ~lake, URBAN, 0)
+    for c0 in range(-c_off, n, sec):
+        if c0 >= 0 and rng.random() < 0.8:
+            paint((cc == c0) & ~town & ~lake, URBAN, 0)
+    slope = np.tan(np.radians(-10))
+    paint((np.abs(rr - town_r - slope * (cc - town_c)) * np.cos(np.radians(10)) < 1.2) & ~lake, URBAN, 0)
+    # the subdivision-to-be east of the town is fields until it is built
+    east = town & (bj == bj[town].max())
+    site = (bi >= bi[east].min()) & (bi <= bi[east].max()) & (bj > bj[east].max()) & (bj <= bj[east].max() + 3)
+    site &= lab != WATER
+    paint(site & (bi <= int(np.median(bi[site]))), CROPLAND)
+    paint(site & (bi > int(np.median(bi[site]))), CROPLAND)
+
+    labels, patches = [lab.copy()], [patch.copy()]
+    # before year 2: a clear-cut in the deepest forest
+    depth = ndimage.distance_transform_edt(forest & (lab == FOREST))  # in a natural stand, not a woodlot
+    r, c = np.unravel_index(np.argmax(depth), depth.shape)
+    cut = (np.abs(rr - r) < 26 * s) & (np.abs(cc - c) < 36 * s) & (lab == FOREST)
+    paint(cut, BARE)
+    labels.append(lab.copy())
+    patches.append(patch.copy())
+    # before year 3: the subdivision is built and the reservoir's shore is exposed, bare then grass
+    paint(site & street, URBAN, 0)
+    paint(site & ~street, URBAN, block_ids)
+    shrink = (12 + 5 * np.sin(3 * theta + k[1])) * s
+    ring = lake & (rho >= radius - shrink) & ~river
+    paint(ring & (rho < radius - 0.45 * shrink), BARE)
+    paint(ring & (rho >= radius - 0.45 * shrink), GRASSLAND)
+    labels.append(lab.copy())
+    patches.append(patch.copy())
+
+    changes = (
+        "forest clearing: forest -> bare",
+        "new construction: cropland -> urban; shrinking reservoir: water -> bare and grassland",
+    )
+    while len(labels) < n_years:  # later years: no more changes
+        labels.append(labels[-1])
+        patches.append(patches[-1])
+        changes += ("no planted change",)
+    corner = (n - 1 - rr) + cc  # a nodata wedge in the south-west corner, like the edge of a swath
+    nodata = tuple(corner < (20 + 4 * i) * s for i in range(n_years))
+    return Scene(tuple(labels[:n_years]), tuple(patches[:n_years]), nodata, next_id, changes[: n_years - 1])
+
+
+def _split_section(r0: int, c0: int, sec: int, rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
+    """Fields of one section as (row0, row1, col0, col1): whole, halves, quarters or strips."""
+    r1, c1 = r0 + sec, c0 + sec
+    rm, cm = r0 + sec // 2, c0 + sec // 2
+    kind = rng.choice(4, p=[0.15, 0.35, 0.3, 0.2])
+    if kind == 0:
+        return [(r0, r1, c0, c1)]
+    if kind == 1:
+        return [(r0, rm, c0, c1), (rm, r1, c0, c1)] if rng.random() < 0.5 else [(r0, r1, c0, cm), (r0, r1, cm, c1)]
+    if kind == 2:
+        return [(a, b, c, d) for a, b in ((r0, rm), (rm, r1)) for c, d in ((c0, cm), (cm, c1))]
+    cuts = np.linspace(c0, c1, int(rng.integers(3, 6)) + 1).astype(int)
+    return [(r0, r1, int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])]
+
+
+def _smooth_noise(rng: np.random.Generator, n: int, sigma: float, channels: int = 0) -> np.ndarray:
+    """Gaussian random field(s) of unit variance and correlation length ``sigma`` px; (n, n) or (n, n, channels).
+
+    Drawn at a coarser resolution and interpolated up, which is much cheaper and looks the same.
+    """
+    f = max(1, 2 ** int(np.log2(max(sigma / 1.5, 1))))
+    m = n // f + 2
+    field = rng.standard_normal((m, m, max(channels, 1)), dtype=np.float32)
+    field = ndimage.gaussian_filter(field, (sigma / f, sigma / f, 0), mode="wrap")
+    while f > 1:  # linear interpolation, one doubling at a time
+        field, f = _double(_double(field, 0), 1), f // 2
+    field = field[:n, :n]
+    field /= field.std(axis=(0, 1))
+    return field if channels else field[..., 0]
+
+
+def _double(x: np.ndarray, axis: int) -> np.ndarray:
+    x = np.moveaxis(x, axis, 0)
+    out = np.empty((2 * len(x), *x.shape[1:]), dtype=x.dtype)
+    out[::2] = x
+    out[1:-1:2] = 0.5 * (x[:-1] + x[1:])
+    out[-1] = x[-1]
+    return np.moveaxis(out, 0, axis)
+
+
+# --- the vectors ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _YearState:
+    patch: np.ndarray  # (patches, components)
+    texture: np.ndarray  # (rows, cols, components)
+
+
+def embed_year(
+    scene: Scene,
+    index: int,
+    model: ClassModel,
+    bank: np.ndarray,
+    rng: np.random.Generator,
+    previous: _YearState | None,
+) -> tuple[np.ndarray, _YearState]:
+    """int8 codes (rows, cols, 64) of one year, and the offsets the next year carries over."""
+    labels, patches = scene.labels[index], scene.patches[index]
+    n, (n_classes, n_comp) = labels.shape[0], model.bases.shape[:2]
+    patch = rng.standard_normal((scene.n_patches, n_comp), dtype=np.float32)
+    texture = _smooth_noise(rng, n, _TEXTURE_SIGMA, n_comp)
+    if previous is not None:
+        patch = _RHO_PATCH * previous.patch + np.float32(np.sqrt(1 - _RHO_PATCH**2)) * patch
+        texture = _RHO_TEXTURE * previous.texture + np.float32(np.sqrt(1 - _RHO_TEXTURE**2)) * texture
+    white = rng.standard_normal((n, n, n_comp), dtype=np.float32)
+    picks = rng.integers(0, len(bank), (n, n))
+    shares = np.sqrt(
+        np.stack([_PATCH_SHARE, (1 - _PATCH_SHARE) * (1 - _WHITE_SHARE), (1 - _PATCH_SHARE) * _WHITE_SHARE], axis=1)
+    ).astype(np.float32)
+    # One matrix for all classes: a pixel's row holds [1, coefficients] in its class's block and zeros elsewhere,
+    # so a single product gives every pixel its class centroid plus its offset, with no masking per class.
+    width = 1 + n_comp
+    stacked = np.concatenate([model.centroids[:, None], model.bases], axis=1).reshape(n_classes * width, N_BANDS)
+
+    codes = np.empty((n, n, N_BANDS), dtype=np.int8)
+    for r0 in range(0, n, _CHUNK):
+        a, b = max(r0 - 1, 0), min(r0 + _CHUNK + 1, n)  # one row of halo for the blur
+        lab = labels[a:b].ravel()
+        coef = shares[lab, :1] * patch[patches[a:b].ravel()]
+        coef += shares[lab, 1:2] * texture[a:b].reshape(-1, n_comp)
+        coef += shares[lab, 2:] * white[a:b].reshape(-1, n_comp)
+        rows = np.zeros((lab.size, n_classes * width), dtype=np.float32)
+        place = lab[:, None].astype(np.intp) * width + np.arange(width)
+        np.put_along_axis(rows, place, np.concatenate([np.ones((lab.size, 1), np.float32), coef], axis=1), axis=1)
+        v = rows @ stacked
+        v += model.residual_std[lab, None] * bank[picks[a:b].ravel()]
+        v = _blur(_blur(v.reshape(b - a, n, N_BANDS), 0), 1)[r0 - a : r0 - a + _CHUNK]
+        v /= np.sqrt(np.einsum("ijk,ijk->ij", v, v))[..., None]
+        q = quantize_unit(v)
+        q[scene.nodata[index][r0 : r0 + _CHUNK]] = NODATA_INT8
+        codes[r0 : r0 + _CHUNK] = q
+    return codes, _YearState(patch, texture)
+
+
+def _blur(v: np.ndarray, axis: int) -> np.ndarray:
+    """Weights [1, 2, 1] along one axis, edges repeated, unscaled (renormalisation follows): mixes neighbours as
+    a pixel's footprint would."""
+    v = np.moveaxis(v, axis, 0)
+    pairs = v[:-1] + v[1:]
+    out = np.empty_like(v)
+    out[1:-1] = pairs[:-1] + pairs[1:]
+    out[0] = 2 * v[0] + pairs[0]
+    out[-1] = 2 * v[-1] + pairs[-1]
+    return np.moveaxis(out, 0, axis)

@@ -1,0 +1,323 @@
+"""The bundled synthetic sample: encoding, determinism, realism against real embeddings, ground truth and cache.
+
+Files are read with plain rasterio and dequantised here, independently of the package's readers.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
+
+from aef_widgets.core.errors import SourceError, YearError
+from aef_widgets.core.quantization import quantize
+from aef_widgets.sources import synthetic
+from aef_widgets.sources.sample import (
+    CACHE_ENV,
+    SAMPLE_VERSION,
+    quantize_unit,
+    sample_dir,
+    sample_source,
+    sample_truth,
+)
+from tests.conftest import REAL_FLOAT32
+
+YEARS = (2022, 2023, 2024)
+SHIPPED_JSON = Path(synthetic.__file__).parent / "data" / "sample_classes.json"
+
+
+_CODES = np.arange(-128, 128)
+_VALUES = (np.sign(_CODES) * (_CODES / 127.5) ** 2).astype(np.float32)
+
+
+def dequantize(q: np.ndarray) -> np.ndarray:
+    """(bands, rows, cols) int8 -> (rows, cols, bands) float32, NaN where all bands are -128."""
+    v = np.moveaxis(_VALUES[q.astype(np.int16) + 128], 0, -1)
+    v[(q == -128).all(axis=0)] = np.nan
+    return v
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("...k,...k->...", a, b)
+
+
+def read_codes(path: Path, overview_level: int | None = None) -> np.ndarray:
+    with rasterio.open(path, overview_level=overview_level) as ds:
+        return ds.read()
+
+
+def read_labels(folder: Path, year: int) -> np.ndarray:
+    with rasterio.open(folder / f"labels_{year}.tif") as ds:
+        return ds.read(1)
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("cache")
+    sample_dir(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def folder(cache) -> Path:
+    return sample_dir(cache)
+
+
+@pytest.fixture(scope="session")
+def vectors(folder) -> dict[int, np.ndarray]:
+    return {year: dequantize(read_codes(folder / f"aef_sample_{year}.tif")) for year in YEARS}
+
+
+# --- encoding ---------------------------------------------------------------------------------------------------
+def test_files_follow_the_public_cog_encoding(folder):
+    assert folder.name == f"sample-v{SAMPLE_VERSION}"
+    for year in YEARS:
+        with rasterio.open(folder / f"aef_sample_{year}.tif") as ds:
+            assert (ds.count, ds.width, ds.height) == (64, 1024, 1024)
+            assert ds.dtypes == ("int8",) * 64 and ds.nodata == -128
+            assert ds.descriptions == tuple(f"A{i:02d}" for i in range(64))
+            assert ds.crs.to_epsg() == 32616
+            assert tuple(ds.transform)[:6] == (10, 0, 352000, 0, -10, 4912000)
+            assert ds.tags()["YEAR"] == str(year) and ds.tags()["SYNTHETIC"].startswith("YES")
+            assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+            assert ds.compression.name == "deflate" and ds.block_shapes[0] == (256, 256)
+            assert ds.overviews(1) == [2, 4, 8, 16]
+            codes = ds.read()
+        nodata = codes == -128
+        # nodata is all bands or none, a few hundred pixels in the south-west corner
+        assert (nodata.all(axis=0) == nodata.any(axis=0)).all()
+        hole = nodata[0]
+        assert 100 < hole.sum() < 1000 and hole[-1, 0] and not hole[0].any() and not hole[:, -1].any()
+        np.testing.assert_array_equal(read_labels(folder, year) == 255, hole)
+
+
+def test_valid_vectors_have_unit_length(vectors):
+    for v in vectors.values():
+        norms = np.sqrt(dot(v, v)[~np.isnan(v[..., 0])])
+        assert abs(norms.mean() - 1) < 0.01
+        assert np.abs(norms - 1).max() < 0.03
+
+
+@pytest.mark.parametrize("level", [0, 3])
+def test_overviews_are_renormalised_means(folder, level):
+    f = 2 ** (level + 1)
+    codes = read_codes(folder / "aef_sample_2024.tif")[:, -256:]  # the southern quarter, with the nodata corner
+    overview = np.moveaxis(read_codes(folder / "aef_sample_2024.tif", overview_level=level), 0, -1)[-256 // f :]
+    rows, cols = overview.shape[:2]
+    v = np.nan_to_num(dequantize(codes))  # nodata adds nothing to a block's sum
+    total = v.reshape(rows, f, cols, f, 64).sum(axis=(1, 3), dtype=np.float64)
+    has_data = (codes[0] != -128).reshape(rows, f, cols, f).any(axis=(1, 3))
+    mean = total[has_data] / np.linalg.norm(total[has_data], axis=1, keepdims=True)
+    expected = np.clip(np.rint(np.sign(mean) * np.sqrt(np.abs(mean)) * 127.5), -127, 127)
+    assert np.abs(overview[has_data].astype(np.int16) - expected).max() <= 1
+    assert (overview[~has_data] == -128).all()
+    # GDAL's average of the int8 codes would fail this test (measured: 7% of the codes off by more than 1 at
+    # factor 2, where neighbours are alike; more at coarser levels)
+    naive = np.moveaxis(np.rint(codes.reshape(64, rows, f, cols, f).mean(axis=(2, 4))), 0, -1)
+    assert (np.abs(naive[has_data] - expected) > 1).mean() > 0.02
+
+
+def test_overview_block_next_to_nodata_averages_only_valid_pixels(folder):
+    codes = read_codes(folder / "aef_sample_2022.tif")
+    overview = read_codes(folder / "aef_sample_2022.tif", overview_level=0)
+    hole = (codes == -128).all(axis=0)
+    partial = hole.reshape(512, 2, 512, 2).sum(axis=(1, 3))
+    r, c = np.argwhere((partial > 0) & (partial < 4))[0]
+    block = dequantize(codes[:, 2 * r : 2 * r + 2, 2 * c : 2 * c + 2]).reshape(-1, 64)
+    mean = np.nanmean(block, axis=0)
+    mean /= np.linalg.norm(mean)
+    expected = np.rint(np.sign(mean) * np.sqrt(np.abs(mean)) * 127.5)
+    assert np.abs(overview[:, r, c] - expected).max() <= 1
+    assert (overview[:, partial == 4] == -128).all()
+
+
+def test_fast_quantizer_gives_exactly_the_core_codes():
+    rng = np.random.default_rng(1)
+    ties = ((np.arange(-127, 128) + 0.5) / 127.5) ** 2  # values whose code is a tie
+    values = np.concatenate([rng.normal(0, 0.15, 300_000), ties, -ties, [0.0, 1.0, -1.0, 2.0, -2.0]])
+    values = values.astype(np.float32)
+    np.testing.assert_array_equal(quantize_unit(values), quantize(values))
+
+
+# --- determinism --------------------------------------------------------------------------------------------------
+def test_generation_is_deterministic(tmp_path):
+    a, b, other = tmp_path / "a", tmp_path / "b", tmp_path / "other"
+    synthetic.write_sample(a, size=256)
+    synthetic.write_sample(b, size=256)
+    synthetic.write_sample(other, size=256, seed=7)
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    for name in (f"aef_sample_{year}.tif" for year in YEARS):
+        np.testing.assert_array_equal(read_codes(a / name), read_codes(b / name))
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert not np.array_equal(read_codes(a / "aef_sample_2022.tif"), read_codes(other / "aef_sample_2022.tif"))
+
+
+# --- realism and truth --------------------------------------------------------------------------------------------
+def unit_class_means(v: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    means = np.array([v[labels == c].mean(axis=0) for c in range(6)])
+    return means / np.linalg.norm(means, axis=1, keepdims=True)
+
+
+def test_within_class_spread_and_smoothness_match_the_real_raster(vectors, folder):
+    with rasterio.open(REAL_FLOAT32) as ds:
+        real = np.moveaxis(ds.read().astype(np.float64), 0, -1)
+    x = real.reshape(-1, 64)
+    km = KMeans(n_clusters=8, n_init=10, random_state=0).fit(x)
+    centres = km.cluster_centers_ / np.linalg.norm(km.cluster_centers_, axis=1, keepdims=True)
+    real_median = np.median((x * centres[km.labels_]).sum(axis=1))  # measured: 0.951
+
+    v, labels = vectors[2022], read_labels(folder, 2022)
+    means = unit_class_means(v, labels)
+    ok = labels != 255
+    synthetic_median = np.median(dot(v[ok], means[labels[ok]]))  # measured: 0.957
+    assert abs(synthetic_median - real_median) < 0.015
+    between = (means @ means.T)[np.triu_indices(6, 1)]  # real centroids: 0.35..0.93
+    assert between.min() > 0.2 and between.max() < 0.93
+    # neighbouring pixels are about as similar as in real embeddings (measured: real 0.9962, sample 0.9965)
+    real_neighbours = np.median((real[:, 1:] * real[:, :-1]).sum(axis=2))
+    sample_neighbours = np.nanmedian(dot(v[:, 1:], v[:, :-1]))
+    assert abs(sample_neighbours - real_neighbours) < 0.003
+
+
+def test_truth_labels_are_recoverable_by_clustering(vectors, folder):
+    v, labels = vectors[2023], read_labels(folder, 2023)
+    ok = labels != 255
+    x, y = v[ok], labels[ok]
+    fit_on = np.random.default_rng(0).choice(len(x), 20_000, replace=False)
+    km = KMeans(n_clusters=6, n_init=4, random_state=0).fit(x[fit_on])
+    # measured: 0.54; k-means splits the varied cropland in two and merges bare into one half, as it would on
+    # real fields; every other class is recovered almost whole
+    assert adjusted_rand_score(y, km.predict(x)) > 0.44
+
+
+def test_planted_changes_are_detectable(vectors, folder):
+    for a, b in zip(YEARS[:-1], YEARS[1:]):
+        similarity = dot(vectors[a], vectors[b])
+        valid = ~np.isnan(similarity)
+        with rasterio.open(folder / f"change_{a}_{b}.tif") as ds:
+            truth_file = ds.read(1)
+        np.testing.assert_array_equal(truth_file == 255, ~valid)
+        truth = truth_file == 1
+        assert truth.sum() > 2000
+        detected = (1 - similarity > 0.25) & valid
+        f1 = 2 * (detected & truth).sum() / (detected.sum() + truth.sum())
+        assert f1 > 0.85  # measured: 0.93 (2022-23, a small clearing with long edges), 0.97 (2023-24)
+        stable = valid & ~truth
+        assert 0.94 < np.median(similarity[stable]) < 0.98  # measured: 0.96
+        assert np.quantile(similarity[stable], 0.05) > 0.87  # measured: 0.90
+        assert np.median(similarity[truth]) < 0.7  # measured: 0.5
+
+
+def test_sample_truth_describes_the_files(cache, folder):
+    truth = sample_truth(cache)
+    assert truth.years == YEARS
+    assert truth.class_names == {0: "water", 1: "forest", 2: "cropland", 3: "grassland", 4: "bare", 5: "urban"}
+    assert set(truth.class_colours) == set(truth.class_names)
+    assert truth.grid.shape == (1024, 1024) and truth.grid.crs.to_epsg() == 32616
+    assert truth.grid.bounds == (352000, 4912000 - 10240, 352000 + 10240, 4912000)
+    for year in YEARS:
+        labels = truth.labels(year)
+        assert labels.dtype == np.uint8 and labels.shape == (1024, 1024)
+        assert set(np.unique(labels)) == {0, 1, 2, 3, 4, 5, 255}
+    for a, b in zip(YEARS[:-1], YEARS[1:]):
+        with rasterio.open(folder / f"change_{a}_{b}.tif") as ds:
+            np.testing.assert_array_equal(truth.change(a, b), ds.read(1) == 1)
+    across = truth.change(2022, 2024)
+    assert across.dtype == bool
+    assert not ((truth.change(2022, 2023) | truth.change(2023, 2024)) & ~across).any()  # no change is undone
+    assert not truth.change(2023, 2023).any()
+    with pytest.raises(YearError, match="2021"):
+        truth.labels(2021)
+    info = json.loads((folder / "classes.json").read_text())
+    assert info["synthetic"] is True and "Google DeepMind" in info["attribution"]
+
+
+def test_sample_source_opens_every_year(cache):
+    source = sample_source(cache)
+    assert source.years == YEARS and source.synthetic and "not real" in source.name
+    assert source.footprint.bounds == pytest.approx((352000, 4912000 - 10240, 352000 + 10240, 4912000))
+
+
+def test_shipped_class_statistics_name_their_source():
+    data = json.loads(SHIPPED_JSON.read_text())
+    assert data["attribution"] == (
+        "The AlphaEarth Foundations Satellite Embedding dataset is produced by Google and Google DeepMind."
+    )
+    assert data["derived_from"]["sha256"] == hashlib.sha256(REAL_FLOAT32.read_bytes()).hexdigest()
+    assert [c["name"] for c in data["classes"]] == ["water", "forest", "cropland", "grassland", "bare", "urban"]
+    for c in data["classes"]:
+        assert abs(np.linalg.norm(c["centroid"]) - 1) < 1e-3 and len(c["components"]) == len(c["component_std"])
+
+
+# --- cache --------------------------------------------------------------------------------------------------------
+def mtimes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+
+
+def test_cache_is_reused_and_env_var_respected(cache, folder, monkeypatch, tmp_path):
+    before = mtimes(folder)
+    assert sample_dir(cache) == folder
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    assert sample_dir() == folder
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "elsewhere"))
+    assert sample_dir(cache) == folder  # an explicit folder wins over the variable
+    assert mtimes(folder) == before
+    assert sorted(p.name for p in cache.iterdir()) == [folder.name]
+
+
+@pytest.fixture
+def small_generator(monkeypatch):
+    """Generate 128 px samples so cache tests that really generate stay fast."""
+    monkeypatch.setattr(synthetic, "write_sample", functools.partial(synthetic.write_sample, size=128))
+
+
+def test_env_var_chooses_where_a_new_sample_goes(small_generator, monkeypatch, tmp_path):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "env-cache"))
+    folder = sample_dir()
+    assert folder == tmp_path / "env-cache" / f"sample-v{SAMPLE_VERSION}"
+    assert read_labels(folder, 2024).shape == (128, 128)
+
+
+def test_concurrent_generation_never_shows_half_a_dataset(small_generator, tmp_path):
+    results, errors = [], []
+
+    def run() -> None:
+        try:
+            folder = sample_dir(tmp_path)
+            results.append((folder, sorted(p.name for p in folder.iterdir())))
+        except Exception as e:  # collected so the assertion below reports it
+            errors.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len({folder for folder, _ in results}) == 1 and all(len(names) == 9 for _, names in results)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"sample-v{SAMPLE_VERSION}"]  # no temporary left
+
+
+def test_damaged_cache_is_regenerated(small_generator, tmp_path):
+    folder = sample_dir(tmp_path)
+    (folder / "labels_2023.tif").unlink()
+    assert sample_dir(tmp_path) == folder
+    assert (folder / "labels_2023.tif").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]
+
+
+def test_unwritable_cache_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SourceError, match=CACHE_ENV):
+        sample_dir(blocker)
