@@ -27,9 +27,39 @@ def dequantize(q: np.ndarray) -> np.ndarray:
 
 def quantize(values: np.ndarray) -> np.ndarray:
     """Nearest int8 codes of float values; NaN and infinities become nodata (-128)."""
+    values = np.asarray(values)
+    if values.dtype == np.float32 and np.isfinite(values).all():
+        return _quantize_float32(values)
+    return _quantize_exact(values)
+
+
+def _quantize_exact(values: np.ndarray) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(v)
     v = np.where(finite, v, 0.0)
     q = np.clip(np.rint(np.sign(v) * np.sqrt(np.abs(v)) * 127.5), -127, 127).astype(np.int8)
     q[~finite] = NODATA_INT8
     return q
+
+
+def _quantize_float32(values: np.ndarray) -> np.ndarray:
+    """Exactly ``_quantize_exact`` for finite float32, several times faster.
+
+    Rounds in float32 and lets the float64 path redo the rare values within rounding error of a tie; works through
+    blocks that stay in cache, since touching large fresh temporaries dominates otherwise.
+    """
+    flat = np.ascontiguousarray(values).reshape(-1)
+    out = np.empty(flat.shape, dtype=np.int8)
+    for i in range(0, flat.size, 1 << 16):
+        v = flat[i : i + (1 << 16)]
+        a = np.abs(v)
+        np.sqrt(a, out=a)
+        a *= np.float32(127.5)
+        r = np.rint(a)
+        near_tie = np.abs(a - r) > np.float32(0.499)
+        np.minimum(r, 127, out=r)
+        np.copysign(r, v, out=r)
+        q = out[i : i + (1 << 16)]
+        q[:] = r
+        q[near_tie] = _quantize_exact(v[near_tie])
+    return out.reshape(values.shape)

@@ -154,29 +154,6 @@ _ZERO_LUT = np.nan_to_num(DEQUANTIZE_LUT)  # nodata as a zero vector, which adds
 _ROWS = 16  # rows per block when summing, small enough to stay in cache
 
 
-def quantize_unit(values: np.ndarray) -> np.ndarray:
-    """Exactly ``quantize(values)`` for finite float32 input, several times faster.
-
-    Rounds in float32 and lets the float64 ``quantize`` redo the rare values within rounding error of a tie; works
-    through blocks that stay in cache, since touching large fresh temporaries dominates otherwise.
-    """
-    flat = np.ascontiguousarray(values, dtype=np.float32).reshape(-1)
-    out = np.empty(flat.shape, dtype=np.int8)
-    for i in range(0, flat.size, 1 << 16):
-        v = flat[i : i + (1 << 16)]
-        a = np.abs(v)
-        np.sqrt(a, out=a)
-        a *= np.float32(127.5)
-        r = np.rint(a)
-        near_tie = np.abs(a - r) > np.float32(0.499)
-        np.minimum(r, 127, out=r)
-        np.copysign(r, v, out=r)
-        q = out[i : i + (1 << 16)]
-        q[:] = r
-        q[near_tie] = quantize(v[near_tie])
-    return out.reshape(values.shape)
-
-
 def overview_levels(codes: np.ndarray, min_size: int = 64) -> list[np.ndarray]:
     """Overviews at factors 2, 4, 8, ... of int8 codes (rows, cols, 64), while at least ``min_size`` px.
 
@@ -196,7 +173,7 @@ def overview_levels(codes: np.ndarray, min_size: int = 64) -> list[np.ndarray]:
         for r in range(0, total.shape[0], _ROWS):
             block = total[r : r + _ROWS]
             norm = np.sqrt(np.einsum("ijk,ijk->ij", block, block))[..., None]
-            q[r : r + _ROWS] = quantize_unit(block / np.maximum(norm, np.float32(1e-12)))
+            q[r : r + _ROWS] = quantize(block / np.maximum(norm, np.float32(1e-12)))
         q[count == 0] = NODATA_INT8
         levels.append(q)
         if min(count.shape) < 2 * min_size or count.shape[0] % 2 or count.shape[1] % 2:

@@ -27,8 +27,8 @@ from affine import Affine
 from scipy import ndimage
 
 from ..core.bands import N_BANDS
-from ..core.quantization import NODATA_INT8
-from .sample import LABEL_NODATA, SAMPLE_VERSION, quantize_unit, write_embedding_cog, write_uint8
+from ..core.quantization import NODATA_INT8, quantize
+from .sample import LABEL_NODATA, SAMPLE_VERSION, write_embedding_cog, write_uint8
 
 DEFAULT_SEED = 20250601
 DEFAULT_YEARS = (2022, 2023, 2024)
@@ -343,7 +343,7 @@ def embed_year(
         v += model.residual_std[lab, None] * bank[picks[a:b].ravel()]
         v = _blur(_blur(v.reshape(b - a, n, N_BANDS), 0), 1)[r0 - a : r0 - a + _CHUNK]
         v /= np.sqrt(np.einsum("ijk,ijk->ij", v, v))[..., None]
-        q = quantize_unit(v)
+        q = quantize(v)
         q[scene.nodata[index][r0 : r0 + _CHUNK]] = NODATA_INT8
         codes[r0 : r0 + _CHUNK] = q
     return codes, _YearState(patch, texture)

@@ -24,3 +24,11 @@ def test_real_int8_file_dequantizes_to_the_real_float32_file(real_int8, real_flo
     with rasterio.open(real_int8) as a, rasterio.open(real_float32) as b:
         q, f = a.read(), b.read()
     np.testing.assert_allclose(dequantize(q), f, rtol=0, atol=1e-6)
+
+
+def test_the_fast_float32_path_gives_exactly_the_float64_codes():
+    rng = np.random.default_rng(1)
+    ties = ((np.arange(-127, 128) + 0.5) / 127.5) ** 2  # values whose code is a tie
+    values = np.concatenate([rng.normal(0, 0.15, 300_000), ties, -ties, [0.0, 1.0, -1.0, 2.0, -2.0]])
+    values = values.astype(np.float32)
+    np.testing.assert_array_equal(quantize(values), quantize(values.astype(np.float64)))

@@ -18,12 +18,10 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from aef_widgets.core.errors import SourceError, YearError
-from aef_widgets.core.quantization import quantize
 from aef_widgets.sources import synthetic
 from aef_widgets.sources.sample import (
     CACHE_ENV,
     SAMPLE_VERSION,
-    quantize_unit,
     sample_dir,
     sample_source,
     sample_truth,
@@ -137,14 +135,6 @@ def test_overview_block_next_to_nodata_averages_only_valid_pixels(folder):
     expected = np.rint(np.sign(mean) * np.sqrt(np.abs(mean)) * 127.5)
     assert np.abs(overview[:, r, c] - expected).max() <= 1
     assert (overview[:, partial == 4] == -128).all()
-
-
-def test_fast_quantizer_gives_exactly_the_core_codes():
-    rng = np.random.default_rng(1)
-    ties = ((np.arange(-127, 128) + 0.5) / 127.5) ** 2  # values whose code is a tie
-    values = np.concatenate([rng.normal(0, 0.15, 300_000), ties, -ties, [0.0, 1.0, -1.0, 2.0, -2.0]])
-    values = values.astype(np.float32)
-    np.testing.assert_array_equal(quantize_unit(values), quantize(values))
 
 
 # --- determinism --------------------------------------------------------------------------------------------------
