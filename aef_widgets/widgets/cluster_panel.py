@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ipywidgets import HTML, Button, FloatProgress, HBox, IntSlider, IntText, Layout
@@ -11,9 +11,8 @@ from ipywidgets import HTML, Button, FloatProgress, HBox, IntSlider, IntText, La
 from ..engines.base import ClusterProduct
 from ..rendering.legend import table_html
 from .base import Panel, ProductLayer
-
-#: Exports up to this size also get a download link in the panel (a data URL the browser saves).
-_MAX_LINK_BYTES = 50 * 2**20
+from .exports import saved_file_html, watch_task
+from .jobs import InlineExecutor, JobRunner
 
 
 class ClusterPanel(Panel):
@@ -22,6 +21,9 @@ class ClusterPanel(Panel):
     Runs in the AOI at native resolution, or in the current view when there is no AOI. Re-runs by itself when the
     year changes, so the map never shows clusters of another year.
     """
+
+    #: Seconds between two status requests of an Earth Engine export task.
+    poll_seconds = 10.0
 
     def __init__(self, state=None, *, export_dir: str | Path | None = None, seed: int = 0, **kwargs) -> None:
         super().__init__(state, **kwargs)
@@ -36,13 +38,18 @@ class ClusterPanel(Panel):
         self.progress = FloatProgress(min=0, max=1, layout=Layout(width="auto", visibility="hidden"))
         self.legend = HTML()
         self.export_button = Button(description="Export GeoTIFF", disabled=True, layout=Layout(width="auto"))
-        self.export_button.on_click(lambda _: self.export())
+        self.export_button.on_click(lambda _: self._export_clicked())
+        self.drive_button = Button(description="Export to Google Drive", layout=Layout(width="auto", display="none"))
+        self.drive_button.on_click(lambda _: self.start_export_task("drive"))
+        # batch exports run for minutes: they get their own thread so the map stays responsive
+        inline = isinstance(self.runner.executor, InlineExecutor)
+        self.task_runner = JobRunner.inline() if inline else JobRunner(ThreadPoolExecutor(1))
         self.download = HTML()
         self.layer = ProductLayer(self, "Clusters", "clusters")
         self.state.observe(self._year_changed, names=["year", "source"])
         self.state.observe(self._aoi_changed, names="aoi")
         self.children = [
-            self.k, self.samples, HBox([self.run, self.export_button]), self.progress, self.status,
+            self.k, self.samples, HBox([self.run, self.export_button, self.drive_button]), self.progress, self.status,
             self.legend, self.download,
         ]  # fmt: skip
         self.add_class("aef-cluster-panel")
@@ -73,6 +80,7 @@ class ClusterPanel(Panel):
         self.layer.set(product)
         self.legend.value = self._legend(product)
         self.export_button.disabled = False
+        self.drive_button.layout.display = "" if hasattr(product, "export_task") else "none"
         self.download.value = ""
         self.show_status(f"{product.n_clusters} clusters {product.scope}.", "ok")
 
@@ -90,27 +98,51 @@ class ClusterPanel(Panel):
         swatches = [*product.colors, "transparent"]
         return table_html(("class", "ha", "%"), rows, swatches)
 
-    def export(self) -> Path | None:
-        """Write the clusters as a GeoTIFF (and offer it for download); returns the path."""
+    def export(self, path: str | Path | None = None) -> Path | None:
+        """Write the clusters as a GeoTIFF now (and offer it for download); returns the path."""
         product = self.value
         if product is None:
             self.show_status("Run k-means first.", "error")
             return None
-        folder = self.export_dir or Path(tempfile.mkdtemp(prefix="aef-export-"))
-        name = f"aef_clusters_{self.state.year}_k{product.n_clusters}.tif"
         try:
-            path = product.export(folder / name)
+            written = product.export(path or self._export_path(product))
         except Exception as e:  # shown in the panel: the app keeps working
             self.show_error(e)
             return None
-        data = path.read_bytes()
-        link_html = ""
-        if len(data) <= _MAX_LINK_BYTES:
-            url = "data:image/tiff;base64," + base64.b64encode(data).decode("ascii")
-            link_html = f' <a download="{name}" href="{url}">Download {name}</a>'
-        self.download.value = f"Saved {name} ({len(data) / 1024:,.0f} KB).{link_html}"
+        self.download.value = saved_file_html(written)
         self.show_status("Exported.", "ok")
-        return path
+        return written
+
+    def _export_clicked(self) -> None:
+        product = self.value
+        if product is None:
+            return
+        self.show_status("Writing the GeoTIFF…", "busy")
+        self.runner.submit("export", lambda: self.export(), lambda _: None, self.show_error)
+
+    def _export_path(self, product: ClusterProduct) -> Path:
+        folder = self.export_dir or Path(tempfile.mkdtemp(prefix="aef-export-"))
+        return folder / f"aef_clusters_{self.state.year}_k{product.n_clusters}.tif"
+
+    def start_export_task(self, destination: str = "drive", **options) -> None:
+        """Earth Engine only: export the clusters of any size as a batch task and show its progress."""
+        product = self.value
+        if product is None or not hasattr(product, "export_task"):
+            self.show_status("Batch exports are for clusters computed on Earth Engine.", "error")
+            return
+        self.show_status(f"Export to {destination} started…", "busy")
+        self.progress.value = 0
+        self.progress.layout.visibility = "visible"
+
+        def work():
+            task = product.export_task(destination, **options)
+            return watch_task(task, self._progress, self.poll_seconds)
+
+        def done(status) -> None:
+            self.progress.layout.visibility = "hidden"
+            self.show_status(f"Export {status.message}", "ok" if status.state == "SUCCEEDED" else "error")
+
+        self.task_runner.submit("export-task", work, done, self._failed)
 
     def _year_changed(self, _change) -> None:
         if self.value is not None:
@@ -122,5 +154,6 @@ class ClusterPanel(Panel):
             self.layer.set(None)
             self.legend.value = ""
             self.export_button.disabled = True
+            self.drive_button.layout.display = "none"
             self.download.value = ""
             self.show_status("The AOI changed: run k-means again.")

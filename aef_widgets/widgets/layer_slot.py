@@ -17,6 +17,10 @@ class ImageOverlay(ipyleaflet.ImageOverlay):
     """An image overlay with a CSS class on its <img>, so categorical images can be drawn pixelated."""
 
     class_name = Unicode("").tag(sync=True, o=True)
+    """CSS class of the <img>, set when the image is created."""
+
+    alt = Unicode("").tag(sync=True, o=True)
+    """Alternative text of the <img> (the layer's name): for screen readers, and to find a layer in the page."""
 
 
 class LayerSlot:
@@ -53,7 +57,7 @@ class LayerSlot:
     def _make(self, spec: Layer | ipyleaflet.Layer) -> ipyleaflet.Layer:
         if isinstance(spec, Overlay):
             return ImageOverlay(
-                url=spec.url, bounds=spec.bounds, name=self.name, attribution=self.attribution,
+                url=spec.url, bounds=spec.bounds, name=self.name, alt=self.name, attribution=self.attribution,
                 class_name=CRISP_CLASS if spec.crisp else "", opacity=self.opacity,
             )  # fmt: skip
         if isinstance(spec, Tiles):

@@ -104,3 +104,28 @@ def test_year_change_asks_for_each_layer_once(explorer, network):
     explorer.year.dropdown.value = 2023
     assert tiles(explorer, "RGB composite").url == SIM_URL
     assert network.count("getMapId") == 2
+
+
+def test_a_batch_export_shows_its_progress_until_it_finishes(explorer, network):
+    west, south, east, north = LON - 0.01, LAT - 0.005, LON + 0.01, LAT + 0.005
+    draw(explorer.aoi.draw_control, rectangle(west, south, east, north))
+    network.answer("computeValue", {"groups": [{"class": 0, "sum": 1.0, "count": 1}]})
+    network.answer("getMapId", map_id(SIM_URL))
+    panel = explorer.clusters
+    panel.k.value = 2
+    panel.run.click()
+    assert panel.drive_button.layout.display == ""
+    name = "projects/test-project/operations/XYZ"
+    network.answer("exportImage", {"name": name})
+    network.answer(
+        "getOperation",
+        {"name": name, "metadata": {"state": "RUNNING", "progress": 0.5}},
+        {"name": name, "done": True, "metadata": {"state": "SUCCEEDED", "destinationUris": ["https://drive/x"]}},
+    )
+    seen = []
+    panel.progress.observe(lambda change: seen.append(change["new"]), names="value")
+    panel.poll_seconds = 0
+    panel.drive_button.click()
+    assert seen[-2:] == [0.5, 1.0]
+    assert "finished: https://drive/x" in panel.status.value
+    assert network.count("getOperation") == 2

@@ -1,0 +1,47 @@
+"""Getting results to the user: a download link in the page, and a long export task watched to the end."""
+
+from __future__ import annotations
+
+import base64
+import html
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+#: Files up to this size also get a download link in the panel (a data URL the browser saves).
+MAX_LINK_BYTES = 50 * 2**20
+
+
+class TaskStatus(Protocol):
+    state: str
+    progress: float
+    message: str
+
+    @property
+    def done(self) -> bool: ...
+
+
+class Task(Protocol):
+    def status(self) -> TaskStatus: ...
+
+
+def saved_file_html(path: Path) -> str:
+    """What was saved, with a link that downloads it from the page (works in Voila, Binder, Colab)."""
+    data = path.read_bytes()
+    name = html.escape(path.name)
+    link = ""
+    if len(data) <= MAX_LINK_BYTES:
+        url = "data:image/tiff;base64," + base64.b64encode(data).decode("ascii")
+        link = f' <a download="{name}" href="{url}">Download {name}</a>'
+    return f"Saved {name} ({len(data) / 1024:,.0f} KB).{link}"
+
+
+def watch_task(task: Task, progress: Callable[[float, str], None], interval: float) -> TaskStatus:
+    """Poll a task (one request each ``interval`` seconds) until it is done; report progress on the way."""
+    while True:
+        status = task.status()
+        progress(status.progress, status.state.lower())
+        if status.done:
+            return status
+        time.sleep(interval)
