@@ -1,0 +1,27 @@
+"""The README's plain-API example runs as printed, and its numbers are the documented ones."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def python_block_after(heading: str) -> str:
+    text = README.read_text()
+    section = text[text.index(heading) :]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_plain_api_example_runs(capsys):
+    scope: dict = {}
+    exec(python_block_after("### The plain API"), scope)
+    field, labels, areas, sim, dot = (scope[k] for k in ("field", "labels", "areas", "sim", "dot"))
+    assert labels.shape == field.shape and set(np.unique(labels)) <= {-1, 0, 1, 2, 3, 4}
+    assert sum(areas.pixels) == field.valid_count
+    assert np.isnan(sim[~field.mask]).all() and np.nanmax(sim) <= 1.05
+    assert np.nanmedian(dot) > 0.9  # most of the sample does not change
+    assert "hectares" in capsys.readouterr().out
