@@ -6,7 +6,7 @@ so any set of widgets composes around one ``ExplorerState``.
 
 from __future__ import annotations
 
-from traitlets import Bool, Float, HasTraits, Instance, Int, List, TraitError, Tuple, Union, default, observe, validate
+from traitlets import Float, HasTraits, Instance, Int, List, TraitError, Tuple, Union, default, observe, validate
 
 from ..analysis.composite import BandStretch, PCAStretch
 from ..core.aoi import AOI
@@ -53,9 +53,6 @@ class ExplorerState(HasTraits):
 
     view = Instance(MapView, allow_none=True)
     """What the map currently shows; None until a map reports its bounds."""
-
-    busy = Bool(False)
-    """True while any product is being computed."""
 
     def __init__(self, source: EmbeddingSource | None = None, **kwargs) -> None:
         if source is None:
