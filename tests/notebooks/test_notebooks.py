@@ -1,0 +1,159 @@
+"""The bundled notebooks run top to bottom on this environment's kernel, say what they should, and are stored clean.
+
+Each notebook runs in a fresh temporary folder (so files it writes land there) on an ipykernel of this very
+interpreter, with no Earth Engine credentials in reach.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from aef_widgets.sources.sample import cache_root, sample_dir
+from tests.notebooks.kernels import output_text, run_notebook
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+TUTORIALS = ["quickstart", "clustering", "similarity_search", "change_detection", "earth_engine"]
+ALL = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: Where credentials could come from: none of them may reach a test run.
+_CREDENTIAL_VARS = ("EE_", "EARTHENGINE", "GOOGLE_", "CLOUDSDK_", "AEF_WIDGETS_SOURCE")
+ATTRIBUTION = "The AlphaEarth Foundations Satellite Embedding dataset is produced by Google and Google DeepMind."
+
+
+def offline_env(home: Path) -> dict[str, str]:
+    """This environment without any Earth Engine or Google credentials; HOME elsewhere hides stored ones."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_CREDENTIAL_VARS)}
+    home.mkdir(parents=True, exist_ok=True)
+    # the sample cache and matplotlib's font cache stay where they are, so nothing is generated twice
+    env.update(HOME=str(home), AEF_WIDGETS_CACHE=str(cache_root()))
+    env.setdefault("MPLCONFIGDIR", str(Path.home() / ".config" / "matplotlib"))
+    return env
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sample_ready() -> None:
+    sample_dir()  # generated once here, not in the first notebook's kernel
+
+
+def execute(name: str, tmp_path: Path) -> tuple[nbformat.NotebookNode, str]:
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    nb = run_notebook(NOTEBOOKS / f"{name}.ipynb", sys.executable, workdir, env=offline_env(tmp_path / "home"))
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    stderr = [o.text for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert errors == [] and stderr == [], (errors, stderr)
+    return nb, output_text(nb)
+
+
+def widget_views(nb: nbformat.NotebookNode) -> int:
+    return sum(WIDGET_VIEW in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+
+
+def figures(nb: nbformat.NotebookNode) -> int:
+    return sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+
+
+def percents(pattern: str, text: str) -> tuple[int, ...]:
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not in the output"
+    return tuple(int(g) for g in match.groups())
+
+
+def test_explorer_app_notebook(tmp_path):
+    nb, _ = execute("explorer", tmp_path)
+    assert widget_views(nb) == 1
+
+
+def test_quickstart(tmp_path):
+    nb, text = execute("quickstart", tmp_path)
+    assert "GeoTIFFSource('Synthetic sample (not real data)', years=[2022, 2023, 2024]" in text
+    assert "GeoTIFFSource('my embeddings', years=[2022, 2023, 2024]" in text  # opened by path
+    assert re.search(r"similarity of the reference to itself: (0\.99|1\.00|1\.01)", text)
+    assert "the year picker shows 2023" in text and "the state's year is 2022" in text
+    assert "'change years': (2022, 2024)" in text
+    assert widget_views(nb) >= 8  # the explorer, six widgets alone, and the composed app
+
+
+def test_clustering(tmp_path):
+    nb, text = execute("clustering", tmp_path)
+    assert "Widget and plain API agree: True" in text
+    outputs = tmp_path / "run" / "outputs"
+    assert (outputs / "clusters_widget.tif").is_file() and (outputs / "clusters_api.tif").is_file()
+    assert "EPSG:32616 (10.0, 10.0)" in text and "classes: [0, 1, 2, 3, 4, 5]" in text
+    assert "(1024, 1024) int16" in text  # cluster_grid labelled the whole sample
+    (purity,) = percents(r"On average (\d+)% of a class falls into its main cluster", text)
+    assert purity >= 70
+    assert figures(nb) == 1
+
+
+def test_similarity_search(tmp_path):
+    nb, text = execute("similarity_search", tmp_path)
+    assert re.search(r"Matches \(≥ 0\.90\): [\d,.]+ ha \([\d.]+% of valid area in the AOI at 10 m\)", text)
+    assert "5 references" in text
+    precision, recall = percents(
+        r"With 5 references at 0\.85, (\d+)% of the matches are town and (\d+)% of the town is found", text
+    )
+    assert precision >= 90 and recall >= 70
+    assert figures(nb) == 1
+
+
+def test_change_detection(tmp_path):
+    nb, text = execute("change_detection", tmp_path)
+    assert "years compared: (2022, 2024)" in text
+    assert re.search(r"Changed \(≥ 0\.30\): [\d,.]+ ha", text)
+    precision, recall = percents(
+        r"At 0\.3, (\d+)% of the detected change is real and (\d+)% of the real change is detected", text
+    )
+    assert precision >= 80 and recall >= 85
+    assert figures(nb) == 1
+
+
+def test_earth_engine_without_credentials(tmp_path):
+    nb, text = execute("earth_engine", tmp_path)
+    assert "No Earth Engine credentials: showing what would run." in text
+    assert text.count("[no Earth Engine] would run:") >= 4
+    assert widget_views(nb) == 0
+
+
+@pytest.mark.earthengine
+def test_earth_engine_with_credentials(tmp_path):
+    from aef_widgets.ee_auth import ee_init, ee_status
+
+    if not ee_init():
+        pytest.skip(f"needs real Earth Engine credentials: {ee_status()}")
+    nb = run_notebook(NOTEBOOKS / "earth_engine.ipynb", sys.executable, tmp_path, env=dict(os.environ))
+    text = output_text(nb)
+    assert "would run" not in text
+    assert re.search(r"[\d,.]+ ha at or above 0\.9", text) and "ha changed between 2018 and 2024" in text
+    assert widget_views(nb) == 1
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_stored_without_outputs(name):
+    """nbstripout-clean: no outputs, no execution counts, no per-cell or widget metadata."""
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    nbformat.validate(nb)
+    assert set(nb.metadata) <= {"kernelspec", "language_info"}
+    for cell in nb.cells:
+        assert cell.metadata == {}, cell.id
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.id
+
+
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_tutorials_credit_the_dataset_and_say_what_the_data_is(name):
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    words = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert ATTRIBUTION in words and "CC-BY 4.0" in words
+    if name != "earth_engine":  # the one notebook on the real dataset
+        assert "synthetic" in words and "shows no real place" in words
+
+
+def test_every_notebook_is_tested():
+    assert sorted(["explorer", *TUTORIALS]) == ALL

@@ -1,0 +1,179 @@
+"""The explorer app in a real browser against a real Voila server, offline: what a user sees and does."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.ui.app import App, first_number_after, number
+
+pytestmark = pytest.mark.ui
+
+#: Leaflet controls the app uses; every other control (layers, fullscreen, measure, geemap's toolbars) is hidden.
+OUR_CONTROLS = {"leaflet-control-zoom", "leaflet-draw", "leaflet-control-scale", "leaflet-control-attribution"}
+
+
+def test_app_renders_map_panel_and_rgb_overlay(app: App):
+    page = app.page
+    assert page.locator(".aef-explorer .leaflet-container").is_visible()
+    panel = app.panel("aef-side-panel")
+    assert panel.is_visible()
+    tabs = panel.locator(".lm-TabBar-tab").all_inner_texts()
+    assert [t.strip() for t in tabs] == ["Layers", "AOI", "Clusters", "Similarity", "Change"]
+    assert app.panel("aef-synthetic-badge").is_visible()
+    assert "produced by Google and Google DeepMind" in app.panel("aef-attribution").inner_text()
+    app.wait_text(app.panel("aef-layer-list"), "RGB composite")
+    rgb = app.overlay("RGB composite").bounding_box()
+    assert rgb is not None and rgb["width"] > 300 and rgb["height"] > 300
+    # app mode, safe on a shared server: no code, nowhere to type a path or code, no errors
+    assert page.locator(".jp-InputArea, .CodeMirror, .cm-editor").count() == 0
+    assert "explorer_app" not in page.locator("body").inner_text()
+    assert page.locator(".aef-explorer textarea, .aef-explorer input[type='text']").count() == 0
+    assert app.errors_shown() == []
+    # the server read notebooks/voila.json (the kernel culling there is not a default)
+    assert "idle durations > 1800 seconds" in (app.artifacts / "voila.log").read_text()
+    app.screenshot("01-app")
+
+
+def test_no_icon_words_offline_and_only_the_controls_we_use(app: App):
+    assert app.icon_words_shown() == [], "an icon font is missing and its ligature shows as text"
+    controls = app.page.eval_on_selector_all(
+        ".aef-explorer .leaflet-control-container .leaflet-control", "els => els.map((e) => e.className)"
+    )
+    kinds = {next((c for c in OUR_CONTROLS if c in classes.split()), classes) for classes in controls}
+    assert kinds == OUR_CONTROLS
+    # the draw toolbar offers what the AOI needs: a rectangle and a polygon
+    tools = app.page.locator(".aef-explorer .leaflet-draw-toolbar a")
+    assert sorted(t.get_attribute("title") for t in tools.all()) == ["Draw a polygon", "Draw a rectangle"]
+
+
+def test_changing_bands_changes_the_overlay(app: App):
+    before = app.overlay_src("RGB composite")
+    app.choose("R", "A05")
+    after = app.wait_overlay_changed("RGB composite", before)
+    assert after != before
+    assert app.page.locator(".aef-explorer").get_by_label("Colours", exact=True).input_value() == "Custom bands"
+    app.choose("Colours", "Principal components")
+    app.wait_overlay_changed("RGB composite", after)
+    assert app.errors_shown() == []
+    app.screenshot("02-bands")
+
+
+def test_a_click_places_the_probe_and_shows_similarity(app: App):
+    app.open_tab("Similarity")
+    app.page.mouse.click(*app.map_point(0.5, 0.45))
+    readout = app.wait_text(app.panel("aef-similarity-readout"), r"\d\.\d\d")
+    app.wait_overlay("Similarity")
+    app.wait_overlay("Similarity matches")
+    marker = app.page.locator('.aef-explorer path.leaflet-interactive[fill="#e6007e"]')
+    assert marker.count() == 1
+    # the probe sits where the click was
+    box = marker.bounding_box()
+    x, y = app.map_point(0.5, 0.45)
+    assert abs(box["x"] + box["width"] / 2 - x) < 3 and abs(box["y"] + box["height"] / 2 - y) < 3
+    # a pixel is similar to itself; int8-quantized embeddings are unit length within about 1.5%
+    value = first_number_after("reference:", readout)
+    assert abs(value - 1.0) <= 0.02, readout
+    matches = app.wait_text(app.panel("aef-similarity-probe"), r"Matches \(≥ 0\.90\): [\d,.]+ ha")
+    assert "ha" in matches
+    assert app.errors_shown() == []
+    app.screenshot("03-similarity")
+
+
+def test_errors_are_shown_in_words(app: App):
+    app.open_tab("Similarity")
+    box = app.page.locator(".aef-explorer .leaflet-container").bounding_box()
+    app.page.mouse.click(box["x"] + 60, box["y"] + box["height"] - 60)  # the grey corner, outside the data
+    status = app.panel("aef-similarity-probe").locator(".aef-status")
+    message = app.wait_text(status, r"\w")
+    assert "no embedding at that point" in message
+    assert status.locator("span[style*='#b00020']").count() == 1  # shown as an error, in red
+    body = app.page.locator("body").inner_text()
+    assert "Traceback" not in body and "Error:" not in body and "NoDataError" not in body
+    app.screenshot("07-error-in-words")
+
+
+def draw_rectangle(app: App, corner_a: tuple[float, float], corner_b: tuple[float, float]) -> None:
+    """Pick the rectangle tool and drag it on the map, as a user does."""
+    app.page.locator(".aef-explorer a.leaflet-draw-draw-rectangle").click()
+    mouse = app.page.mouse
+    mouse.move(*corner_a)
+    mouse.down()
+    mouse.move(*corner_b, steps=10)
+    mouse.up()
+
+
+def cluster_table(app: App) -> dict[str, float]:
+    """The legend's area table as {class: hectares}, the "Total" row included."""
+    rows = app.panel("aef-cluster-panel").locator("table.aef-table tbody tr")
+    table = {}
+    for row in rows.all():
+        cells = [c.strip() for c in row.locator("td").all_inner_texts()]
+        name, hectares = cells[1], cells[2]
+        table[name] = number(hectares)
+    return table
+
+
+def test_drawing_an_aoi_and_clustering_shows_classes_with_areas(app: App):
+    app.open_tab("AOI")
+    a, b = app.map_point(0.35, 0.35), app.map_point(0.6, 0.6)
+    draw_rectangle(app, a, b)
+    aoi_text = app.wait_text(app.panel("aef-aoi-drawer"), r"AOI: [\d,.]+ km²")
+    aoi_km2 = first_number_after("AOI:", aoi_text)
+    aoi_pixels = first_number_after("km² ·", aoi_text)
+    outline = app.page.locator('.aef-explorer path.leaflet-interactive[stroke="#ff7800"]')
+    outline.first.wait_for()  # drawn just after the panel's words
+    assert outline.count() == 1
+    app.screenshot("04-aoi")
+
+    app.open_tab("Clusters")
+    k = 4
+    readout = app.panel("aef-cluster-panel").locator(".widget-readout").first
+    readout.click()
+    app.page.keyboard.press("Control+A")
+    app.page.keyboard.type(str(k))
+    app.page.keyboard.press("Enter")
+    app.wait_text(readout, rf"^{k}$")
+    app.panel("aef-cluster-panel").get_by_role("button", name="Run k-means").click()
+    app.wait_text(app.panel("aef-cluster-panel"), rf"{k} clusters in the AOI")
+    app.wait_overlay("Clusters")
+
+    table = cluster_table(app)
+    classes = {name: ha for name, ha in table.items() if name != "Total"}
+    assert list(classes) == [f"Cluster {i}" for i in range(k)]
+    swatches = (
+        app.panel("aef-cluster-panel")
+        .locator("table.aef-table tbody td span")
+        .evaluate_all("spans => spans.map((s) => getComputedStyle(s).backgroundColor)")
+    )
+    colours = [c for c in swatches if c != "rgba(0, 0, 0, 0)"]  # the Total row's swatch is transparent
+    assert len(set(colours)) == len(colours) == k
+    total = table["Total"]
+    assert sum(classes.values()) == pytest.approx(total, abs=0.01 * k)  # rows are rounded to 0.01 ha
+    assert total == pytest.approx(aoi_pixels * 0.01, rel=1e-3)  # a 10 m pixel is 0.01 ha
+    assert total == pytest.approx(aoi_km2 * 100, rel=0.02)  # the pixels cover the drawn area
+
+    # the cluster image covers the drawn rectangle and is drawn pixelated
+    clusters = app.overlay("Clusters")
+    assert "aef-crisp" in (clusters.get_attribute("class") or "")
+    box = clusters.bounding_box()
+    assert box["x"] == pytest.approx(min(a[0], b[0]), abs=6) and box["y"] == pytest.approx(min(a[1], b[1]), abs=6)
+    assert box["width"] == pytest.approx(abs(b[0] - a[0]), abs=12)
+    app.wait_text(app.panel("aef-layer-list"), "Clusters")  # listed once its row is drawn
+    assert app.errors_shown() == []
+    app.screenshot("05-clusters", for_docs=True)
+
+
+def test_changing_the_year_updates_the_layers(app: App):
+    app.open_tab("Similarity")
+    app.page.mouse.click(*app.map_point(0.4, 0.6))
+    app.wait_text(app.panel("aef-similarity-readout"), r"\d\.\d\d")
+    rgb, similarity = app.overlay_src("RGB composite"), app.wait_overlay("Similarity")
+
+    app.choose("Year", "2022")
+    app.wait_overlay_changed("RGB composite", rgb)
+    app.wait_overlay_changed("Similarity", similarity)
+    assert re.search(r"\d\.\d\d", app.panel("aef-similarity-readout").inner_text())
+    assert app.errors_shown() == []
+    app.screenshot("06-year-2022")
