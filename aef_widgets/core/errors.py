@@ -26,5 +26,9 @@ class NoDataError(AEFError):
     """A request that covers no valid embedding pixels."""
 
 
+class NoDataAtPoint(NoDataError):
+    """A point (a map click) where the source has no embedding."""
+
+
 class EarthEngineError(AEFError):
     """Earth Engine is unavailable, not authorised, or refused a computation."""

@@ -23,7 +23,7 @@ from ..analysis.composite import BandStretch, PCAComposite, PCAStretch, RGBStyle
 from ..analysis.similarity import mean_reference
 from ..core.aoi import AOI
 from ..core.bands import BAND_NAMES, N_BANDS
-from ..core.errors import NoDataError
+from ..core.errors import NoDataAtPoint, NoDataError
 from ..rendering.view import MapView
 from ..sources.earthengine import (
     NATIVE_RESOLUTION,
@@ -176,7 +176,7 @@ class EarthEngineEngine(Engine):
             raise NoDataError("click the map to choose a reference pixel")
         vectors = self.source.sample(points, year)  # one request for all points
         if not np.isfinite(vectors[-1]).all():
-            raise NoDataError("there is no embedding at that point; click where the map has data")
+            raise NoDataAtPoint("there is no embedding at that point; click where the map has data")
         # the mean of the per-reference dot products is the dot product with the mean reference
         reference = mean_reference(vectors)
         readout = float(vectors[-1].astype(np.float64) @ reference)

@@ -16,7 +16,7 @@ from ..analysis.composite import BandStretch, PCAComposite, RGBStyle
 from ..analysis.kmeans import EmbeddingKMeans
 from ..analysis.similarity import mean_reference
 from ..core.aoi import AOI
-from ..core.errors import NoDataError
+from ..core.errors import NoDataAtPoint, NoDataError
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
 from ..rendering.view import MapView, Resampler
@@ -38,10 +38,28 @@ class LocalEngine(Engine):
         self._fields: Memo[EmbeddingField] = Memo(cached_fields)
         self._resamplers: Memo[Resampler] = Memo(6)
         self._pca: Memo[PCAComposite] = Memo(8)
+        # what a view maps to: every layer of every click asks, and each answer costs a dozen pyproj transformer
+        # constructions (about 1 ms each), so it is remembered until the view moves
+        self._views: Memo[tuple[Grid, Grid] | None] = Memo(16)
+        self._lonlat_bounds = source.footprint.lonlat_bounds()
 
     # reading the view -------------------------------------------------------------------------------------
     def view_grid(self, view: MapView) -> Grid | None:
         """Source grid covering the part of the view that has data, at about screen resolution."""
+        grids = self._view_grids(view)
+        return None if grids is None else grids[0]
+
+    def _view_grids(self, view: MapView) -> tuple[Grid, Grid] | None:
+        """(source grid, overlay grid) of a view, or None where the view shows no data."""
+
+        def compute() -> tuple[Grid, Grid] | None:
+            grid = self._source_grid(view)
+            overlay = view.overlay_grid(self._lonlat_bounds)
+            return None if grid is None or overlay is None else (grid, overlay)
+
+        return self._views.get(view, compute)
+
+    def _source_grid(self, view: MapView) -> Grid | None:
         area = self._view_area(view)
         if area is None:
             return None
@@ -52,10 +70,10 @@ class LocalEngine(Engine):
 
     def view_field(self, year: int, view: MapView) -> tuple[EmbeddingField, Resampler] | None:
         """The embeddings under the view and the resampler that draws them on it (both cached)."""
-        grid = self.view_grid(view)
-        overlay = view.overlay_grid(self.source.footprint.lonlat_bounds())
-        if grid is None or overlay is None:
+        grids = self._view_grids(view)
+        if grids is None:
             return None
+        grid, overlay = grids
         field = self._fields.get((year, grid), lambda: self.source.read_window(grid, year))
         resampler = self._resamplers.get((grid, overlay), lambda: Resampler(grid, overlay))
         return field, resampler
@@ -72,7 +90,7 @@ class LocalEngine(Engine):
         return self._pca.get(year, fit)
 
     def _view_area(self, view: MapView) -> AOI | None:
-        west, south, east, north = self.source.footprint.lonlat_bounds()
+        west, south, east, north = self._lonlat_bounds
         west, south = max(west, view.west), max(south, view.south)
         east, north = min(east, view.east), min(north, view.north)
         if west >= east or south >= north:

@@ -97,8 +97,10 @@ class ProductLayer:
         panel.state.observe(self._view_moved, names="view")
 
     def set(self, product: Product | None, delay: float = 0.0) -> None:
-        """Show a new product (None clears the layer)."""
+        """Show a new product (None clears the layer); a new result goes on top of older ones."""
         self.product = product
+        if product is not None and self.slot is not None:
+            self.slot.raise_()
         self.refresh(delay)
 
     def refresh(self, delay: float = 0.0) -> None:

@@ -1,6 +1,8 @@
-"""One named layer of ours on a map, replaced in place so the map never flickers or reorders."""
+"""One named layer of ours on a map: updated in place so it never flickers, stacked so new results show."""
 
 from __future__ import annotations
+
+import itertools
 
 import ipyleaflet
 from traitlets import Unicode
@@ -8,9 +10,14 @@ from traitlets import Unicode
 from ..engines.base import Layer, Tiles
 from ..rendering.overlay import Overlay
 
-#: Stacking order of our layers, bottom to top; basemaps stay below all of them.
+#: Our layers, bottom to top: basemaps below everything, then the RGB composite, then the analysis results (the
+#: newest result on top, so a fresh k-means run is never hidden under an older similarity map), then the AOI
+#: outline and the probe markers.
 Z_ORDER = ("rgb", "change", "changed", "clusters", "similarity", "matches", "aoi", "probes")
+_BASE, _RESULTS, _MARKS = 0, 1, 2
+_GROUP = {"rgb": _BASE, "aoi": _MARKS, "probes": _MARKS}
 CRISP_CLASS = "aef-crisp"
+_stamps = itertools.count()
 
 
 class ImageOverlay(ipyleaflet.ImageOverlay):
@@ -32,6 +39,17 @@ class LayerSlot:
         self.map, self.name, self.kind, self.attribution = m, name, kind, attribution
         self.layer: ipyleaflet.Layer | None = None
         self.opacity = 1.0
+        self.stamp = next(_stamps)
+
+    def raise_(self) -> None:
+        """Put this layer above the other results (it shows something new)."""
+        self.stamp = next(_stamps)
+        if self.layer is not None:
+            self.layer._aef_order = self._order()
+            self._restack(self.layer, None)
+
+    def _order(self) -> tuple[int, int, int]:
+        return (_GROUP.get(self.kind, _RESULTS), self.stamp, Z_ORDER.index(self.kind))
 
     def show(self, spec: Layer | ipyleaflet.Layer | None) -> None:
         """Draw ``spec`` (an image, tiles, or a ready-made layer); None removes the layer."""
@@ -73,9 +91,13 @@ class LayerSlot:
         if old is not None:
             self.opacity = getattr(old, "opacity", self.opacity)
         layer._aef_kind = self.kind
+        layer._aef_order = self._order()
         self.layer = layer
-        ours = [x for x in self.map.layers if hasattr(x, "_aef_kind") and x is not old]
+        self._restack(layer, old)
+
+    def _restack(self, layer: ipyleaflet.Layer, old: ipyleaflet.Layer | None) -> None:
+        ours = [x for x in self.map.layers if hasattr(x, "_aef_kind") and x is not old and x is not layer]
         others = [x for x in self.map.layers if not hasattr(x, "_aef_kind")]
         ours.append(layer)
-        ours.sort(key=lambda x: Z_ORDER.index(x._aef_kind))
+        ours.sort(key=lambda x: x._aef_order)
         self.map.layers = tuple(others + ours)

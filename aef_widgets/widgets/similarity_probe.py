@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import ipyleaflet
-from ipywidgets import HTML, Button, Checkbox, FloatSlider, Layout, link
+import html
 
+import ipyleaflet
+from ipywidgets import HTML, Button, Checkbox, FloatSlider, Layout
+
+from ..core.errors import NoDataAtPoint
 from ..engines.base import SimilarityProduct
 from ..rendering.legend import colorbar_html
 from .base import VIEW_DEBOUNCE_S, Panel, ProductLayer
@@ -28,6 +31,7 @@ class SimilarityProbe(Panel):
         self.bind(self.threshold, "similarity_threshold")
         self.clear = Button(description="Clear references", layout=Layout(width="auto"))
         self.clear.on_click(lambda _: setattr(self, "value", []))
+        self.notice = HTML()
         self.readout = HTML()
         self.readout.add_class("aef-similarity-readout")
         self.colorbar = HTML()
@@ -41,24 +45,36 @@ class SimilarityProbe(Panel):
         if self.map is not None:
             self.map.on_interaction(self._map_event)
         self.value = list(self.state.probe_points)
-        link((self.state, "probe_points"), (self, "value"))
-        self.state.observe(self._recompute, names=["probe_points", "year", "source", "aoi"])
+        # not a traitlets link: a click off the data is taken back while its own change is being handled
+        self.state.observe(self._points_changed, names="probe_points")
+        self.observe(self._value_set, names="value")
+        self.state.observe(self._recompute, names=["year", "source", "aoi"])
         self.state.observe(self._threshold_moved, names="similarity_threshold")
         self.state.observe(self._view_moved, names="view")
         hint = HTML("Click the map to pick a reference pixel; more clicks add references.")
         self.children = [
-            hint, self.picking, self.readout, self.colorbar, self.threshold, self.matches, self.clear, self.status,
+            hint, self.picking, self.notice, self.readout, self.colorbar, self.threshold, self.matches, self.clear,
+            self.status,
         ]  # fmt: skip
         self.add_class("aef-similarity-probe")
         self._recompute()
 
     def add_reference(self, lon: float, lat: float) -> None:
         """Add a reference pixel, as a click on the map does."""
-        self.value = [*self.value, (float(lon), float(lat))]
+        self.state.probe_points = [*self.state.probe_points, (float(lon), float(lat))]
+
+    def _points_changed(self, change) -> None:
+        self.value = list(change["new"])
+        self._recompute()
+
+    def _value_set(self, change) -> None:
+        if list(change["new"]) != list(self.state.probe_points):
+            self.state.probe_points = list(change["new"])
 
     def _map_event(self, **event) -> None:
         if event.get("type") == "click" and self.picking.value:
             lat, lon = event["coordinates"]
+            self.notice.value = ""
             self.add_reference(lon, lat)
 
     def _recompute(self, _change=None) -> None:
@@ -75,9 +91,16 @@ class SimilarityProbe(Panel):
         state = self.state
         year, aoi = state.year, state.aoi
         self.show_status("Computing similarity…", "busy")
-        self.runner.submit(
-            "similarity", lambda: state.engine.similarity(year, points, aoi), self._computed, self.show_error
-        )
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, NoDataAtPoint) and list(self.state.probe_points) == points:
+                # the click was off the data: say so, and keep the references that were fine
+                self.notice.value = f'<span style="color:#b00020">{html.escape(str(error))}</span>'
+                self.state.probe_points = points[:-1]
+            else:
+                self.show_error(error)
+
+        self.runner.submit("similarity", lambda: state.engine.similarity(year, points, aoi), self._computed, failed)
 
     def _computed(self, product: SimilarityProduct) -> None:
         self.product = product

@@ -80,3 +80,13 @@ def test_slider_float_steps_from_the_browser_keep_the_standard_preset(real_sourc
     selector = BandRGBSelector(ExplorerState(real_source), runner=JobRunner.inline())
     send_state(selector.stretch, {"value": [-1 + 70 * 0.01, -1 + 130 * 0.01]})  # what the slider sends back
     assert selector.preset.value.startswith("Standard")
+
+
+def test_a_new_result_is_drawn_above_older_ones(two_year_source):
+    explorer = build(two_year_source)  # clusters, then similarity, then change
+    names = [x.name for x in explorer.map.layers]
+    assert names.index("RGB composite") < names.index("Clusters") < names.index("Similarity") < names.index("Change")
+    explorer.clusters.run.click()
+    names = [x.name for x in explorer.map.layers]
+    assert names.index("Clusters") > max(names.index(n) for n in ("Similarity", "Similarity matches", "Change"))
+    assert names[-2:] == ["AOI", "Similarity references"]  # outlines and markers stay on top

@@ -96,13 +96,18 @@ def test_clear_removes_layers_and_markers(state, fresh_map, runner):
     assert not {"Similarity", "Similarity matches", "Similarity references"} & {x.name for x in fresh_map.layers}
 
 
-def test_click_without_data_explains_and_keeps_working(state, fresh_map, runner):
+def test_click_without_data_explains_drops_the_point_and_keeps_working(state, fresh_map, runner):
     probe = SimilarityProbe(state, map=fresh_map, runner=runner)
-    click(fresh_map, 10.0, 10.0)
-    assert "no embedding at that point" in probe.status.value
-    probe.clear.click()
     click(fresh_map, *pixel_lonlat(1, 1))
-    assert "<b>1.00</b>" in probe.readout.value
+    first = probe.product.reference.copy()
+    click(fresh_map, 10.0, 10.0)
+    assert "no embedding at that point" in probe.notice.value
+    assert probe.value == [pixel_lonlat(1, 1)]  # the click off the data left no reference behind
+    markers = next(x for x in fresh_map.layers if x.name == "Similarity references")
+    assert len(markers.layers) == 1
+    np.testing.assert_array_equal(probe.product.reference, first)
+    click(fresh_map, *pixel_lonlat(2, 2))
+    assert probe.notice.value == "" and len(probe.value) == 2
 
 
 def test_clicks_are_ignored_while_not_picking(state, fresh_map, runner):
