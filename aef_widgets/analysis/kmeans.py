@@ -3,12 +3,21 @@
 Fit on a random sample of valid pixels (500 by default, as in the classic notebook), then label every pixel in
 chunks so memory stays bounded. Pixels without data get no class (-1): the classic notebook set them to 0 and so
 clustered them as if they were a place.
+
+Labelling computes what scikit-learn's ``predict`` computes, ``argmin_k ||c_k||^2 - 2 x.c_k`` in float32, as one
+matrix product per chunk; it skips sklearn's input validation and the copy of the valid pixels, and so labels
+several times faster (see ``benchmarks/``). Labels agree with sklearn's except where two centres are equally near
+to within float32 rounding.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from sklearn.cluster import KMeans
+from threadpoolctl import ThreadpoolController
 
 from ..core.bands import N_BANDS
 from ..core.errors import NoDataError
@@ -16,6 +25,11 @@ from ..core.field import EmbeddingField
 from .sampling import sample_valid
 
 NO_CLASS = -1
+#: Centres are padded to a multiple of this many columns: OpenBLAS multiplies by 8 columns several times faster
+#: than by 5 (measured 6x on AVX-512 for a 64k x 64 chunk), and a padded centre can never be nearest.
+_GEMM_COLUMNS = 8
+_BLAS = ThreadpoolController()
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class EmbeddingKMeans:
@@ -64,15 +78,30 @@ class EmbeddingKMeans:
         """int16 (rows, cols) cluster of every pixel; NO_CLASS (-1) where there is no data."""
         if not hasattr(self, "kmeans_"):
             raise RuntimeError("fit the model before predicting")
+        weights, offsets = _distance_terms(self.cluster_centers_)
         labels = np.full(field.shape, NO_CLASS, dtype=np.int16)
         flat_labels = labels.reshape(-1)
         flat_mask = field.mask.reshape(-1)
         flat_values = field.values.reshape(-1, N_BANDS)
-        for start in range(0, flat_mask.size, self.chunk_pixels):
+
+        def label(start: int) -> None:
             stop = start + self.chunk_pixels
-            valid = np.flatnonzero(flat_mask[start:stop]) + start
-            if valid.size:
-                flat_labels[valid] = self.kmeans_.predict(flat_values[valid])
+            # pixels without data are NaN rows: they get some label here and NO_CLASS just below, which is
+            # cheaper than gathering the valid rows into a copy first
+            distances = flat_values[start:stop] @ weights
+            distances += offsets
+            np.copyto(flat_labels[start:stop], distances.argmin(axis=1), where=flat_mask[start:stop], casting="unsafe")
+
+        starts = range(0, flat_mask.size, self.chunk_pixels)
+        # one BLAS thread per chunk and chunks spread over the cores, as scikit-learn does: a multithreaded
+        # product this narrow (8 columns) spends its time synchronising, measured 5-10x slower on 2 busy cores
+        with _BLAS.limit(limits=1, user_api="blas"):
+            if len(starts) == 1 or _CORES == 1:
+                for start in starts:
+                    label(start)
+            else:
+                with ThreadPoolExecutor(min(_CORES, len(starts))) as pool:
+                    list(pool.map(label, starts))
         return labels
 
     def fit_predict(self, field: EmbeddingField) -> np.ndarray:
@@ -85,3 +114,15 @@ def k_means(
     """Cluster a field: (labels, fitted model). The function twin of ``EmbeddingKMeans``."""
     model = EmbeddingKMeans(n_clusters, n_samples, random_state).fit(field)
     return model.predict(field), model
+
+
+def _distance_terms(centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(64, m) weights ``-2 c`` and (m,) offsets ``||c||^2`` such that ``x @ weights + offsets`` ranks centres as
+    squared distances do; m is k rounded up to ``_GEMM_COLUMNS``, the padding centres with an infinite offset."""
+    k = len(centers)
+    m = -(-k // _GEMM_COLUMNS) * _GEMM_COLUMNS
+    weights = np.zeros((N_BANDS, m), dtype=np.float32)
+    weights[:, :k] = -2 * centers.T  # exact: scaling by 2 never rounds
+    offsets = np.full(m, np.inf, dtype=np.float32)
+    offsets[:k] = np.einsum("ij,ij->i", centers, centers)  # in float32, as sklearn's row_norms computes them
+    return weights, offsets

@@ -123,7 +123,7 @@ class LocalEngine(Engine):
             raise NoDataError("click the map to choose a reference pixel")
         vectors = self.source.sample(points, year)
         if not np.isfinite(vectors[-1]).all():
-            raise NoDataError("there is no embedding at that point; click where the map has data")
+            raise NoDataAtPoint("there is no embedding at that point; click where the map has data")
         reference = mean_reference(vectors)
         readout = float(vectors[-1].astype(np.float64) @ reference)
         return LocalSimilarity(self, year, reference, readout, aoi)

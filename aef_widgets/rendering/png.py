@@ -17,15 +17,15 @@ def rgba_data_url(rgba: np.ndarray) -> str:
     return _data_url(Image.fromarray(np.ascontiguousarray(rgba), "RGBA"))
 
 
-def indexed_data_url(index: np.ndarray, palette: np.ndarray) -> str:
+def indexed_data_url(index: np.ndarray, palette: np.ndarray, compress_level: int = _COMPRESS_LEVEL) -> str:
     """Data URL of an (h, w) uint8 image of palette indices; ``palette`` is (n <= 256, 4) RGBA."""
     image = Image.fromarray(np.ascontiguousarray(index, dtype=np.uint8), "P")
     image.putpalette(palette[:, :3].astype(np.uint8).tobytes(), rawmode="RGB")
     image.info["transparency"] = palette[:, 3].astype(np.uint8).tobytes()
-    return _data_url(image)
+    return _data_url(image, compress_level)
 
 
-def _data_url(image: Image.Image) -> str:
+def _data_url(image: Image.Image, compress_level: int = _COMPRESS_LEVEL) -> str:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=_COMPRESS_LEVEL)
+    image.save(buffer, format="PNG", compress_level=compress_level)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -78,10 +78,14 @@ class Resampler:
             dst_crs=dst.crs, src_nodata=-1, dst_nodata=-1, resampling=Resampling.nearest,
         )  # fmt: skip
         self.outside = self.index < 0
+        # planned once too: the gather indices with outside pixels pointing anywhere valid, fixed up after
+        self._take = np.where(self.outside, 0, self.index)
+        self._any_outside = bool(self.outside.any())
 
     def __call__(self, array: np.ndarray, fill: float | int = 0) -> np.ndarray:
         """``array`` shaped like the source grid (plus trailing axes) on the destination grid."""
         flat = array.reshape(self.src.height * self.src.width, *array.shape[2:])
-        out = flat[np.where(self.outside, 0, self.index)]
-        out[self.outside] = fill
+        out = flat[self._take]
+        if self._any_outside:
+            out[self.outside] = fill
         return out

@@ -32,6 +32,7 @@ class SimilarityProbe(Panel):
         self.clear = Button(description="Clear references", layout=Layout(width="auto"))
         self.clear.on_click(lambda _: setattr(self, "value", []))
         self.notice = HTML()
+        self.notice.add_class("aef-notice")
         self.readout = HTML()
         self.readout.add_class("aef-similarity-readout")
         self.colorbar = HTML()

@@ -85,10 +85,11 @@ def test_errors_are_shown_in_words(app: App):
     app.open_tab("Similarity")
     box = app.page.locator(".aef-explorer .leaflet-container").bounding_box()
     app.page.mouse.click(box["x"] + 60, box["y"] + box["height"] - 60)  # the grey corner, outside the data
-    status = app.panel("aef-similarity-probe").locator(".aef-status")
-    message = app.wait_text(status, r"\w")
+    notice = app.panel("aef-similarity-probe").locator(".aef-notice")
+    message = app.wait_text(notice, r"\w")
     assert "no embedding at that point" in message
-    assert status.locator("span[style*='#b00020']").count() == 1  # shown as an error, in red
+    assert notice.locator("span[style*='#b00020']").count() == 1  # shown as an error, in red
+    assert app.page.locator(".leaflet-interactive").count() == 0  # and the click left no reference marker
     body = app.page.locator("body").inner_text()
     assert "Traceback" not in body and "Error:" not in body and "NoDataError" not in body
     app.screenshot("07-error-in-words")

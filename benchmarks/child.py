@@ -1,0 +1,60 @@
+"""One measured run in a fresh process: ``python -m benchmarks.child {classic|library} IN OUT [SIDE]``.
+
+Prints one JSON line: seconds from opening the input to the written labels, CPU seconds, resident memory after
+the imports and at its peak over the process's life (VmHWM).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from .measure import peak_rss_mib, rss_mib
+
+
+def library_kmeans(path: Path, out: Path, side: int | None = None) -> int:
+    """The library's streaming path: ``cluster_grid`` over the file (or its top-left ``side`` px), then
+    ``write_labels``; returns the number of valid pixels labelled."""
+    from rasterio.windows import Window
+
+    from aef_widgets import EmbeddingKMeans, cluster_grid, open_source
+    from aef_widgets.sources.base import subgrid
+    from aef_widgets.sources.export import write_labels
+
+    source = open_source({2024: path})
+    grid = source.grid()
+    if side is not None:
+        grid = subgrid(grid, Window(0, 0, min(side, grid.width), min(side, grid.height)))
+    labels = cluster_grid(source, grid, 2024, None, EmbeddingKMeans(n_clusters=5, n_samples=500, random_state=0))
+    write_labels(out, labels, grid)
+    return int((labels >= 0).sum())
+
+
+def main(argv: list[str]) -> None:
+    method, path, out = argv[0], Path(argv[1]), Path(argv[2])
+    side = int(argv[3]) if len(argv) > 3 else None
+    if method == "classic":
+        from .classic import classic_kmeans as run
+    else:
+        import aef_widgets  # noqa: F401  (imported before measuring, like the classic run's imports)
+
+        run = library_kmeans
+    imported_mib = rss_mib()
+    start, cpu = time.perf_counter(), time.process_time()
+    valid = run(path, out) if side is None else run(path, out, side)
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    report = {
+        "method": method,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "valid_pixels": valid,
+        "rss_after_imports_mib": imported_mib,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

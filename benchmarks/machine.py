@@ -1,0 +1,74 @@
+"""What the suite ran on: CPU, cores, memory, load, and the versions that decide the numbers."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from typing import Any
+
+import numpy as np
+import rasterio
+import sklearn
+from threadpoolctl import threadpool_info
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU model, cores, RAM, load, Python, numpy/GDAL/rasterio/scikit-learn versions and the BLAS in use."""
+    blas = [
+        f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture', '?')}, {p.get('num_threads')} threads)"
+        for p in threadpool_info()
+        if p.get("user_api") == "blas"
+    ]
+    return {
+        "cpu": _cpu_model(),
+        "simd": [f for f in ("avx2", "avx512f", "avx512_bf16", "neon", "asimd") if f in _cpu_flags()],
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "ram_gib": round(_meminfo_kib("MemTotal") / 2**20, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "gdal": rasterio.__gdal_version__,
+        "rasterio": rasterio.__version__,
+        "scikit-learn": sklearn.__version__,
+        "blas": sorted(set(blas)),
+    }
+
+
+def _cpu_model() -> str:
+    """The model name, with family and model numbers where the name alone is vague (as on cloud VMs)."""
+    fields: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def _meminfo_kib(key: str) -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0

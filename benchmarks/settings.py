@@ -1,0 +1,64 @@
+"""How big each workload is: the full suite, a quick run, and a tiny run for the smoke test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes and repetitions of one run of the suite."""
+
+    name: str
+    #: (rows, cols) of the classic notebook's AOI.
+    aoi: tuple[int, int]
+    #: Sides of the square AOIs of the scaling workload (1, 4 and 16 Mpx in the full suite).
+    scaling_sides: tuple[int, ...]
+    #: Runs of each cluster workload (alternating baseline and ours); the median is reported.
+    cluster_repeats: int
+    warm_clicks: int
+    cold_clicks: int
+    #: Side of the square array the throughput workload computes on.
+    throughput_side: int
+    #: Repetitions of each throughput and read measurement; the median is reported.
+    repeats: int
+
+    @property
+    def scene_shape(self) -> tuple[int, int]:
+        """The generated scene: large enough for the AOI and the largest scaling AOI (its top-left corner)."""
+        side = max(self.scaling_sides)
+        return (max(side, self.aoi[0]), max(side, self.aoi[1]))
+
+
+FULL = Settings(
+    name="full",
+    aoi=(2101, 3914),
+    scaling_sides=(1024, 2048, 4096),
+    cluster_repeats=2,
+    warm_clicks=60,
+    cold_clicks=8,
+    throughput_side=2048,
+    repeats=5,
+)
+QUICK = Settings(
+    name="quick",
+    aoi=(525, 978),
+    scaling_sides=(256, 512, 1024),
+    cluster_repeats=1,
+    warm_clicks=20,
+    cold_clicks=3,
+    throughput_side=1024,
+    repeats=3,
+)
+#: For the smoke test: every code path at a size that takes seconds. Its numbers mean nothing.
+TINY = Settings(
+    name="tiny",
+    aoi=(300, 520),  # several 256 px chunks, so the streaming paths run
+    scaling_sides=(128, 256, 512),
+    cluster_repeats=1,
+    warm_clicks=3,
+    cold_clicks=1,
+    throughput_side=128,
+    repeats=1,
+)
+PRESETS = {s.name: s for s in (FULL, QUICK, TINY)}

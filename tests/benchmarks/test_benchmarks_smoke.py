@@ -1,0 +1,88 @@
+"""The benchmark suite runs every workload at a tiny size and writes well-formed results.
+
+Nothing here is timed or compared with a target: at this size the numbers mean nothing, and the machines tests
+run on are shared. What is checked is that each workload runs end to end, that its JSON has the fields the report
+and the README rely on, and the answers that do not depend on time (identical labels from both encodings, a
+lossless int8 re-encoding).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from benchmarks.__main__ import WORKLOADS, run
+from benchmarks.report import markdown
+from benchmarks.settings import TINY
+
+
+def numbers(tree) -> list[float]:
+    if isinstance(tree, dict):
+        return [x for v in tree.values() for x in numbers(v)]
+    if isinstance(tree, list):
+        return [x for v in tree for x in numbers(v)]
+    return [tree] if isinstance(tree, (int, float)) and not isinstance(tree, bool) else []
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    out, data = tmp_path_factory.mktemp("results"), tmp_path_factory.mktemp("inputs") / "tiny"
+    results = run(TINY, out, data, keep_data=False)
+    return results, out, data
+
+
+def test_every_workload_ran_and_the_inputs_were_removed(results):
+    res, _, data = results
+    assert set(WORKLOADS) <= set(res)
+    assert not data.exists()
+
+
+def test_json_and_markdown_are_written_and_agree(results):
+    res, out, _ = results
+    saved = json.loads((out / "tiny.json").read_text())
+    assert saved["suite"] == "tiny" and saved["targets"] == json.loads(json.dumps(res["targets"]))
+    text = (out / "tiny.md").read_text()
+    assert text == markdown(saved)
+    for heading in ("| target | measured | met |", "1. Cluster", "2. Similarity probe", "3. Throughput", "4. Scaling",
+                    "5. Read path"):  # fmt: skip
+        assert heading in text
+
+
+def test_machine_info_names_what_decides_the_numbers(results):
+    machine = results[0]["machine"]
+    for key in ("cpu", "cores", "ram_gib", "python", "numpy", "gdal", "rasterio", "blas", "load_average"):
+        assert machine[key], key
+
+
+def test_every_number_is_finite_and_every_target_is_judged(results):
+    res = results[0]
+    assert all(math.isfinite(x) for x in numbers(res))
+    assert len(res["targets"]) == 7
+    assert all(isinstance(t["met"], bool) and t["measured"] for t in res["targets"])
+
+
+def test_cluster_paths_agree_and_int8_reencoding_is_lossless(results):
+    cluster = results[0]["cluster"]
+    assert cluster["agreement"]["float64_equals_int8"]
+    assert cluster["agreement"]["nodata_agrees_with_classic"]
+    assert cluster["reread_vs_reencode"]["lossless"]
+    runs = cluster["runs"]
+    assert len({r["valid_pixels"] for r in runs.values()}) == 1
+    assert all(r["peak_rss_mib"] >= r["rss_after_imports_mib"] > 0 for r in runs.values())
+
+
+def test_probe_clicked_the_real_widget(results):
+    probe = results[0]["probe"]
+    assert probe["warm_ms"]["n"] == TINY.warm_clicks and probe["cold_ms"]["n"] == TINY.cold_clicks
+    assert probe["overlay_url_kb"] > 0 and probe["view_px"] == [1024, 1024]
+    assert set(probe["warm_breakdown_ms"]) == {"read_clicked_pixel", "similarity", "overlay_png"}
+
+
+def test_scaling_and_read_path_cover_their_sizes(results):
+    res = results[0]
+    assert [p["side"] for p in res["scaling"]["points"]] == list(TINY.scaling_sides)
+    reads = [r["read"] for r in res["read_path"]["reads"]]
+    assert any("80 m" in r for r in reads) and any("raw GDAL" in r for r in reads)
+    assert res["throughput"]["bound_mpx_per_s"] > 0
