@@ -1,8 +1,10 @@
 """Similarity of every pixel to reference embeddings, and change between years.
 
-On the unit sphere the dot product is the cosine similarity. Several references are averaged first, which gives
-the same map as averaging the per-reference dot products (the Earth Engine similarity-search tutorial's recipe),
-at the cost of one product instead of many.
+AEF embeddings are unit vectors, so their dot product is the cosine of the angle between them. The int8 encoding
+moves their lengths by up to about 1.5%, which a raw dot product would carry into every number (a pixel would be
+0.99 or 1.01 similar to itself), so vectors are scaled to unit length first: similarity is the cosine, exactly 1
+for a pixel and itself. Several references are averaged after scaling, which gives the same map as averaging the
+per-reference similarities (the Earth Engine similarity-search tutorial's recipe) at the cost of one product.
 """
 
 from __future__ import annotations
@@ -14,29 +16,42 @@ from ..core.errors import NoDataError
 from ..core.field import EmbeddingField
 
 
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """Vectors (..., 64) scaled to unit length (float64); NaN stays NaN."""
+    v = np.asarray(vectors, dtype=np.float64)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
 def mean_reference(references: np.ndarray) -> np.ndarray:
-    """Mean of (n, 64) reference vectors, ignoring rows without data (NaN)."""
+    """Mean of (n, 64) reference vectors scaled to unit length, ignoring rows without data (NaN)."""
     refs = np.asarray(references, dtype=np.float64).reshape(-1, N_BANDS)
-    refs = refs[np.isfinite(refs).all(axis=1)]
+    refs = refs[np.isfinite(refs).all(axis=1) & (refs != 0).any(axis=1)]
     if len(refs) == 0:
         raise NoDataError("no reference has data: pick points where the map has embeddings")
-    return refs.mean(axis=0).astype(np.float32)
+    return unit(refs).mean(axis=0).astype(np.float32)
+
+
+def reference_similarity(vector: np.ndarray, reference: np.ndarray) -> float:
+    """Similarity of one 64-vector to a mean reference, as ``similarity`` computes it for a pixel."""
+    return float(unit(vector) @ reference)
 
 
 def similarity(field: EmbeddingField, references: np.ndarray) -> np.ndarray:
-    """Dot product of every pixel with the mean of the references: float32 (rows, cols), NaN without data."""
+    """Cosine similarity of every pixel to the references (their mean): float32 (rows, cols), NaN without data."""
     reference = mean_reference(references)
     rows, cols = field.shape
     sim = (field.values.reshape(-1, N_BANDS) @ reference).reshape(rows, cols)
+    sim /= field.norms
     sim[~field.mask] = np.nan
     return sim
 
 
 def change(before: EmbeddingField, after: EmbeddingField) -> np.ndarray:
-    """Dot product of each pixel's two embeddings (1 = unchanged): float32 (rows, cols), NaN unless both valid."""
+    """Cosine similarity of each pixel's two embeddings (1 = unchanged): float32 (rows, cols), NaN unless both valid."""
     if before.grid != after.grid:
         raise ValueError("change needs two fields on the same grid; read both years with the same AOI and resolution")
     dot = np.einsum("ijk,ijk->ij", before.values, after.values)
+    dot /= before.norms * after.norms
     dot[~(before.mask & after.mask)] = np.nan
     return dot
 

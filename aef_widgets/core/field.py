@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from affine import Affine
@@ -49,6 +50,11 @@ class EmbeddingField:
     @property
     def valid_count(self) -> int:
         return int(np.count_nonzero(self.mask))
+
+    @cached_property
+    def norms(self) -> np.ndarray:
+        """Length of every vector, float32 (rows, cols), NaN without data; computed once per field."""
+        return np.sqrt(np.einsum("ijk,ijk->ij", self.values, self.values))
 
     def valid_vectors(self) -> np.ndarray:
         """(n_valid, 64) float32 copy of the valid pixels, in row-major order."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..analysis.area import M2_PER_HA, ClassAreas
 from ..analysis.composite import BandStretch, PCAComposite, PCAStretch, RGBStyle
-from ..analysis.similarity import mean_reference
+from ..analysis.similarity import mean_reference, reference_similarity
 from ..core.aoi import AOI
 from ..core.bands import BAND_NAMES, N_BANDS
 from ..core.errors import NoDataAtPoint, NoDataError
@@ -53,6 +53,12 @@ class Region:
     crs: str
     scale: float
     scope: str
+
+
+def unit_image(image: ee.Image) -> ee.Image:
+    """The 64 bands scaled to unit length per pixel, as the local engine scales vectors before comparing them."""
+    bands = image.select(list(BAND_NAMES))
+    return bands.divide(bands.pow(2).reduce(ee.Reducer.sum()).sqrt())
 
 
 def embedding_dot(image: ee.Image, vector: Sequence[float]) -> ee.Image:
@@ -177,10 +183,10 @@ class EarthEngineEngine(Engine):
         vectors = self.source.sample(points, year)  # one request for all points
         if not np.isfinite(vectors[-1]).all():
             raise NoDataAtPoint("there is no embedding at that point; click where the map has data")
-        # the mean of the per-reference dot products is the dot product with the mean reference
+        # the mean of the per-reference similarities is the similarity to the mean of the unit references
         reference = mean_reference(vectors)
-        readout = float(vectors[-1].astype(np.float64) @ reference)
-        values = embedding_dot(self.source.image(year), reference).rename("similarity")
+        readout = reference_similarity(vectors[-1], reference)
+        values = embedding_dot(unit_image(self.source.image(year)), reference).rename("similarity")
         return EESimilarity(self, year, values, reference, readout, aoi)
 
     def change(self, year_a: int, year_b: int, aoi: AOI | None = None) -> EEChange:
@@ -188,8 +194,7 @@ class EarthEngineEngine(Engine):
         self.source.check_year(year_b)
         if year_a == year_b:
             raise ValueError("choose two different years to see change")
-        before = self.source.image(year_a).select(list(BAND_NAMES))
-        after = self.source.image(year_b).select(list(BAND_NAMES))
+        before, after = unit_image(self.source.image(year_a)), unit_image(self.source.image(year_b))
         dot = before.multiply(after).reduce(ee.Reducer.sum())
         values = ee.Image.constant(1).subtract(dot).rename("change")
         return EEChange(self, year_a, year_b, values, aoi)

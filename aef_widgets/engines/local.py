@@ -14,7 +14,7 @@ import numpy as np
 
 from ..analysis.composite import BandStretch, PCAComposite, RGBStyle
 from ..analysis.kmeans import EmbeddingKMeans
-from ..analysis.similarity import mean_reference
+from ..analysis.similarity import mean_reference, reference_similarity
 from ..core.aoi import AOI
 from ..core.errors import NoDataAtPoint, NoDataError
 from ..core.field import EmbeddingField
@@ -125,7 +125,7 @@ class LocalEngine(Engine):
         if not np.isfinite(vectors[-1]).all():
             raise NoDataAtPoint("there is no embedding at that point; click where the map has data")
         reference = mean_reference(vectors)
-        readout = float(vectors[-1].astype(np.float64) @ reference)
+        readout = reference_similarity(vectors[-1], reference)
         return LocalSimilarity(self, year, reference, readout, aoi)
 
     def change(self, year_a: int, year_b: int, aoi: AOI | None = None) -> LocalChange:

@@ -59,22 +59,39 @@ def test_sampling_five_points_is_one_reduce_regions_at_10_m(engine: EarthEngineE
     assert points == [list(p) for p in POINTS]
 
 
-def test_similarity_is_the_dot_product_of_all_64_bands_with_the_mean_reference(
+def unit_bands(node: dict) -> dict:
+    """Check that ``node`` scales the 64 bands to unit length (bands / sqrt(sum(bands²))); return its input."""
+    divide = node["functionInvocationValue"]
+    if divide["functionName"] == "Image.select":  # selecting the bands again changes nothing
+        assert const(divide["arguments"]["bandSelectors"]) == list(BAND_NAMES)
+        divide = divide["arguments"]["input"]["functionInvocationValue"]
+    assert divide["functionName"] == "Image.divide"
+    bands = divide["arguments"]["image1"]
+    assert const(only_call(bands, "Image.select")["bandSelectors"]) == list(BAND_NAMES)
+    norm = only_call(divide["arguments"]["image2"], "Image.sqrt")
+    squares = only_call(norm["value"], "Image.reduce")
+    assert calls(squares["reducer"], "Reducer.sum") == [{}]
+    assert const(only_call(squares["image"], "Image.pow")["image2"]["functionInvocationValue"]["arguments"]["value"]) == 2
+    return bands
+
+
+def test_similarity_is_the_dot_product_of_all_64_unit_bands_with_the_mean_reference(
     engine: EarthEngineEngine, network: Network
 ) -> None:
-    vectors = unit_vectors(3, seed=1)
+    vectors = unit_vectors(3, seed=1) * np.float32([[0.99], [1.0], [1.012]])  # lengths as int8 rounding leaves them
     network.answer("computeValue", features(vectors))
     product = engine.similarity(2024, POINTS[:3], AOI_WI)
-    g = graph(product.image)
-    dot = only_call(g, "Image.reduce")
-    assert calls(dot["reducer"], "Reducer.sum") == [{}]
-    multiply = only_call(dot["image"], "Image.multiply")
+    dot = calls(graph(product.image), "Image.reduce")[0]  # outermost: the dot product itself
+    assert calls(dot["reducer"], "Reducer.sum")[0] == {}
+    multiply = dot["image"]["functionInvocationValue"]["arguments"]
     weights = np.array(const(only_call(multiply["image1"], "Image.constant")["value"]))
     assert weights.shape == (64,)
-    # the mean of per-reference dot products equals the dot product with the mean reference
-    np.testing.assert_allclose(weights, vectors.astype(np.float64).mean(axis=0), rtol=1e-6, atol=1e-7)
-    assert const(only_call(multiply["image2"], "Image.select")["bandSelectors"]) == list(BAND_NAMES)
-    assert year_filters(multiply["image2"]) == [("2024-01-01", "2025-01-01")]
+    # the mean of the per-reference similarities equals the dot product with the mean of the unit references
+    unit = vectors.astype(np.float64) / np.linalg.norm(vectors.astype(np.float64), axis=1, keepdims=True)
+    np.testing.assert_allclose(weights, unit.mean(axis=0), rtol=1e-6, atol=1e-7)
+    bands = unit_bands(multiply["image2"])
+    assert year_filters(bands) == [("2024-01-01", "2025-01-01")]
+    assert product.readout == pytest.approx(float(unit[-1] @ unit.mean(axis=0)), abs=1e-6)
 
 
 def test_matches_area_sums_pixel_area_in_the_aoi_at_10_m(engine: EarthEngineEngine, network: Network) -> None:
@@ -100,12 +117,11 @@ def test_change_is_one_minus_the_dot_product_of_two_years(engine: EarthEngineEng
     g = graph(engine.change(2018, 2024, AOI_WI).image)
     subtract = only_call(g, "Image.subtract")
     assert const(only_call(subtract["image1"], "Image.constant")["value"]) == 1
-    multiply = only_call(subtract["image2"], "Image.multiply")
-    assert year_filters(multiply["image1"]) == [("2018-01-01", "2019-01-01")]
-    assert year_filters(multiply["image2"]) == [("2024-01-01", "2025-01-01")]
-    for side in ("image1", "image2"):
-        assert const(only_call(multiply[side], "Image.select")["bandSelectors"]) == list(BAND_NAMES)
-    assert calls(only_call(subtract["image2"], "Image.reduce")["reducer"], "Reducer.sum") == [{}]
+    dot = calls(subtract["image2"], "Image.reduce")[0]
+    assert calls(dot["reducer"], "Reducer.sum")[0] == {}
+    multiply = dot["image"]["functionInvocationValue"]["arguments"]
+    assert year_filters(unit_bands(multiply["image1"])) == [("2018-01-01", "2019-01-01")]
+    assert year_filters(unit_bands(multiply["image2"])) == [("2024-01-01", "2025-01-01")]
 
 
 def test_clusters_sample_train_weka_kmeans_and_sum_areas_by_class(engine: EarthEngineEngine, network: Network) -> None:
