@@ -71,7 +71,8 @@ def unit_bands(node: dict) -> dict:
     norm = only_call(divide["arguments"]["image2"], "Image.sqrt")
     squares = only_call(norm["value"], "Image.reduce")
     assert calls(squares["reducer"], "Reducer.sum") == [{}]
-    assert const(only_call(squares["image"], "Image.pow")["image2"]["functionInvocationValue"]["arguments"]["value"]) == 2
+    exponent = only_call(squares["image"], "Image.pow")["image2"]["functionInvocationValue"]["arguments"]["value"]
+    assert const(exponent) == 2
     return bands
 
 
