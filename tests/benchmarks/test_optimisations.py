@@ -17,7 +17,7 @@ from sklearn.cluster import KMeans
 from aef_widgets import EmbeddingKMeans, cluster_grid, open_source
 from aef_widgets.core.field import EmbeddingField
 from aef_widgets.core.grid import Grid
-from aef_widgets.sources import geotiff
+from aef_widgets.sources import file_window
 from aef_widgets.sources.rasterfile import finish_vectors
 from tests.conftest import REAL_FLOAT32, REAL_INT8, write_like
 
@@ -99,7 +99,7 @@ def test_partly_covered_edge_pixels_read_like_the_whole_grid_warp(src, resolutio
     source = open_source(src)
     f, grid = source.files[2024][0], source.grid(None, resolution)
     with rasterio.open(f.path) as ds:
-        values, valid = geotiff._warp(ds, f, grid)
+        values, valid = file_window._warp(ds, f, grid)
     field = source.read_window(grid, 2024)
     np.testing.assert_array_equal(field.mask, valid)
     np.testing.assert_array_equal(field.values, values)
