@@ -17,6 +17,8 @@ Z_ORDER = ("rgb", "change", "changed", "clusters", "similarity", "matches", "aoi
 _BASE, _RESULTS, _MARKS = 0, 1, 2
 _GROUP = {"rgb": _BASE, "aoi": _MARKS, "probes": _MARKS}
 CRISP_CLASS = "aef-crisp"
+#: Highlights of pixels above a threshold start half-transparent, so the map under them stays readable.
+START_OPACITY = {"matches": 0.6, "changed": 0.6}
 _stamps = itertools.count()
 
 
@@ -38,7 +40,7 @@ class LayerSlot:
             raise ValueError(f"unknown layer kind {kind!r}")
         self.map, self.name, self.kind, self.attribution = m, name, kind, attribution
         self.layer: ipyleaflet.Layer | None = None
-        self.opacity = 1.0
+        self.opacity = START_OPACITY.get(kind, 1.0)
         self.stamp = next(_stamps)
 
     def raise_(self) -> None:

@@ -90,3 +90,10 @@ def test_a_new_result_is_drawn_above_older_ones(two_year_source):
     names = [x.name for x in explorer.map.layers]
     assert names.index("Clusters") > max(names.index(n) for n in ("Similarity", "Similarity matches", "Change"))
     assert names[-2:] == ["AOI", "Similarity references"]  # outlines and markers stay on top
+
+
+def test_threshold_highlights_start_half_transparent(two_year_source):
+    explorer = build(two_year_source)
+    opacity = {x.name: getattr(x, "opacity", None) for x in explorer.map.layers}
+    assert opacity["Similarity matches"] == opacity["Changed pixels"] == 0.6
+    assert opacity["Similarity"] == opacity["Clusters"] == opacity["RGB composite"] == 1.0
