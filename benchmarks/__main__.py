@@ -15,7 +15,7 @@ from typing import Any
 
 from .data import Inputs, default_folder, disk_usage, prepare
 from .machine import machine_info
-from .report import markdown, targets
+from .report import markdown, sync_readme, targets
 from .settings import FULL, PRESETS, Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -78,6 +78,8 @@ def run(settings: Settings, out: Path, data: Path, keep_data: bool, only: Sequen
     stem = settings.name if settings is not FULL else "latest" if set(only) == set(WORKLOADS) else "partial"
     (out / f"{stem}.json").write_text(json.dumps(results, indent=1, default=float) + "\n")
     (out / f"{stem}.md").write_text(markdown(results))
+    if stem == "latest" and out.resolve() == RESULTS.resolve():
+        sync_readme(markdown(results))  # the README shows the latest full run, never a quick or partial one
     return results
 
 

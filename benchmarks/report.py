@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 #: Scaling counts as linear in time when a line fits the (Mpx, seconds) points this well, and memory as flat when
@@ -171,3 +172,14 @@ def _read_path(r: dict[str, Any]) -> list[str]:
         f"GDAL_NUM_THREADS=1 each and {r['pool']['chunk_mib']} MiB chunks.",
     ]
     return lines
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+README_START, README_END = "<!-- BENCHMARKS:START -->", "<!-- BENCHMARKS:END -->"
+
+
+def sync_readme(table: str, readme: Path = README) -> None:
+    """Put the latest full run's Markdown between the README's benchmark markers."""
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    readme.write_text(text[:start] + "\n" + table.strip() + "\n" + text[end:])

@@ -25,3 +25,9 @@ def test_plain_api_example_runs(capsys):
     assert np.isnan(sim[~field.mask]).all() and np.nanmax(sim) <= 1.05
     assert np.nanmedian(dot) > 0.9  # most of the sample does not change
     assert "hectares" in capsys.readouterr().out
+
+
+def test_readme_shows_the_latest_full_benchmark_run():
+    latest = (Path(__file__).parents[1] / "benchmarks" / "results" / "latest.md").read_text().strip()
+    assert latest in README.read_text()
+    assert "| target | measured | met |" in latest and "| no |" not in latest

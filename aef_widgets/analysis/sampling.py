@@ -7,6 +7,8 @@ tied to positions, reading the AOI whole or chunk by chunk selects exactly the s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..core.bands import N_BANDS
@@ -23,6 +25,29 @@ def pixel_keys(rows: np.ndarray, cols: np.ndarray, seed: int) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
+def candidates(field: EmbeddingField, n: int, seed: int, row_off: int = 0, col_off: int = 0) -> Candidates:
+    """The ``n`` valid pixels of a field with the smallest keys: the only ones that can be in a sample of ``n``.
+
+    ``(row_off, col_off)`` is where the field's top-left pixel sits in the AOI's grid. Pure and per chunk, so the
+    work can be spread over threads while ``PixelSampler.offer`` merges the results.
+    """
+    rows, cols = np.nonzero(field.mask)
+    keys = pixel_keys(rows + row_off, cols + col_off, seed)
+    if len(keys) > n:
+        keep = np.argpartition(keys, n - 1)[:n]
+        rows, cols, keys = rows[keep], cols[keep], keys[keep]
+    return Candidates(keys, field.values[rows, cols], int(np.count_nonzero(field.mask)))
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Sampling keys and vectors of a chunk's best pixels, and how many valid pixels the chunk had."""
+
+    keys: np.ndarray
+    vectors: np.ndarray
+    valid: int
+
+
 class PixelSampler:
     """Keeps the ``n`` valid pixels with the smallest keys among all the chunks it is shown."""
 
@@ -37,10 +62,13 @@ class PixelSampler:
 
     def update(self, field: EmbeddingField, row_off: int = 0, col_off: int = 0) -> PixelSampler:
         """Consider the valid pixels of a field whose top-left pixel sits at (row_off, col_off) of the AOI grid."""
-        rows, cols = np.nonzero(field.mask)
-        self.seen += len(rows)
-        keys = np.concatenate([self._keys, pixel_keys(rows + row_off, cols + col_off, self.seed)])
-        vectors = np.concatenate([self._vectors, field.values[rows, cols]])
+        return self.offer(candidates(field, self.n, self.seed, row_off, col_off))
+
+    def offer(self, found: Candidates) -> PixelSampler:
+        """Merge a chunk's candidates (from ``candidates`` with this sampler's ``n`` and ``seed``)."""
+        self.seen += found.valid
+        keys = np.concatenate([self._keys, found.keys])
+        vectors = np.concatenate([self._vectors, found.vectors])
         if len(keys) > self.n:
             keep = np.argpartition(keys, self.n - 1)[: self.n]
             keys, vectors = keys[keep], vectors[keep]

@@ -19,7 +19,7 @@ from rasterio.windows import Window
 from threadpoolctl import threadpool_limits
 
 from ..analysis.kmeans import NO_CLASS, EmbeddingKMeans
-from ..analysis.sampling import PixelSampler, pixel_keys
+from ..analysis.sampling import Candidates, PixelSampler, candidates
 from ..analysis.similarity import change, similarity
 from ..analysis.thresholds import AreaHistogram
 from ..core.aoi import AOI
@@ -102,12 +102,14 @@ def cluster_grid(
         return model.fit(field).predict(field)
     n, seed = int(model.n_samples), model.random_state
 
-    def candidates(window: Window) -> EmbeddingField:
-        return _sample_candidates(_read(source, grid, window, year, aoi), window, n, seed)
+    def best_pixels(window: Window) -> Candidates:
+        # the chunk's own best candidates are found in the worker threads; the sampler only merges them
+        field = _read(source, grid, window, year, aoi)
+        return candidates(field, n, seed, int(window.row_off), int(window.col_off))
 
     sampler = PixelSampler(n, seed)
-    for i, (window, field) in enumerate(map_chunks(windows, candidates, workers)):
-        sampler.update(field, int(window.row_off), int(window.col_off))
+    for i, (_window, found) in enumerate(map_chunks(windows, best_pixels, workers)):
+        sampler.offer(found)
         report(0.5 * (i + 1) / len(windows), "sampling pixels")
     model.fit(sampler.vectors)
     labels = np.full(grid.shape, NO_CLASS, dtype=np.int16)
@@ -119,23 +121,6 @@ def cluster_grid(
         labels[window.toslices()] = chunk_labels
         report(0.5 + 0.5 * (i + 1) / len(windows), "labelling pixels")
     return labels
-
-
-def _sample_candidates(field: EmbeddingField, window: Window, n: int, seed: int) -> EmbeddingField:
-    """The chunk with only the ``n`` valid pixels of smallest sampling key left in its mask.
-
-    Only those can be in the sample, whose keys are fixed by position (``analysis.sampling``), so the sampler
-    picks exactly what it would from the whole chunk; finding them here, in the worker threads, spares it
-    gathering and sorting every valid vector (measured 4x less sampling work). Values outside the reduced mask
-    are left as they are: the sampler reads only where the mask is set.
-    """
-    rows, cols = np.nonzero(field.mask)
-    if len(rows) <= n:
-        return field
-    keep = np.argpartition(pixel_keys(rows + int(window.row_off), cols + int(window.col_off), seed), n - 1)[:n]
-    mask = np.zeros_like(field.mask)
-    mask[rows[keep], cols[keep]] = True
-    return EmbeddingField(values=field.values, mask=mask, grid=field.grid, year=field.year)
 
 
 def similarity_histogram(
