@@ -16,7 +16,6 @@ generation (about three minutes for the full suite, most of it deflating the 4.2
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -32,15 +31,13 @@ import rasterio
 import rasterio.shutil
 from affine import Affine
 from pyproj import Transformer
-from rasterio.crs import CRS
 from rasterio.enums import Resampling
-from rasterio.io import MemoryFile
 from rasterio.windows import Window
 from scipy import ndimage
 
 from aef_widgets.core.bands import BAND_NAMES, N_BANDS
 from aef_widgets.core.quantization import NODATA_INT8, quantize
-from aef_widgets.sources.sample import overview_levels
+from aef_widgets.sources.sample import write_embedding_cog
 
 #: Bump when the generator changes, so cached files of an older generator are not reused.
 DATA_VERSION = 2
@@ -55,8 +52,6 @@ _BANK = 1 << 14  # noise vectors per class, drawn once and picked per pixel: muc
 _Q = np.arange(-128, 128, dtype=np.float64)
 FLOAT64_OF_CODE = np.where(_Q == NODATA_INT8, -np.inf, np.sign(_Q) * (_Q / 127.5) ** 2)
 
-#: How the public COGs are compressed (as the bundled sample writes them): deflate with a horizontal predictor.
-_COG_OPTIONS = {"compress": "DEFLATE", "predictor": 2, "level": 1, "blocksize": 256, "num_threads": "ALL_CPUS"}
 #: What geedim 1.9.1 writes for ``download_ee_image`` of double bands (``_prepare_for_download``): GTiff, float64,
 #: deflate (no predictor), band interleave, 256 x 256 tiles (GDAL's default), nodata -inf; BIGTIFF at >= 4e9 bytes;
 #: internal average overviews compressed with deflate; band descriptions A00..A63.
@@ -149,51 +144,11 @@ def _nodata(scene: Scene) -> np.ndarray:
 
 # --- files ----------------------------------------------------------------------------------------------------------
 def write_int8_cog(path: Path, codes: np.ndarray, scene: Scene) -> Path:
-    """The public release's encoding: an int8 COG (deflate, 256 px tiles), nodata -128, with overviews whose
-    pixels are the renormalised means of the valid vectors below them (``sample.overview_levels``).
-
-    The levels are computed on codes padded with nodata to a multiple of 64 px, so partial blocks at the right and
-    bottom edges average only their real pixels, then cropped to GDAL's overview sizes.
-    """
-    rows, cols = codes.shape[:2]
-    pad = ((0, -rows % 64), (0, -cols % 64), (0, 0))
-    padded = np.pad(codes, pad, constant_values=NODATA_INT8)
-    levels = [codes]
-    for level in overview_levels(padded):
-        factor = padded.shape[0] // level.shape[0]
-        levels.append(level[: math.ceil(rows / factor), : math.ceil(cols / factor)])
+    """The public release's encoding: an int8 COG, nodata -128, with renormalised-mean overviews (the sample's
+    own writer, ``sample.write_embedding_cog``)."""
     tags = {"YEAR": "2024", "SYNTHETIC": f"aef-widgets benchmark scene {scene.key}"}
-    with contextlib.ExitStack() as stack:
-        names = []
-        for level in levels:
-            mem = stack.enter_context(MemoryFile(filename=f"level{len(names)}.tif"))
-            profile = {"width": level.shape[1], "height": level.shape[0], "count": N_BANDS, "dtype": "int8"}
-            scaled = scene.transform @ Affine.scale(cols / level.shape[1], rows / level.shape[0])
-            with mem.open(driver="GTiff", crs=EPSG, transform=scaled, tiled=True, interleave="band", **profile) as ds:
-                ds.write(np.moveaxis(level, -1, 0))
-            names.append(mem.name)
-        vrt = stack.enter_context(MemoryFile(_overview_vrt(names, rows, cols, scene, tags).encode(), filename="a.vrt"))
-        rasterio.shutil.copy(vrt.name, path, driver="COG", overviews="FORCE_USE_EXISTING", **_COG_OPTIONS)
+    write_embedding_cog(path, codes, EPSG, scene.transform, tags)
     return path
-
-
-def _overview_vrt(names: list[str], rows: int, cols: int, scene: Scene, tags: dict[str, str]) -> str:
-    """A VRT whose bands are level 0 and declare levels 1.. as their overviews, for the COG driver to copy."""
-    bands = []
-    for b, band_name in enumerate(BAND_NAMES, start=1):
-        sources = [f"<SourceFilename>{n}</SourceFilename><SourceBand>{b}</SourceBand>" for n in names]
-        overviews = "".join(f"<Overview>{src}</Overview>" for src in sources[1:])
-        bands.append(
-            f'<VRTRasterBand dataType="Int8" band="{b}"><Description>{band_name}</Description>'
-            f"<NoDataValue>{NODATA_INT8}</NoDataValue><SimpleSource>{sources[0]}</SimpleSource>{overviews}"
-            "</VRTRasterBand>"
-        )
-    metadata = "".join(f'<MDI key="{k}">{v}</MDI>' for k, v in tags.items())
-    return (
-        f'<VRTDataset rasterXSize="{cols}" rasterYSize="{rows}"><SRS>{CRS.from_user_input(EPSG).to_wkt()}'
-        f"</SRS><GeoTransform>{', '.join(map(repr, scene.transform.to_gdal()))}</GeoTransform>"
-        f"<Metadata>{metadata}</Metadata>{''.join(bands)}</VRTDataset>"
-    )
 
 
 def write_geedim_float64(path: Path, codes: np.ndarray, scene: Scene) -> Path:

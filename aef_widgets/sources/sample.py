@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import uuid
@@ -187,15 +188,23 @@ def write_embedding_cog(path: Path, codes: np.ndarray, crs: str, transform: Affi
 
     GDAL can only average the int8 codes, which is wrong for this encoding. So each level is written to an
     in-memory GeoTIFF, a VRT declares levels 1.. as the overviews of level 0, and the COG driver copies them as
-    they are (OVERVIEWS=FORCE_USE_EXISTING).
+    they are (OVERVIEWS=FORCE_USE_EXISTING). Any size works: levels are computed on codes padded with nodata to a
+    multiple of 64 px, so partial blocks at the right and bottom edges average only their real pixels, then cropped
+    to GDAL's overview sizes (ceil(size / factor)).
     """
     rows, cols = codes.shape[:2]
+    padded = np.pad(codes, ((0, -rows % 64), (0, -cols % 64), (0, 0)), constant_values=NODATA_INT8)
+    levels = [codes]
+    for level in overview_levels(padded):
+        factor = padded.shape[0] // level.shape[0]
+        levels.append(level[: math.ceil(rows / factor), : math.ceil(cols / factor)])
     with contextlib.ExitStack() as stack:
         names = []
-        for level in [codes, *overview_levels(codes)]:
+        for level in levels:
             mem = stack.enter_context(MemoryFile(filename=f"level{len(names)}.tif"))
             profile = {"width": level.shape[1], "height": level.shape[0], "count": N_BANDS, "dtype": "int8"}
-            scaled = transform @ Affine.scale(cols / level.shape[1])  # georeferenced, or rasterio warns
+            # georeferenced (or rasterio warns); the VRT, not this transform, places the overview
+            scaled = transform @ Affine.scale(cols / level.shape[1], rows / level.shape[0])
             with mem.open(driver="GTiff", crs=crs, transform=scaled, tiled=True, interleave="band", **profile) as ds:
                 ds.write(np.moveaxis(level, -1, 0))
             names.append(mem.name)
