@@ -50,7 +50,7 @@ class GeoTIFFSource(EmbeddingSource):
             raise SourceError("a GeoTIFF source needs at least one file")
         self.files = {int(y): tuple(fs) for y, fs in sorted(files.items())}
         first = next(iter(self.files.values()))[0]
-        self.name = name or os.path.basename(first.path)
+        self.name = name or _default_name([f.path for fs in self.files.values() for f in fs])
         self.attribution = attribution or ATTRIBUTION
         self.synthetic = synthetic
         self._crs = first.crs
@@ -172,6 +172,17 @@ def open_source(
                 )
             by_year.setdefault(f.year, []).append(f)
     return GeoTIFFSource(by_year, name=name, attribution=attribution, synthetic=synthetic)
+
+
+def _default_name(paths: list[str]) -> str:
+    """A file's name, or for several files their folder's name and how many there are."""
+    if len(paths) == 1:
+        return os.path.basename(paths[0].rstrip("/"))
+    try:
+        folder = os.path.basename(os.path.commonpath([os.path.dirname(p) for p in paths]))
+    except ValueError:  # local and remote paths mixed
+        folder = ""
+    return f"{folder or 'GeoTIFFs'} ({len(paths)} files)"
 
 
 def _expand(spec: PathSpec) -> list[str]:

@@ -190,3 +190,15 @@ def test_bottom_up_helper_really_flips(tmp_path, real_int8):
     with rasterio.open(path) as a, rasterio.open(real_int8) as b:
         assert a.transform.e > 0
         np.testing.assert_array_equal(a.read()[:, ::-1, :], b.read())
+
+
+def test_sources_are_named_after_their_file_or_folder(tmp_path, real_int8):
+    assert open_source(real_int8).name == "wisconsin_2024_int8.tif"
+    folder = tmp_path / "my_embeddings"
+    folder.mkdir()
+    for year in (2023, 2024):
+        path = write_like(folder / f"aef_{year}.tif", real_int8, rasterio.open(real_int8).read())
+        with rasterio.open(path, "r+") as ds:
+            ds.update_tags(YEAR=str(year))
+    assert open_source(folder).name == "my_embeddings (2 files)"
+    assert open_source(folder, name="Mine").name == "Mine"
