@@ -26,8 +26,9 @@ from .workflows import change_histogram, similarity_histogram
 if TYPE_CHECKING:
     from .local import LocalEngine
 
-MATCH_COLOR = "#00E5FF"
-CHANGED_COLOR = "#FF2D55"
+#: Highlight colours that no colour of the map under them resembles: red over viridis, cyan over magma.
+MATCH_COLOR = "#FF2D20"
+CHANGED_COLOR = "#00E5FF"
 
 
 class LocalRGB(Product):

@@ -78,7 +78,7 @@ class ChangePanel(Panel):
             self.show_error(e)
             return
         self.colorbar.value = colorbar_html(
-            self.product.cmap, self.product.vmin, self.product.vmax, f"Change {before} → {after} (1 − dot product)"
+            self.product.cmap, self.product.vmin, self.product.vmax, f"Change {before} → {after} (1 − cosine)"
         )
         self.layer.set(self.product)
         self.changed_layer.set(self.product)

@@ -108,7 +108,8 @@ class SimilarityProbe(Panel):
         n = len(self.state.probe_points)
         refs = "the reference" if n == 1 else f"the mean of {n} references"
         self.readout.value = f"Similarity at the last reference: <b>{product.readout:.2f}</b> (to {refs})"
-        self.colorbar.value = colorbar_html(product.cmap, product.vmin, product.vmax, "Similarity (dot product)")
+        label = "Similarity (cosine of the embeddings)"
+        self.colorbar.value = colorbar_html(product.cmap, product.vmin, product.vmax, label)
         self.show_status("")
         self.layer.set(product)
         self.matches_layer.set(product)
