@@ -6,7 +6,8 @@ from ipywidgets import HTML, Checkbox, Dropdown, FloatSlider, HBox, Layout
 
 from ..engines.base import ChangeProduct
 from ..rendering.legend import colorbar_html
-from .base import VIEW_DEBOUNCE_S, Panel, ProductLayer
+from .base import Panel
+from .thresholded_map import ThresholdedMap
 
 
 class ChangePanel(Panel):
@@ -27,12 +28,12 @@ class ChangePanel(Panel):
             min=0.0, max=1.0, step=0.01, description="Threshold", readout_format=".2f", layout=Layout(width="auto")
         )
         self.colorbar = HTML()
-        self.changed = HTML()
-        self.layer = ProductLayer(self, "Change", "change")
-        self.changed_layer = ProductLayer(
-            self, "Changed pixels", "changed",
-            draw=lambda product, view: product.changed_layer(self.state.change_threshold, view),
+        self.map_layers = ThresholdedMap(
+            self, "change_threshold", ("Change", "Changed pixels"), ("change", "changed"),
+            above=lambda product, t, view: product.changed_layer(t, view),
+            area=lambda product, t, view: product.changed_area(t, view), label="Changed",
         )  # fmt: skip
+        self.changed = self.map_layers.area_text
         self.value = self.state.change_years
         self.before.value, self.after.value = self.value
         self.bind(self.threshold, "change_threshold")
@@ -41,8 +42,6 @@ class ChangePanel(Panel):
         self.observe(self._value_set, names="value")
         self.state.observe(self._state_years, names="change_years")
         self.state.observe(self._recompute, names=["change_years", "source", "aoi"])
-        self.state.observe(self._threshold_moved, names="change_threshold")
-        self.state.observe(self._view_moved, names="view")
         self.show_map.observe(self._recompute, names="value")
         self.children = [
             HBox([self.before, self.after]), self.show_map, self.colorbar, self.threshold, self.changed, self.status,
@@ -66,9 +65,8 @@ class ChangePanel(Panel):
         before, after = self.state.change_years
         if not self.show_map.value or before == after:
             self.product = None
-            self.layer.set(None)
-            self.changed_layer.set(None)
-            self.colorbar.value = self.changed.value = ""
+            self.map_layers.show(None)
+            self.colorbar.value = ""
             self.show_status("Choose two different years." if before == after else "")
             return
         self.show_status("")
@@ -80,26 +78,4 @@ class ChangePanel(Panel):
         self.colorbar.value = colorbar_html(
             self.product.cmap, self.product.vmin, self.product.vmax, f"Change {before} → {after} (1 − cosine)"
         )
-        self.layer.set(self.product)
-        self.changed_layer.set(self.product)
-        self._measure()
-
-    def _threshold_moved(self, _change) -> None:
-        if self.product is not None:
-            self.changed_layer.refresh(delay=0.05)
-            self._measure(delay=0.05)
-
-    def _view_moved(self, _change) -> None:
-        if self.product is not None and self.state.aoi is None:  # areas are measured in the view
-            self._measure(delay=VIEW_DEBOUNCE_S)
-
-    def _measure(self, delay: float = 0.0) -> None:
-        product, threshold, view = self.product, self.state.change_threshold, self.current_view()
-
-        def show(summary) -> None:
-            self.changed.value = f"Changed (≥ {threshold:.2f}): {summary.describe()}"
-
-        def work():
-            return product.changed_area(threshold, view)
-
-        self.runner.submit("change-area", work, show, self.show_error, delay)
+        self.map_layers.show(self.product)

@@ -10,8 +10,9 @@ from ipywidgets import HTML, Button, Checkbox, FloatSlider, Layout
 from ..core.errors import NoDataAtPoint
 from ..engines.base import SimilarityProduct
 from ..rendering.legend import colorbar_html
-from .base import VIEW_DEBOUNCE_S, Panel, ProductLayer
+from .base import Panel
 from .layer_slot import LayerSlot
+from .thresholded_map import ThresholdedMap
 
 
 class SimilarityProbe(Panel):
@@ -36,12 +37,12 @@ class SimilarityProbe(Panel):
         self.readout = HTML()
         self.readout.add_class("aef-similarity-readout")
         self.colorbar = HTML()
-        self.matches = HTML()
-        self.layer = ProductLayer(self, "Similarity", "similarity")
-        self.matches_layer = ProductLayer(
-            self, "Similarity matches", "matches",
-            draw=lambda product, view: product.matches_layer(self.state.similarity_threshold, view),
+        self.map_layers = ThresholdedMap(
+            self, "similarity_threshold", ("Similarity", "Similarity matches"), ("similarity", "matches"),
+            above=lambda product, t, view: product.matches_layer(t, view),
+            area=lambda product, t, view: product.matches_area(t, view), label="Matches",
         )  # fmt: skip
+        self.matches = self.map_layers.area_text
         self.markers = LayerSlot(self.map, "Similarity references", "probes") if self.map is not None else None
         if self.map is not None:
             self.map.on_interaction(self._map_event)
@@ -50,8 +51,6 @@ class SimilarityProbe(Panel):
         self.state.observe(self._points_changed, names="probe_points")
         self.observe(self._value_set, names="value")
         self.state.observe(self._recompute, names=["year", "source", "aoi"])
-        self.state.observe(self._threshold_moved, names="similarity_threshold")
-        self.state.observe(self._view_moved, names="view")
         hint = HTML("Click the map to pick a reference pixel; more clicks add references.")
         self.children = [
             hint, self.picking, self.notice, self.readout, self.colorbar, self.threshold, self.matches, self.clear,
@@ -84,9 +83,8 @@ class SimilarityProbe(Panel):
         if not points:
             self.runner.cancel("similarity")
             self.product = None
-            self.layer.set(None)
-            self.matches_layer.set(None)
-            self.readout.value = self.colorbar.value = self.matches.value = ""
+            self.map_layers.show(None)
+            self.readout.value = self.colorbar.value = ""
             self.show_status("")
             return
         state = self.state
@@ -111,31 +109,7 @@ class SimilarityProbe(Panel):
         label = "Similarity (cosine of the embeddings)"
         self.colorbar.value = colorbar_html(product.cmap, product.vmin, product.vmax, label)
         self.show_status("")
-        self.layer.set(product)
-        self.matches_layer.set(product)
-        self._measure()
-
-    def _threshold_moved(self, _change) -> None:
-        if self.product is not None:
-            self.matches_layer.refresh(delay=0.05)
-            self._measure(delay=0.05)
-
-    def _view_moved(self, _change) -> None:
-        if self.product is not None and self.state.aoi is None:  # areas are measured in the view
-            self._measure(delay=VIEW_DEBOUNCE_S)
-
-    def _measure(self, delay: float = 0.0) -> None:
-        product, threshold, view = self.product, self.state.similarity_threshold, self.current_view()
-        if product is None:
-            return
-
-        def show(summary) -> None:
-            self.matches.value = f"Matches (≥ {threshold:.2f}): {summary.describe()}"
-
-        def work():
-            return product.matches_area(threshold, view)
-
-        self.runner.submit("similarity-area", work, show, self.show_error, delay)
+        self.map_layers.show(product)
 
     def _draw_markers(self, points: list[tuple[float, float]]) -> None:
         if self.markers is None:
