@@ -29,7 +29,8 @@ def write_labels(
         raise ValueError(f"labels {labels.shape} do not match the grid {grid.shape}")
     if labels.max(initial=-1) >= LABEL_NODATA:
         raise ValueError("a uint8 label file holds at most 255 classes")
-    data = np.where(labels < 0, LABEL_NODATA, labels).astype(np.uint8)
+    data = labels.astype(np.uint8)  # one byte per pixel, no wider temporary: AOIs can be large
+    data[labels < 0] = LABEL_NODATA
     path = Path(path)
     profile = {
         "driver": "GTiff", "dtype": "uint8", "count": 1, "width": grid.width, "height": grid.height,
