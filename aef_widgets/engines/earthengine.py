@@ -11,7 +11,6 @@ pyramids, so what the map shows far out is computed on averaged embeddings, as i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -86,13 +85,12 @@ class EarthEngineEngine(Engine):
             return Region(aoi, aoi_geometry(aoi), crs, NATIVE_RESOLUTION, f"in the AOI at {NATIVE_RESOLUTION:g} m")
         if view is None:
             return None
-        west, south = max(view.west, -180.0), max(view.south, -85.0)
-        east, north = min(view.east, 180.0), min(view.north, 85.0)
+        inside = view.clipped((-180.0, -85.0, 180.0, 85.0))  # Web Mercator stops at about 85°, so rarely empty
+        if inside is None:
+            return None
+        west, south, east, north = inside
         rect = AOI.from_bounds(west, south, east, north)
-        ground_px = view.metres_per_px * math.cos(math.radians((south + north) / 2))
-        # coarsest power of two that keeps pixels no larger than ~1.2 screen pixels, like the local engine
-        k = 2 ** max(0, math.ceil(math.log2(max(ground_px / NATIVE_RESOLUTION, 1e-9)) - 0.25))
-        scale = NATIVE_RESOLUTION * k
+        scale = view.data_resolution(NATIVE_RESOLUTION, (south + north) / 2)  # as the local engine reads views
         crs = crs_code(utm_crs((west + east) / 2, (south + north) / 2))
         return Region(rect, aoi_geometry(rect), crs, scale, f"in the view at {scale:g} m")
 

@@ -7,7 +7,6 @@ native resolution; without an AOI, in the view at the resolution it was read.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -60,13 +59,11 @@ class LocalEngine(Engine):
         return self._views.get(view, compute)
 
     def _source_grid(self, view: MapView) -> Grid | None:
-        area = self._view_area(view)
-        if area is None:
+        inside = view.clipped(self._lonlat_bounds)
+        if inside is None:
             return None
-        ground_px = view.metres_per_px * math.cos(math.radians((area.bounds[1] + area.bounds[3]) / 2))
-        # coarsest power of two that keeps field pixels no larger than ~1.2 screen pixels
-        k = 2 ** max(0, math.ceil(math.log2(max(ground_px / self.source.resolution, 1e-9)) - 0.25))
-        return self.source.grid(area, resolution=self.source.resolution * k)
+        resolution = view.data_resolution(self.source.resolution, (inside[1] + inside[3]) / 2)
+        return self.source.grid(AOI.from_bounds(*inside), resolution=resolution)
 
     def view_field(self, year: int, view: MapView) -> tuple[EmbeddingField, Resampler] | None:
         """The embeddings under the view and the resampler that draws them on it (both cached)."""
@@ -88,14 +85,6 @@ class LocalEngine(Engine):
             return PCAComposite().fit(field)
 
         return self._pca.get(year, fit)
-
-    def _view_area(self, view: MapView) -> AOI | None:
-        west, south, east, north = self._lonlat_bounds
-        west, south = max(west, view.west), max(south, view.south)
-        east, north = min(east, view.east), min(north, view.north)
-        if west >= east or south >= north:
-            return None
-        return AOI.from_bounds(west, south, east, north)
 
     def measure_grid(self, aoi: AOI | None, view: MapView | None) -> tuple[Grid, AOI | None, str]:
         """Where areas are measured: the AOI at native resolution, else the view as read, else everything."""

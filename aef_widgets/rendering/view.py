@@ -49,13 +49,24 @@ class MapView:
         left, _, right, _ = transform_bounds(self.bounds, LONLAT, WEB_MERCATOR)
         return (right - left) / max(1, self.width_px)
 
-    def overlay_grid(self, clip: tuple[float, float, float, float]) -> Grid | None:
-        """Web Mercator grid of the part of the view inside ``clip`` (lon/lat bounds), at screen resolution."""
+    def clipped(self, clip: tuple[float, float, float, float]) -> tuple[float, float, float, float] | None:
+        """(west, south, east, north) of the part of the view inside ``clip`` (lon/lat bounds), None if empty."""
         west, south = max(self.west, clip[0]), max(self.south, clip[1])
         east, north = min(self.east, clip[2]), min(self.north, clip[3])
-        if west >= east or south >= north:
+        return None if west >= east or south >= north else (west, south, east, north)
+
+    def data_resolution(self, native: float, latitude: float) -> float:
+        """Pixel size to read data at for this view: the coarsest power-of-two multiple of ``native`` whose
+        pixels stay no larger than about 1.2 screen pixels at ``latitude``."""
+        ground_px = self.metres_per_px * math.cos(math.radians(latitude))
+        return native * 2 ** max(0, math.ceil(math.log2(max(ground_px / native, 1e-9)) - 0.25))
+
+    def overlay_grid(self, clip: tuple[float, float, float, float]) -> Grid | None:
+        """Web Mercator grid of the part of the view inside ``clip`` (lon/lat bounds), at screen resolution."""
+        inside = self.clipped(clip)
+        if inside is None:
             return None
-        left, bottom, right, top = transform_bounds((west, south, east, north), LONLAT, WEB_MERCATOR)
+        left, bottom, right, top = transform_bounds(inside, LONLAT, WEB_MERCATOR)
         px = self.metres_per_px
         width, height = math.ceil((right - left) / px), math.ceil((top - bottom) / px)
         scale = max(1.0, max(width, height) / MAX_OVERLAY_PX)

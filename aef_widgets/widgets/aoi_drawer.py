@@ -70,13 +70,11 @@ class AOIDrawer(Panel):
         if view is None:
             self.show_status("There is no map view to use yet.", "error")
             return
-        west, south, east, north = self.state.source.footprint.lonlat_bounds()
-        west, south = max(west, view.west), max(south, view.south)
-        east, north = min(east, view.east), min(north, view.north)
-        if west >= east or south >= north:
+        inside = view.clipped(self.state.source.footprint.lonlat_bounds())
+        if inside is None:
             self.show_status("The view shows no data: pan to the dataset first.", "error")
             return
-        self._set(AOI.from_bounds(west, south, east, north))
+        self._set(AOI.from_bounds(*inside))
 
     def _uploaded(self, change) -> None:
         files = change["new"]
