@@ -23,6 +23,7 @@ from .analysis import (
     band_composite,
     change,
     class_areas,
+    cosine,
     k_means,
     similarity,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "change",
     "class_areas",
     "cluster_grid",
+    "cosine",
     "ee_available",
     "ee_init",
     "ee_status",

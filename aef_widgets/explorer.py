@@ -16,7 +16,7 @@ from .widgets.change_panel import ChangePanel
 from .widgets.cluster_panel import ClusterPanel
 from .widgets.jobs import JobRunner
 from .widgets.layer_list import LayerList
-from .widgets.layer_slot import CRISP_CLASS
+from .widgets.layer_stack import CRISP_CLASS
 from .widgets.map_view import make_map
 from .widgets.similarity_probe import SimilarityProbe
 from .widgets.state import ExplorerState
@@ -65,7 +65,10 @@ class Explorer(HBox, ValueWidget):
         )  # fmt: skip
         self.tabs.observe(self._tab_selected, names="selected_index")
         self.busy = HTML()
-        runner.on_busy = lambda busy: setattr(self.busy, "value", "<i>Working…</i>" if busy else "")
+        self.busy.add_class("aef-busy")
+        runner.on_busy = lambda what: setattr(
+            self.busy, "value", f"<i>Working: {html.escape(what)}…</i>" if what else ""
+        )
         side = VBox(
             [HTML(_STYLE + self._header()), self.year, self.tabs, self.busy, HTML(self._footer())],
             layout=Layout(width="380px", min_width="320px", overflow_y="auto", max_height=height),
@@ -76,19 +79,22 @@ class Explorer(HBox, ValueWidget):
         self.value = state
         self._tab_selected()
 
+    def _busy(self, what: str) -> None:
+        self.busy.value = f"<i>Working: {html.escape(what)}…</i>" if what else ""
+
     def _tab_selected(self, _change=None) -> None:
         # clicks on the map pick similarity references only while that tab is open, not while drawing an AOI
         self.similarity.picking.value = self.tabs.selected_index == TAB_TITLES.index("Similarity")
 
     def _header(self) -> str:
         source = self.state.source
-        badge = (
-            '<div class="aef-synthetic-badge" style="background:#fff3cd;border:1px solid #e0b400;padding:2px 6px;'
-            'margin:4px 0">Synthetic sample: generated data that imitates AEF embeddings, not real places.</div>'
-            if source.synthetic
-            else ""
-        )
-        return f"<h3 style='margin:4px 0'>AlphaEarth embeddings</h3><div>{html.escape(source.name)}</div>{badge}"
+        name = f"<div>{html.escape(source.name)}</div>"
+        if source.synthetic:  # the badge names the data itself, so the name is not said twice
+            name = (
+                '<div class="aef-synthetic-badge" style="background:#fff3cd;border:1px solid #e0b400;padding:2px 6px;'
+                'margin:4px 0">Synthetic sample: generated data that imitates AEF embeddings, not real places.</div>'
+            )
+        return f"<h3 style='margin:4px 0'>AlphaEarth embeddings</h3>{name}"
 
     def _footer(self) -> str:
         credit = html.escape(self.state.source.attribution)

@@ -4,7 +4,7 @@ from .area import ClassAreas, area_ha, class_areas, pixel_area_m2
 from .composite import BandStretch, PCAComposite, PCAStretch, RGBStyle, band_composite
 from .kmeans import NO_CLASS, EmbeddingKMeans, k_means
 from .sampling import PixelSampler, sample_valid
-from .similarity import above, angle_degrees, change, mean_reference, similarity
+from .similarity import above, angle_degrees, change, cosine, mean_reference, similarity
 from .thresholds import AreaHistogram
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "band_composite",
     "change",
     "class_areas",
+    "cosine",
     "k_means",
     "mean_reference",
     "pixel_area_m2",

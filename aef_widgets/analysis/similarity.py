@@ -3,8 +3,14 @@
 AEF embeddings are unit vectors, so their dot product is the cosine of the angle between them. The int8 encoding
 moves their lengths by up to about 1.5%, which a raw dot product would carry into every number (a pixel would be
 0.99 or 1.01 similar to itself), so vectors are scaled to unit length first: similarity is the cosine, exactly 1
-for a pixel and itself. Several references are averaged after scaling, which gives the same map as averaging the
-per-reference similarities (the Earth Engine similarity-search tutorial's recipe) at the cost of one product.
+for a pixel and itself.
+
+With several references, the similarity of a pixel is the mean of its cosines to each reference (the Earth Engine
+similarity-search tutorial's recipe). Since the pixel is at unit length, that equals its dot product with the mean
+of the unit references, which costs one product instead of one per reference. That mean is *not* renormalised:
+the cosine to the centroid's direction would be a different, larger number.
+
+Change between two years is 1 minus the cosine of a pixel's two embeddings: 0 for an unchanged pixel, up to 2.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.bands import N_BANDS
-from ..core.errors import NoDataError
+from ..core.errors import GridMismatchError, NoDataError
 from ..core.field import EmbeddingField
 
 
@@ -31,13 +37,13 @@ def mean_reference(references: np.ndarray) -> np.ndarray:
     return unit(refs).mean(axis=0).astype(np.float32)
 
 
-def reference_similarity(vector: np.ndarray, reference: np.ndarray) -> float:
-    """Similarity of one 64-vector to a mean reference, as ``similarity`` computes it for a pixel."""
-    return float(unit(vector) @ reference)
+def reference_similarity(vector: np.ndarray, references: np.ndarray) -> float:
+    """Similarity of one 64-vector to (n, 64) references, as ``similarity`` computes it for a pixel."""
+    return float(unit(vector) @ mean_reference(references))
 
 
 def similarity(field: EmbeddingField, references: np.ndarray) -> np.ndarray:
-    """Cosine similarity of every pixel to the references (their mean): float32 (rows, cols), NaN without data."""
+    """Mean cosine of every pixel to the (n, 64) references: float32 (rows, cols), NaN without data."""
     reference = mean_reference(references)
     rows, cols = field.shape
     sim = (field.values.reshape(-1, N_BANDS) @ reference).reshape(rows, cols)
@@ -46,14 +52,22 @@ def similarity(field: EmbeddingField, references: np.ndarray) -> np.ndarray:
     return sim
 
 
-def change(before: EmbeddingField, after: EmbeddingField) -> np.ndarray:
-    """Cosine similarity of each pixel's two embeddings (1 = unchanged): float32 (rows, cols), NaN unless both valid."""
+def cosine(before: EmbeddingField, after: EmbeddingField) -> np.ndarray:
+    """Cosine of each pixel's two embeddings (1 = same direction): float32 (rows, cols), NaN unless both valid."""
     if before.grid != after.grid:
-        raise ValueError("change needs two fields on the same grid; read both years with the same AOI and resolution")
+        raise GridMismatchError(
+            "comparing years needs two fields on the same grid; read both years with the same AOI and resolution"
+        )
     dot = np.einsum("ijk,ijk->ij", before.values, after.values)
     dot /= before.norms * after.norms
     dot[~(before.mask & after.mask)] = np.nan
     return dot
+
+
+def change(before: EmbeddingField, after: EmbeddingField) -> np.ndarray:
+    """Change of each pixel between two years, 1 - cosine (0 = unchanged): float32 (rows, cols), NaN unless both
+    valid."""
+    return 1 - cosine(before, after)
 
 
 def angle_degrees(dot: np.ndarray) -> np.ndarray:

@@ -32,3 +32,11 @@ class NoDataAtPoint(NoDataError):
 
 class EarthEngineError(AEFError):
     """Earth Engine is unavailable, not authorised, or refused a computation."""
+
+
+class GridMismatchError(AEFError, ValueError):
+    """Two fields that must share a grid do not."""
+
+
+class UsageError(AEFError, ValueError):
+    """A request that cannot be carried out as asked (two equal years to compare, too few samples)."""

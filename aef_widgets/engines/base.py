@@ -59,38 +59,38 @@ class Product(ABC):
         """The layer for this view, or None when the view shows none of it."""
 
 
-class SimilarityProduct(Product):
-    """Similarity of every pixel to the mean of one or more reference pixels."""
+class ThresholdedProduct(Product):
+    """A map of values with a threshold: the pixels at or above it, and their area."""
 
-    #: Similarity at the most recent reference point itself (about 1 for a single reference).
-    readout: float
     vmin: float = 0.0
     vmax: float = 1.0
     cmap: str = "viridis"
+    #: Where areas are measured: this AOI, or (None) the view they are asked for.
+    aoi: AOI | None = None
 
     @abstractmethod
-    def matches_layer(self, threshold: float, view: MapView) -> Layer | None:
-        """Pixels with similarity >= threshold."""
+    def above_layer(self, threshold: float, view: MapView) -> Layer | None:
+        """Pixels with value >= threshold, in a highlight colour."""
 
     @abstractmethod
-    def matches_area(self, threshold: float, view: MapView | None) -> AreaSummary:
+    def above_area(self, threshold: float, view: MapView | None) -> AreaSummary:
         """Area of those pixels, in the product's AOI when it has one, else in ``view``."""
 
 
-class ChangeProduct(Product):
-    """Change between two years: 1 - dot product of each pixel's two embeddings."""
+class SimilarityProduct(ThresholdedProduct):
+    """Similarity of every pixel to one or more reference pixels: the mean of its cosines to each reference."""
 
-    vmin: float = 0.0
-    vmax: float = 1.0
+    year: int
+    #: Similarity of the most recent reference pixel, as the map shows it there (1 for a single reference).
+    readout: float
+
+
+class ChangeProduct(ThresholdedProduct):
+    """Change between two years: 1 - the cosine of each pixel's two embeddings (0 = unchanged)."""
+
+    year_a: int
+    year_b: int
     cmap: str = "magma"
-
-    @abstractmethod
-    def changed_layer(self, threshold: float, view: MapView) -> Layer | None:
-        """Pixels with change >= threshold."""
-
-    @abstractmethod
-    def changed_area(self, threshold: float, view: MapView | None) -> AreaSummary:
-        """Area of those pixels, in the product's AOI when it has one, else in ``view``."""
 
 
 class ClusterProduct(Product):

@@ -22,7 +22,7 @@ from ..analysis.composite import BandStretch, PCAComposite, PCAStretch, RGBStyle
 from ..analysis.similarity import mean_reference, reference_similarity
 from ..core.aoi import AOI
 from ..core.bands import BAND_NAMES, N_BANDS
-from ..core.errors import NoDataAtPoint, NoDataError
+from ..core.errors import NoDataAtPoint, NoDataError, UsageError
 from ..rendering.view import MapView
 from ..sources.earthengine import (
     NATIVE_RESOLUTION,
@@ -183,7 +183,7 @@ class EarthEngineEngine(Engine):
             raise NoDataAtPoint("there is no embedding at that point; click where the map has data")
         # the mean of the per-reference similarities is the similarity to the mean of the unit references
         reference = mean_reference(vectors)
-        readout = reference_similarity(vectors[-1], reference)
+        readout = reference_similarity(vectors[-1], vectors)
         values = embedding_dot(unit_image(self.source.image(year)), reference).rename("similarity")
         return EESimilarity(self, year, values, reference, readout, aoi)
 
@@ -191,7 +191,7 @@ class EarthEngineEngine(Engine):
         self.source.check_year(year_a)
         self.source.check_year(year_b)
         if year_a == year_b:
-            raise ValueError("choose two different years to see change")
+            raise UsageError("choose two different years to see change")
         before, after = unit_image(self.source.image(year_a)), unit_image(self.source.image(year_b))
         dot = before.multiply(after).reduce(ee.Reducer.sum())
         values = ee.Image.constant(1).subtract(dot).rename("change")
@@ -210,9 +210,9 @@ class EarthEngineEngine(Engine):
         """K-means on Earth Engine: sample the region, train ``wekaKMeans``, label every pixel (one request)."""
         self.source.check_year(year)
         if not 2 <= int(n_clusters) <= 255:
-            raise ValueError(f"n_clusters must be between 2 and 255, got {n_clusters}")
+            raise UsageError(f"n_clusters must be between 2 and 255, got {n_clusters}")
         if int(n_samples) < int(n_clusters):
-            raise ValueError(f"n_samples ({n_samples}) must be at least n_clusters ({n_clusters})")
+            raise UsageError(f"n_samples ({n_samples}) must be at least n_clusters ({n_clusters})")
         region = self.region(aoi, view)
         if region is None:
             raise NoDataError("draw an AOI (or show the map view) to cluster on Earth Engine")

@@ -17,11 +17,19 @@ from ..analysis.area import ClassAreas
 from ..core.aoi import AOI
 from ..core.errors import EarthEngineError
 from ..core.grid import Grid
-from ..rendering.colors import categorical_colors, continuous_palette, hex_to_rgba
+from ..rendering.colors import CHANGED_COLOR, MATCH_COLOR, categorical_colors, continuous_palette, hex_to_rgba
 from ..rendering.view import MapView
-from .base import AreaSummary, ChangeProduct, ClusterProduct, Product, Progress, SimilarityProduct, Tiles
+from .base import (
+    AreaSummary,
+    ChangeProduct,
+    ClusterProduct,
+    Product,
+    Progress,
+    SimilarityProduct,
+    ThresholdedProduct,
+    Tiles,
+)
 from .ee_export import ExportTask, download_labels, start_export
-from .local_products import CHANGED_COLOR, MATCH_COLOR
 from .memo import Memo
 
 if TYPE_CHECKING:
@@ -53,15 +61,12 @@ class EERGB(Product):
         return self._tiles.get("rgb", lambda: self.engine.tiles(self.image, self.vis, "drawing the colour composite"))
 
 
-class _EEThresholded:
+class _EEThresholded(ThresholdedProduct):
     """Shared behaviour of similarity and change: a value layer, threshold layers and areas, each memoised."""
 
     engine: EarthEngineEngine
     image: ee.Image
-    aoi: AOI | None
-    vmin: float
-    vmax: float
-    cmap: str
+    highlight: str
     view_dependent = False
 
     def _init_memos(self) -> None:
@@ -72,13 +77,13 @@ class _EEThresholded:
         vis = {"min": self.vmin, "max": self.vmax, "palette": palette_hex(self.cmap)}
         return self._tiles.get("values", lambda: self.engine.tiles(self.image, vis, "drawing the map"))
 
-    def _threshold_layer(self, threshold: float, color: str) -> Tiles:
+    def above_layer(self, threshold: float, view: MapView | None = None) -> Tiles:
         key = _threshold_key(threshold)
         above = self.image.gte(key).selfMask()
-        vis = {"min": 0, "max": 1, "palette": [color.lstrip("#")]}
+        vis = {"min": 0, "max": 1, "palette": [self.highlight.lstrip("#")]}
         return self._tiles.get(("above", key), lambda: self.engine.tiles(above, vis, "drawing the threshold"))
 
-    def _area(self, threshold: float, view: MapView | None) -> AreaSummary:
+    def above_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
         key = _threshold_key(threshold)
         where = view if self.aoi is None else None  # without an AOI, areas are measured in the view
         region = self.engine.region(self.aoi, view)
@@ -86,7 +91,9 @@ class _EEThresholded:
 
 
 class EESimilarity(_EEThresholded, SimilarityProduct):
-    """Similarity to the mean of the clicked pixels, on the server."""
+    """Similarity to the clicked pixels (the mean of the per-reference cosines), on the server."""
+
+    highlight = MATCH_COLOR
 
     def __init__(
         self, engine: EarthEngineEngine, year: int, image: ee.Image, reference: np.ndarray, readout: float,
@@ -96,25 +103,15 @@ class EESimilarity(_EEThresholded, SimilarityProduct):
         self.readout, self.aoi = readout, aoi
         self._init_memos()
 
-    def matches_layer(self, threshold: float, view: MapView) -> Tiles:
-        return self._threshold_layer(threshold, MATCH_COLOR)
-
-    def matches_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
-        return self._area(threshold, view)
-
 
 class EEChange(_EEThresholded, ChangeProduct):
-    """Change 1 - dot between two years, on the server."""
+    """Change 1 - cosine between two years, on the server."""
+
+    highlight = CHANGED_COLOR
 
     def __init__(self, engine: EarthEngineEngine, year_a: int, year_b: int, image: ee.Image, aoi: AOI | None) -> None:
         self.engine, self.year_a, self.year_b, self.image, self.aoi = engine, year_a, year_b, image, aoi
         self._init_memos()
-
-    def changed_layer(self, threshold: float, view: MapView) -> Tiles:
-        return self._threshold_layer(threshold, CHANGED_COLOR)
-
-    def changed_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
-        return self._area(threshold, view)
 
 
 class EEClusters(ClusterProduct):

@@ -13,9 +13,9 @@ import numpy as np
 
 from ..analysis.composite import BandStretch, PCAComposite, RGBStyle
 from ..analysis.kmeans import EmbeddingKMeans
-from ..analysis.similarity import mean_reference, reference_similarity
+from ..analysis.similarity import reference_similarity
 from ..core.aoi import AOI
-from ..core.errors import NoDataAtPoint, NoDataError
+from ..core.errors import NoDataAtPoint, NoDataError, UsageError
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
 from ..rendering.view import MapView, Resampler
@@ -113,15 +113,14 @@ class LocalEngine(Engine):
         vectors = self.source.sample(points, year)
         if not np.isfinite(vectors[-1]).all():
             raise NoDataAtPoint("there is no embedding at that point; click where the map has data")
-        reference = mean_reference(vectors)
-        readout = reference_similarity(vectors[-1], reference)
-        return LocalSimilarity(self, year, reference, readout, aoi)
+        readout = reference_similarity(vectors[-1], vectors)
+        return LocalSimilarity(self, year, vectors, readout, aoi)
 
     def change(self, year_a: int, year_b: int, aoi: AOI | None = None) -> LocalChange:
         self.source.check_year(year_a)
         self.source.check_year(year_b)
         if year_a == year_b:
-            raise ValueError("choose two different years to see change")
+            raise UsageError("choose two different years to see change")
         return LocalChange(self, year_a, year_b, aoi)
 
     def clusters(

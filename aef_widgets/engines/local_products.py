@@ -15,20 +15,16 @@ from ..analysis.similarity import above, change, similarity
 from ..analysis.thresholds import AreaHistogram
 from ..core.aoi import AOI
 from ..core.grid import Grid
-from ..rendering.colors import categorical_colors, hex_to_rgba
+from ..rendering.colors import CHANGED_COLOR, MATCH_COLOR, categorical_colors, hex_to_rgba
 from ..rendering.overlay import Overlay, categorical_overlay, continuous_overlay, mask_overlay, rgb_overlay
 from ..rendering.view import MapView, Resampler
 from ..sources.export import write_labels
-from .base import AreaSummary, ChangeProduct, ClusterProduct, Product, SimilarityProduct
+from .base import AreaSummary, ChangeProduct, ClusterProduct, Product, SimilarityProduct, ThresholdedProduct
 from .memo import Memo
 from .workflows import change_histogram, similarity_histogram
 
 if TYPE_CHECKING:
     from .local import LocalEngine
-
-#: Highlight colours that no colour of the map under them resembles: red over viridis, cyan over magma.
-MATCH_COLOR = "#FF2D20"
-CHANGED_COLOR = "#00E5FF"
 
 
 class LocalRGB(Product):
@@ -49,14 +45,11 @@ class LocalRGB(Product):
         return rgb_overlay(rgb, resampler)
 
 
-class _ThresholdedMap:
+class _LocalThresholded(ThresholdedProduct):
     """Shared behaviour of similarity and change: a value map per view, thresholds, areas from histograms."""
 
     engine: LocalEngine
-    aoi: AOI | None
-    vmin: float
-    vmax: float
-    cmap: str
+    highlight: str
 
     def _init_maps(self) -> None:
         self._maps: Memo[np.ndarray] = Memo(2)
@@ -72,11 +65,11 @@ class _ThresholdedMap:
         values = self._values(view)
         return None if values is None else continuous_overlay(values[0], self.vmin, self.vmax, self.cmap, values[1])
 
-    def _threshold_layer(self, threshold: float, view: MapView, color: str) -> Overlay | None:
+    def above_layer(self, threshold: float, view: MapView) -> Overlay | None:
         values = self._values(view)
-        return None if values is None else mask_overlay(above(values[0], threshold), color, values[1])
+        return None if values is None else mask_overlay(above(values[0], threshold), self.highlight, values[1])
 
-    def _area(self, threshold: float, view: MapView | None) -> AreaSummary:
+    def above_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
         grid, aoi, scope = self.engine.measure_grid(self.aoi, view)
 
         def measure() -> AreaHistogram:
@@ -89,11 +82,13 @@ class _ThresholdedMap:
         return AreaSummary(histogram.area_above(threshold), histogram.percent_above(threshold), scope)
 
 
-class LocalSimilarity(_ThresholdedMap, SimilarityProduct):
-    """Similarity to a reference vector (the mean of the clicked pixels)."""
+class LocalSimilarity(_LocalThresholded, SimilarityProduct):
+    """Similarity to the clicked pixels: the mean of each pixel's cosines to them."""
 
-    def __init__(self, engine: LocalEngine, year: int, reference: np.ndarray, readout: float, aoi: AOI | None) -> None:
-        self.engine, self.year, self.reference, self.readout, self.aoi = engine, year, reference, readout, aoi
+    highlight = MATCH_COLOR
+
+    def __init__(self, engine: LocalEngine, year: int, references: np.ndarray, readout: float, aoi: AOI | None) -> None:
+        self.engine, self.year, self.references, self.readout, self.aoi = engine, year, references, readout, aoi
         self._init_maps()
 
     def _values(self, view: MapView) -> tuple[np.ndarray, Resampler] | None:
@@ -101,20 +96,16 @@ class LocalSimilarity(_ThresholdedMap, SimilarityProduct):
         if read is None:
             return None
         field, resampler = read
-        return self._maps.get(field.grid, lambda: similarity(field, self.reference)), resampler
+        return self._maps.get(field.grid, lambda: similarity(field, self.references)), resampler
 
     def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
-        return similarity_histogram(self.engine.source, grid, self.year, aoi, self.reference)
-
-    def matches_layer(self, threshold: float, view: MapView) -> Overlay | None:
-        return self._threshold_layer(threshold, view, MATCH_COLOR)
-
-    def matches_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
-        return self._area(threshold, view)
+        return similarity_histogram(self.engine.source, grid, self.year, aoi, self.references)
 
 
-class LocalChange(_ThresholdedMap, ChangeProduct):
-    """Change magnitude 1 - dot between two years."""
+class LocalChange(_LocalThresholded, ChangeProduct):
+    """Change between two years: 1 - the cosine of each pixel's two embeddings."""
+
+    highlight = CHANGED_COLOR
 
     def __init__(self, engine: LocalEngine, year_a: int, year_b: int, aoi: AOI | None) -> None:
         self.engine, self.year_a, self.year_b, self.aoi = engine, year_a, year_b, aoi
@@ -125,16 +116,10 @@ class LocalChange(_ThresholdedMap, ChangeProduct):
         after = self.engine.view_field(self.year_b, view)
         if before is None or after is None:
             return None
-        return self._maps.get(before[0].grid, lambda: 1 - change(before[0], after[0])), before[1]
+        return self._maps.get(before[0].grid, lambda: change(before[0], after[0])), before[1]
 
     def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
         return change_histogram(self.engine.source, grid, self.year_a, self.year_b, aoi)
-
-    def changed_layer(self, threshold: float, view: MapView) -> Overlay | None:
-        return self._threshold_layer(threshold, view, CHANGED_COLOR)
-
-    def changed_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
-        return self._area(threshold, view)
 
 
 class LocalClusters(ClusterProduct):

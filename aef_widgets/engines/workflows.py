@@ -8,6 +8,7 @@ machine only make threads wait for each other (measured on 2 cores: 30% slower a
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -26,7 +27,6 @@ from ..core.aoi import AOI
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
 from ..sources.base import EmbeddingSource, chunk_windows, mask_to_aoi, subgrid
-from ..sources.rasterfile import decode_threads
 from .base import Progress
 
 T = TypeVar("T")
@@ -38,16 +38,19 @@ WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaf
 
 
 def map_chunks(
-    windows: list[Window], task: Callable[[Window], T], workers: int = WORKERS
+    windows: list[Window],
+    task: Callable[[Window], T],
+    workers: int = WORKERS,
+    source: EmbeddingSource | None = None,
 ) -> Iterator[tuple[Window, T]]:
     """``(window, task(window))`` for every window, computed by ``workers`` threads and yielded in order.
 
     At most ``workers + 1`` chunks are read or waiting at a time, so memory stays bounded whatever the consumer's
-    pace.
+    pace. Reads of ``source`` in the pool run in its ``pooled_reads`` context.
     """
 
     def run(window: Window) -> T:
-        with decode_threads(1):
+        with source.pooled_reads() if source is not None else contextlib.nullcontext():
             return task(window)
 
     if workers <= 1 or len(windows) <= 1:
@@ -71,7 +74,7 @@ def stream_grid(
 ) -> Iterator[tuple[Window, EmbeddingField]]:
     """Chunks of ``grid`` read from ``source``, masked to the AOI, read ahead by ``workers`` threads."""
     windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
-    yield from map_chunks(windows, lambda window: _read(source, grid, window, year, aoi), workers)
+    yield from map_chunks(windows, lambda window: _read(source, grid, window, year, aoi), workers, source)
 
 
 def _read(source: EmbeddingSource, grid: Grid, window: Window, year: int, aoi: AOI | None) -> EmbeddingField:
@@ -108,7 +111,7 @@ def cluster_grid(
         return candidates(field, n, seed, int(window.row_off), int(window.col_off))
 
     sampler = PixelSampler(n, seed)
-    for i, (_window, found) in enumerate(map_chunks(windows, best_pixels, workers)):
+    for i, (_window, found) in enumerate(map_chunks(windows, best_pixels, workers, source)):
         sampler.offer(found)
         report(0.5 * (i + 1) / len(windows), "sampling pixels")
     model.fit(sampler.vectors)
@@ -117,7 +120,7 @@ def cluster_grid(
     def label(window: Window) -> np.ndarray:
         return model.predict(_read(source, grid, window, year, aoi))
 
-    for i, (window, chunk_labels) in enumerate(map_chunks(windows, label, workers)):
+    for i, (window, chunk_labels) in enumerate(map_chunks(windows, label, workers, source)):
         labels[window.toslices()] = chunk_labels
         report(0.5 + 0.5 * (i + 1) / len(windows), "labelling pixels")
     return labels
@@ -133,20 +136,20 @@ def similarity_histogram(
         return similarity(_read(source, grid, window, year, aoi), reference)
 
     histogram = AreaHistogram()
-    for window, values in map_chunks(windows, task):
+    for window, values in map_chunks(windows, task, source=source):
         histogram.add(values, subgrid(grid, window))
     return histogram
 
 
 def change_histogram(source: EmbeddingSource, grid: Grid, year_a: int, year_b: int, aoi: AOI | None) -> AreaHistogram:
-    """Areas by change (1 - dot) from ``year_a`` to ``year_b`` over the whole grid."""
+    """Areas by change (1 - cosine) from ``year_a`` to ``year_b`` over the whole grid."""
     windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES // 2)))
 
     def task(window: Window) -> np.ndarray:
         before = _read(source, grid, window, year_a, aoi)
-        return 1 - change(before, _read(source, grid, window, year_b, aoi))
+        return change(before, _read(source, grid, window, year_b, aoi))
 
     histogram = AreaHistogram()
-    for window, values in map_chunks(windows, task):
+    for window, values in map_chunks(windows, task, source=source):
         histogram.add(values, subgrid(grid, window))
     return histogram

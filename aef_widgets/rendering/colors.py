@@ -12,6 +12,14 @@ CATEGORICAL_HEX: tuple[str, ...] = (
 )  # fmt: skip
 
 
+#: Highlight colours, chosen apart from every categorical colour and from the palettes under them: red over
+#: viridis (similarity), cyan over magma (change), and a magenta outline for the AOI.
+MATCH_COLOR = "#FF2D20"
+CHANGED_COLOR = "#00E5FF"
+AOI_COLOR = "#FF00FF"
+PROBE_COLOR = "#E6007E"
+
+
 def hex_to_rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
     color = color.lstrip("#")
     return (int(color[0:2], 16), int(color[2:4], 16), int(color[4:6], 16), alpha)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 
 import numpy as np
 from affine import Affine
@@ -92,6 +94,11 @@ class EmbeddingSource(ABC):
         for window in chunk_windows(grid, self.chunk_size(max_chunk_bytes)):
             sub = subgrid(grid, window)
             yield window, mask_to_aoi(self.read_window(sub, year), aoi)
+
+    def pooled_reads(self) -> AbstractContextManager:
+        """Context for reads made by one thread of a pool that reads chunks in parallel: a file source decodes
+        with one thread each there, since the pool already keeps every core busy."""
+        return contextlib.nullcontext()
 
     def chunk_size(self, max_chunk_bytes: int) -> int:
         """Side of square chunks in pixels: a multiple of the files' block size when there is one."""

@@ -28,7 +28,7 @@ from ..core.field import EmbeddingField
 from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
 from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource
 from .file_window import paste
-from .rasterfile import RasterFile, gdal_env, inspect_file
+from .rasterfile import RasterFile, decode_threads, gdal_env, inspect_file
 
 PathSpec = str | PathLike | Sequence[str | PathLike]
 #: Tolerance, in pixels, for deciding that two grids are aligned.
@@ -129,6 +129,9 @@ class GeoTIFFSource(EmbeddingSource):
                                 out[i] = vec[0, 0]
                                 todo[i] = False
         return out
+
+    def pooled_reads(self):
+        return decode_threads(1)
 
     def chunk_size(self, max_chunk_bytes: int) -> int:
         block = max(f.block for fs in self.files.values() for f in fs)

@@ -4,7 +4,8 @@ from .aoi_drawer import AOIDrawer
 from .band_rgb_selector import BandRGBSelector
 from .change_panel import ChangePanel
 from .cluster_panel import ClusterPanel
-from .jobs import JobRunner
+from .flow import GRAPH, Flow
+from .jobs import Cancelled, JobRunner
 from .layer_list import LayerList
 from .map_view import make_map
 from .similarity_probe import SimilarityProbe
@@ -12,11 +13,14 @@ from .state import ExplorerState
 from .year_picker import YearPicker
 
 __all__ = [
+    "GRAPH",
     "AOIDrawer",
     "BandRGBSelector",
+    "Cancelled",
     "ChangePanel",
     "ClusterPanel",
     "ExplorerState",
+    "Flow",
     "JobRunner",
     "LayerList",
     "SimilarityProbe",

@@ -8,10 +8,12 @@ from ipywidgets import HTML, Button, FileUpload, HBox, Layout, link
 
 from ..core.aoi import AOI
 from ..core.errors import AOIError, NoDataError
-from .base import Panel
-from .layer_slot import LayerSlot
+from ..rendering.colors import AOI_COLOR
+from ..sources.base import EmbeddingSource
+from .base import Computed, Panel
 
-AOI_STYLE = {"color": "#ff7800", "weight": 2, "fillOpacity": 0.08}
+#: The outline's colour is none of the class or highlight colours, so it never blends into a layer under it.
+AOI_STYLE = {"color": AOI_COLOR, "weight": 2, "fillOpacity": 0.05, "fillColor": AOI_COLOR, "dashArray": "6 4"}
 #: Above this many pixels the count is estimated from the area instead of rasterising the AOI.
 _EXACT_COUNT_MAX_PX = 25_000_000
 
@@ -43,14 +45,14 @@ class AOIDrawer(Panel):
             )  # fmt: skip
             self.draw_control.on_draw(self._drawn)
             self.map.add(self.draw_control)
-            self.slot = LayerSlot(self.map, "AOI", "aoi")
+            self.slot = self.layer_stack().slot("AOI", "aoi")
         self.value = self.state.aoi
         link((self.state, "aoi"), (self, "value"))
-        self.state.observe(self._aoi_changed, names="aoi")
+        self.summary = Computed(self, "aoi summary", self._prepare, self._show, label="measuring the AOI")
         hint = HTML("Draw a rectangle or polygon with the tools on the map." if self.map is not None else "")
         self.children = [hint, HBox([self.use_view, self.clear]), self.upload, self.info, self.status]
         self.add_class("aef-aoi-drawer")
-        self._aoi_changed()
+        self.summary.update()
 
     def _set(self, aoi: AOI | None) -> None:
         self.show_status("")
@@ -89,26 +91,32 @@ class AOIDrawer(Panel):
         except AOIError as e:
             self.show_error(e)
 
-    def _aoi_changed(self, _change=None) -> None:
-        aoi = self.state.aoi
-        if aoi is None:
-            self.info.value = "No AOI: clusters and areas use the current view."
-            if self.slot is not None:
-                self.slot.remove()
-            return
-        self.info.value = self._describe(aoi)
+    def _prepare(self):
+        aoi, source = self.state.aoi, self.state.source
         if self.slot is not None:
-            feature = {"type": "Feature", "properties": {}, "geometry": aoi.geometry}
-            self.slot.show(ipyleaflet.GeoJSON(data=feature, style=AOI_STYLE))
+            if aoi is None:
+                self.slot.remove()
+            else:
+                feature = {"type": "Feature", "properties": {}, "geometry": aoi.geometry}
+                self.slot.show(ipyleaflet.GeoJSON(data=feature, style=AOI_STYLE))
+        if aoi is None:
+            return None
+        self.info.value = f"AOI: {aoi.area_km2:,.2f} km² · counting pixels…"
+        # rasterising a large AOI takes seconds: never on the kernel's loop
+        return lambda job: describe(aoi, source)
 
-    def _describe(self, aoi: AOI) -> str:
-        source = self.state.source
-        try:
-            grid = source.grid(aoi)
-        except NoDataError:
-            return f"AOI: {aoi.area_km2:,.2f} km² — outside the data."
-        if grid.width * grid.height <= _EXACT_COUNT_MAX_PX:
-            count = f"{int(np.count_nonzero(aoi.mask(grid))):,}"
-        else:
-            count = f"≈{aoi.area_km2 * 1e6 / source.resolution**2:,.0f}"
-        return f"AOI: {aoi.area_km2:,.2f} km² · {count} pixels at {source.resolution:g} m inside the data"
+    def _show(self, text: str | None) -> None:
+        self.info.value = text if text is not None else "No AOI: clusters and areas use the current view."
+
+
+def describe(aoi: AOI, source: EmbeddingSource) -> str:
+    """The AOI in words: its area and how many pixels of the source it covers."""
+    try:
+        grid = source.grid(aoi)
+    except NoDataError:
+        return f"AOI: {aoi.area_km2:,.2f} km² — outside the data."
+    if grid.width * grid.height <= _EXACT_COUNT_MAX_PX:
+        count = f"{int(np.count_nonzero(aoi.mask(grid))):,}"
+    else:
+        count = f"≈{aoi.area_km2 * 1e6 / source.resolution**2:,.0f}"
+    return f"AOI: {aoi.area_km2:,.2f} km² · {count} pixels at {source.resolution:g} m inside the data"

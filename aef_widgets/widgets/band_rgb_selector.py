@@ -6,7 +6,7 @@ from ipywidgets import Dropdown, FloatRangeSlider, HBox, Layout, link
 
 from ..analysis.composite import BandStretch, PCAStretch
 from ..core.bands import BAND_NAMES, DEFAULT_RGB_BANDS, DEFAULT_STRETCH
-from .base import Panel, ProductLayer
+from .base import Computed, Panel, ProductLayer
 
 PRESETS = {
     "Standard (A01, A16, A09)": BandStretch(DEFAULT_RGB_BANDS, *DEFAULT_STRETCH),
@@ -39,11 +39,11 @@ class BandRGBSelector(Panel):
         self._show(self.value)
         link((self.state, "rgb_style"), (self, "value"))
         self.observe(lambda change: self._show(change["new"]), names="value")
-        self.layer = ProductLayer(self, "RGB composite", "rgb")
-        self.state.observe(self._redraw, names=["rgb_style", "year", "source"])
+        self.computed = Computed(self, "rgb", self._prepare, self._computed, label="colours")
+        self.layer = ProductLayer(self, "rgb layer", "rgb", "RGB composite", "rgb")
         self.children = [self.preset, HBox([self.red, self.green, self.blue]), self.stretch, self.status]
         self.add_class("aef-band-rgb-selector")
-        self._redraw()
+        self.computed.update()
 
     def _show(self, style) -> None:
         """Put a style into the controls; the controls' own events are not edits meanwhile."""
@@ -78,13 +78,16 @@ class BandRGBSelector(Panel):
         vmin, vmax = (round(v, 6) for v in self.stretch.value)
         try:
             self.value = BandStretch((self.red.value, self.green.value, self.blue.value), vmin, vmax)
-        except ValueError as e:
-            self.show_error(e)
+        except ValueError as e:  # a band triple or stretch BandStretch refuses: say why
+            self.show_status(str(e), "error")
 
-    def _redraw(self, _change=None) -> None:
+    def _prepare(self):
+        state = self.state
+        engine, year, style = state.engine, state.year, state.rgb_style
+        # PCA colours on Earth Engine are fitted on a sample of the region, with a request: never on this thread
+        region = state.aoi or self.current_view()
         self.show_status("")
-        try:
-            region = self.state.aoi or self.current_view()
-            self.layer.set(self.state.engine.rgb(self.state.year, self.state.rgb_style, region))
-        except Exception as e:  # shown in the panel: the app keeps working
-            self.show_error(e)
+        return lambda job: engine.rgb(year, style, region)
+
+    def _computed(self, product) -> None:
+        self.flow.set("rgb", product)

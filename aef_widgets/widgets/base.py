@@ -1,9 +1,11 @@
-"""What every panel shares: the state it links to, a map it may draw on, background jobs, a status line."""
+"""What every panel shares: the state and its flow, a map it may draw on, background jobs, a status line."""
 
 from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
+from typing import Any as AnyType
 
 import ipyleaflet
 from ipywidgets import HTML, Layout, ValueWidget, VBox
@@ -13,23 +15,26 @@ from ..core.errors import AEFError
 from ..engines.base import Product
 from ..rendering.view import MapView
 from ..sources.base import EmbeddingSource
-from .jobs import JobRunner
-from .layer_slot import LayerSlot
-from .map_view import track_view, view_of
+from .flow import Flow
+from .jobs import Job, JobRunner
+from .layer_stack import LayerStack
+from .map_view import view_of
 from .state import ExplorerState
 
 log = logging.getLogger(__name__)
 #: Delay before redrawing after the view moves, so a pan or zoom burst costs one redraw.
 VIEW_DEBOUNCE_S = 0.15
 _STATUS_COLORS = {"info": "#555", "busy": "#555", "ok": "#1b7f3b", "error": "#b00020"}
+#: What ``prepare`` returns to leave what is shown as it is.
+KEEP = object()
 
 
 def error_message(error: BaseException) -> str:
     """Words for a user: our own errors say what to do; anything else is logged, not shown raw."""
-    if isinstance(error, (AEFError, TraitError, ValueError)):
+    if isinstance(error, (AEFError, TraitError)):
         return str(error)
     log.error("unexpected error in a widget", exc_info=error)
-    return f"Something went wrong ({type(error).__name__}); the details are in the log."
+    return "Something went wrong here; the details are in the log."
 
 
 class Panel(VBox, ValueWidget):
@@ -46,16 +51,20 @@ class Panel(VBox, ValueWidget):
         runner: JobRunner | None = None,
         **kwargs,
     ) -> None:
+        unknown = sorted(set(kwargs) - set(self.trait_names()))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {', '.join(unknown)}")
         if state is not None and source is not None and state.source is not source:
             raise TypeError("give either a state or a source, not both")
         self.state = state if state is not None else ExplorerState(source)
+        self.flow = Flow.of(self.state)
         self.map = map
         self.runner = runner if runner is not None else JobRunner()
         self.status = HTML(layout=Layout(min_height="1.4em"))
         self.status.add_class("aef-status")
         super().__init__(**kwargs)
         if map is not None:
-            track_view(map, self.state)
+            self.flow.track(map, view_of)
 
     def bind(self, control, name: str) -> None:
         """Keep ``control.value`` and ``state.<name>`` equal; a value the state refuses is explained, not raised."""
@@ -71,6 +80,9 @@ class Panel(VBox, ValueWidget):
         control.observe(to_state, names="value")
         self.state.observe(lambda change: setattr(control, "value", change["new"]), names=name)
 
+    def layer_stack(self) -> LayerStack | None:
+        return LayerStack.of(self.map) if self.map is not None else None
+
     def current_view(self) -> MapView | None:
         """The view products are drawn for: the state's, else the map's."""
         if self.state.view is not None:
@@ -85,37 +97,118 @@ class Panel(VBox, ValueWidget):
         self.show_status(error_message(error), "error")
 
 
-class ProductLayer:
-    """Keeps one product's layer on the map in step with the view, in the background."""
+class Computed:
+    """One node of the flow, computed by a panel in the background and shown only while its key still holds.
 
-    def __init__(self, panel: Panel, name: str, kind: str, draw=None) -> None:
-        self.panel = panel
-        self.channel = f"{kind}-{id(self)}"
-        self.slot = LayerSlot(panel.map, name, kind, panel.state.source.attribution) if panel.map else None
-        self.product: Product | None = None
-        self.draw = draw or (lambda product, view: product.layer(view))
-        panel.state.observe(self._view_moved, names="view")
+    ``prepare`` runs on the kernel's loop and reads the state: it returns the work (``work(job) -> result``), None
+    to show nothing, or ``KEEP`` to leave what is shown. ``show`` gets the result (or None) on the loop.
+    """
 
-    def set(self, product: Product | None, delay: float = 0.0) -> None:
-        """Show a new product (None clears the layer); a new result goes on top of older ones."""
-        self.product = product
-        if product is not None and self.slot is not None:
-            self.slot.raise_()
-        self.refresh(delay)
+    def __init__(
+        self,
+        panel: Panel,
+        node: str,
+        prepare: Callable[[], AnyType],
+        show: Callable[[AnyType], None],
+        *,
+        label: str = "",
+        key: Callable[[], tuple] | None = None,
+        progress: Callable[[float, str], None] | None = None,
+        delay: Callable[[], float] | None = None,
+        fail: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.panel, self.node, self.prepare, self.show_result = panel, node, prepare, show
+        self.delay_of = delay or (lambda: 0.0)
+        self.fail = fail or panel.show_error
+        self.label, self.progress = label, progress
+        self.key_of = key or (lambda: panel.flow.key(node))
+        self.channel = f"{node}-{id(self)}"
+        self.key: tuple | None = None
+        #: How many times the work really ran: one user action must never run it twice.
+        self.computations = 0
+        panel.flow.on(node, self.update)
 
-    def refresh(self, delay: float = 0.0) -> None:
-        if self.slot is None:
+    def update(self, force: bool = False) -> None:
+        """Recompute if the key moved (or ``force``); a result for an older key is dropped."""
+        key = self.key_of()
+        if key == self.key and not force:
             return
-        self.slot.attribution = self.panel.state.source.attribution
-        product, view = self.product, self.panel.current_view()
-        if product is None or view is None:
+        delay = self.delay_of()
+        work = self.prepare()
+        if work is KEEP:
+            return
+        self.key = key
+        if work is None:
             self.panel.runner.cancel(self.channel)
-            self.slot.remove()
+            self.show_result(None)
             return
-        self.panel.runner.submit(
-            self.channel, lambda: self.draw(product, view), self.slot.show, self.panel.show_error, delay=delay
-        )
 
-    def _view_moved(self, _change) -> None:
-        if self.product is not None and self.product.view_dependent:
-            self.refresh(VIEW_DEBOUNCE_S)
+        def run(job: Job) -> AnyType:
+            self.computations += 1
+            return work(job)
+
+        self.panel.runner.submit(
+            self.channel, run, lambda result: self._done(key, result), self._failed, delay,
+            label=self.label, progress=self.progress,
+        )  # fmt: skip
+
+    def cancel(self) -> None:
+        """Stop what is computing; show nothing."""
+        self.key = None
+        self.panel.runner.cancel(self.channel)
+
+    @property
+    def current(self) -> bool:
+        return self.key is not None and self.key == self.key_of()
+
+    def _done(self, key: tuple, result: AnyType) -> None:
+        if key != self.key_of():  # the state moved on while this was computed
+            return
+        if isinstance(result, Product):
+            result.state_key = self.panel.flow.key(self.node)  # every product knows the state it was computed for
+        self.show_result(result)
+
+    def _failed(self, error: BaseException) -> None:
+        self.key = None  # the same request may be tried again
+        self.fail(error)
+
+
+class ProductLayer:
+    """A layer node of the flow: one product drawn for the view, in the background, while the product is current."""
+
+    def __init__(
+        self, panel: Panel, node: str, product: str, name: str, kind: str,
+        draw: Callable[[AnyType, MapView], AnyType] | None = None, delay: float = VIEW_DEBOUNCE_S,
+    ) -> None:  # fmt: skip
+        self.panel, self.name, self.product_node, self.delay = panel, node, product, delay
+        self._drawn = None  # the product last drawn: a new one is drawn at once, a moved view after a pause
+        stack = panel.layer_stack()
+        self.slot = stack.slot(name, kind, panel.state.source.attribution) if stack is not None else None
+        self.draw = draw or (lambda product, view: product.layer(view))
+        self.node = Computed(panel, node, self._prepare, self._show, key=self._key, delay=self._delay)
+
+    def _key(self) -> tuple:
+        product = self.panel.flow.values.get(self.product_node)
+        key = self.panel.flow.key(self.name)
+        # tiles follow the view by themselves: their layer does not depend on it
+        return key if product is None or product.view_dependent else key[:-1]
+
+    def _prepare(self):
+        flow = self.panel.flow
+        product, view = flow.values.get(self.product_node), self.panel.current_view()
+        if self.slot is None:
+            return KEEP
+        if product is None or view is None:
+            return None
+        if getattr(product, "state_key", None) != flow.key(self.product_node):
+            return KEEP  # its product is being recomputed: the new one will be drawn when it comes
+        self.slot.attribution = self.panel.state.source.attribution
+        self._drawn = product
+        return lambda job: self.draw(product, view)
+
+    def _delay(self) -> float:
+        return 0.0 if self.panel.flow.values.get(self.product_node) is not self._drawn else self.delay
+
+    def _show(self, layer) -> None:
+        if self.slot is not None:
+            self.slot.show(layer)

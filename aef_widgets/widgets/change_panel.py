@@ -1,4 +1,4 @@
-"""ChangePanel: how much each pixel changed between two years (1 - dot product), and where it changed most."""
+"""ChangePanel: how much each pixel changed between two years (1 - cosine), and where it changed most."""
 
 from __future__ import annotations
 
@@ -6,19 +6,19 @@ from ipywidgets import HTML, Checkbox, Dropdown, FloatSlider, HBox, Layout
 
 from ..engines.base import ChangeProduct
 from ..rendering.legend import colorbar_html
-from .base import Panel
-from .thresholded_map import ThresholdedMap
+from .base import Computed, Panel
+from .thresholded_layers import ThresholdedLayers
 
 
 class ChangePanel(Panel):
     """Two years compared; ``value`` is the pair (before, after).
 
-    Shows a change map with a colour bar, the pixels changed beyond a threshold, and their area.
+    Shows a change map (1 - cosine of each pixel's two embeddings, 0 = unchanged) with a colour bar, the pixels
+    changed beyond a threshold, and their area.
     """
 
     def __init__(self, state=None, *, show: bool = True, **kwargs) -> None:
         super().__init__(state, **kwargs)
-        self.product: ChangeProduct | None = None
         years = list(self.state.source.years)
         narrow = Layout(width="10em")
         self.before = Dropdown(options=years, description="From", layout=narrow, style={"description_width": "3em"})
@@ -28,12 +28,15 @@ class ChangePanel(Panel):
             min=0.0, max=1.0, step=0.01, description="Threshold", readout_format=".2f", layout=Layout(width="auto")
         )
         self.colorbar = HTML()
-        self.map_layers = ThresholdedMap(
-            self, "change_threshold", ("Change", "Changed pixels"), ("change", "changed"),
-            above=lambda product, t, view: product.changed_layer(t, view),
-            area=lambda product, t, view: product.changed_area(t, view), label="Changed",
+        self.map_layers = ThresholdedLayers(
+            self, "change", "change_threshold", ("change layer", "changed layer", "changed area"),
+            ("Change", "Changed pixels"), ("change", "changed"), label="Changed",
         )  # fmt: skip
         self.changed = self.map_layers.area_text
+        self.computed = Computed(
+            self, "change", self._prepare, self._show, label="change",
+            key=lambda: (*self.flow.key("change"), self.show_map.value),
+        )  # fmt: skip
         self.value = self.state.change_years
         self.before.value, self.after.value = self.value
         self.bind(self.threshold, "change_threshold")
@@ -41,13 +44,18 @@ class ChangePanel(Panel):
         self.after.observe(self._years_picked, names="value")
         self.observe(self._value_set, names="value")
         self.state.observe(self._state_years, names="change_years")
-        self.state.observe(self._recompute, names=["change_years", "source", "aoi"])
-        self.show_map.observe(self._recompute, names="value")
+        self.state.observe(self._source_changed, names="source")
+        self.show_map.observe(self._shown, names="value")
         self.children = [
             HBox([self.before, self.after]), self.show_map, self.colorbar, self.threshold, self.changed, self.status,
         ]  # fmt: skip
         self.add_class("aef-change-panel")
-        self._recompute()
+        self.computed.update()
+
+    @property
+    def product(self) -> ChangeProduct | None:
+        """The change shown, if any."""
+        return self.flow.values.get("change")
 
     def _years_picked(self, _change) -> None:
         self.value = (self.before.value, self.after.value)
@@ -57,25 +65,38 @@ class ChangePanel(Panel):
 
     def _state_years(self, change) -> None:
         self.value = change["new"]
-        self.before.value, self.after.value = change["new"]
+        with self.hold_trait_notifications():
+            self.before.value, self.after.value = change["new"]
 
-    def _recompute(self, _change=None) -> None:
-        if self.state.source.years != tuple(self.before.options):
-            self.before.options = self.after.options = list(self.state.source.years)
+    def _source_changed(self, _change) -> None:
+        years = list(self.state.source.years)
+        if tuple(years) != tuple(self.before.options):
+            self.before.unobserve(self._years_picked, names="value")
+            self.after.unobserve(self._years_picked, names="value")
+            self.before.options = self.after.options = years
+            self.before.value, self.after.value = self.state.change_years
+            self.before.observe(self._years_picked, names="value")
+            self.after.observe(self._years_picked, names="value")
+
+    def _shown(self, change) -> None:
+        self.computed.update()
+        if change["new"] and self.map is not None:
+            self.layer_stack().bring_to_top("change")
+
+    def _prepare(self):
         before, after = self.state.change_years
         if not self.show_map.value or before == after:
-            self.product = None
-            self.map_layers.show(None)
-            self.colorbar.value = ""
             self.show_status("Choose two different years." if before == after else "")
-            return
+            return None
+        engine, aoi = self.state.engine, self.state.aoi
         self.show_status("")
-        try:
-            self.product = self.state.engine.change(before, after, self.state.aoi)
-        except Exception as e:  # shown in the panel: the app keeps working
-            self.show_error(e)
+        return lambda job: engine.change(before, after, aoi)
+
+    def _show(self, product: ChangeProduct | None) -> None:
+        self.flow.set("change", product)
+        if product is None:
+            self.colorbar.value = ""
             return
         self.colorbar.value = colorbar_html(
-            self.product.cmap, self.product.vmin, self.product.vmax, f"Change {before} → {after} (1 − cosine)"
+            product.cmap, product.vmin, product.vmax, f"Change {product.year_a} → {product.year_b} (1 − cosine)"
         )
-        self.map_layers.show(self.product)

@@ -33,7 +33,8 @@ def saved_file_html(path: Path) -> str:
     link = ""
     if len(data) <= MAX_LINK_BYTES:
         url = "data:image/tiff;base64," + base64.b64encode(data).decode("ascii")
-        link = f' <a download="{name}" href="{url}">Download {name}</a>'
+        style = "color:#0b57d0;text-decoration:underline;font-weight:600"
+        link = f' <a class="aef-download" style="{style}" download="{name}" href="{url}">Download {name}</a>'
     return f"Saved {name} ({len(data) / 1024:,.0f} KB).{link}"
 
 

@@ -1,9 +1,12 @@
 """Background work that never freezes the interface and never lets a late result overwrite a newer one.
 
 Every request belongs to a channel (one per layer or panel). Submitting to a channel supersedes whatever was
-submitted there before: a superseded request that has not started is skipped, and one that finishes late is
-dropped. A short delay before starting lets bursts (a slider being dragged, a map being panned) collapse into one
-computation.
+submitted there before: a superseded request that has not started is skipped, one that is running stops at its
+next progress report (``Cancelled``), and one that finishes late is dropped. A short delay before starting lets
+bursts (a slider being dragged, a map being panned) collapse into one computation.
+
+Results and errors are handed back to the kernel's event loop (``UILoop``), and every ``apply`` and ``fail`` runs
+there: widgets and the map are only ever changed on that one thread, as ipywidgets and Jupyter expect.
 """
 
 from __future__ import annotations
@@ -15,16 +18,24 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
+from .ui_loop import UILoop
+
 log = logging.getLogger(__name__)
 _shared_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 def shared_executor() -> Executor:
     """One small thread pool for every widget in the process: reads and numpy release the GIL."""
     global _shared_pool
-    if _shared_pool is None:
-        _shared_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aef-widgets")
+    with _pool_lock:
+        if _shared_pool is None:
+            _shared_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aef-widgets")
     return _shared_pool
+
+
+class Cancelled(Exception):
+    """Raised inside work whose request was superseded or cancelled: it stops at the next progress report."""
 
 
 class InlineExecutor(Executor):
@@ -39,54 +50,96 @@ class InlineExecutor(Executor):
         return future
 
 
-class JobRunner:
-    """Runs the latest request of each channel; applies its result only if it is still the latest."""
+class Job:
+    """One request on a channel, as its work sees it: is it still wanted, and how far along is it."""
 
-    def __init__(self, executor: Executor | None = None, delay: float = 0.0) -> None:
+    def __init__(self, runner: JobRunner, channel: str, token: int, on_progress: Callable | None) -> None:
+        self.runner, self.channel, self.token, self.on_progress = runner, channel, token, on_progress
+
+    @property
+    def current(self) -> bool:
+        """False once a newer request on the channel, or a cancel, has superseded this one."""
+        return self.runner.is_latest(self.channel, self.token)
+
+    def check(self) -> None:
+        """Raise ``Cancelled`` if this request is no longer wanted."""
+        if not self.current:
+            raise Cancelled(self.channel)
+
+    def progress(self, fraction: float, message: str) -> None:
+        """Report progress (shown on the kernel loop); stops the work here if it was superseded."""
+        self.check()
+        if self.on_progress is not None:
+            on_progress = self.on_progress
+            self.runner.loop.call(lambda: self.current and on_progress(fraction, message))
+
+
+class JobRunner:
+    """Runs the latest request of each channel; applies its result on the UI loop only if it is still the latest."""
+
+    def __init__(self, executor: Executor | None = None, delay: float = 0.0, loop: UILoop | None = None) -> None:
         self.executor = executor if executor is not None else shared_executor()
         self.delay = delay
+        inline = isinstance(self.executor, InlineExecutor)
+        #: Where results are applied: the kernel's loop; inline runs apply at once, in the caller's thread.
+        self.loop = loop if loop is not None else (UILoop.immediate() if inline else UILoop.current())
         #: Delays only make sense when work runs apart from the caller; inline runs never wait.
-        self.waits = not isinstance(self.executor, InlineExecutor)
+        self.waits = not inline
         self._latest: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._running = 0
-        self.on_busy: Callable[[bool], None] | None = None
+        self._running: dict[str, str] = {}
+        self._words = ""
+        #: Called on the UI loop with what is running, in words (empty when idle).
+        self.on_busy: Callable[[str], None] | None = None
 
     def submit(
         self,
         channel: str,
-        work: Callable[[], Any],
+        work: Callable[[Job], Any],
         apply: Callable[[Any], None],
         fail: Callable[[BaseException], None],
         delay: float | None = None,
+        *,
+        label: str = "",
+        progress: Callable[[float, str], None] | None = None,
     ) -> Future:
-        """Run ``work`` in the background, then ``apply(result)`` or ``fail(error)`` unless superseded."""
+        """Run ``work`` in the background, then ``apply(result)`` or ``fail(error)`` on the UI loop, unless superseded.
+
+        ``work`` is given the ``Job``: long work calls its ``progress`` as it goes, which stops it once superseded.
+        ``label`` says what is running, in words, for the busy indicator.
+        """
         with self._lock:
             token = self._latest.get(channel, 0) + 1
             self._latest[channel] = token
+        job = Job(self, channel, token, progress)
         wait = self.delay if delay is None else delay
 
         def run() -> None:
             if wait and self.waits:
                 time.sleep(wait)
-            if not self.is_latest(channel, token):
+            if not job.current:
                 return
-            self._set_busy(+1)
+            self._set_busy(channel, label)
             try:
-                result = work()
+                result = work(job)
+            except Cancelled:
+                return
             except Exception as e:
-                if self.is_latest(channel, token):
-                    fail(e)
+                self.loop.call(lambda error=e: job.current and fail(error))
                 return
             finally:
-                self._set_busy(-1)
-            if self.is_latest(channel, token):
-                try:
-                    apply(result)
-                except Exception as e:
-                    fail(e)
+                self._set_busy(channel, None)
+            self.loop.call(lambda: self._apply(job, apply, fail, result))
 
         return self.executor.submit(run)
+
+    def _apply(self, job: Job, apply: Callable, fail: Callable, result: Any) -> None:
+        if not job.current:
+            return
+        try:
+            apply(result)
+        except Exception as e:  # a result that cannot be shown is an error of its own, in words
+            fail(e)
 
     @classmethod
     def inline(cls) -> JobRunner:
@@ -94,7 +147,7 @@ class JobRunner:
         return cls(InlineExecutor())
 
     def cancel(self, channel: str) -> None:
-        """Drop whatever is pending or running on a channel."""
+        """Drop whatever is pending on a channel; running work stops at its next progress report."""
         with self._lock:
             self._latest[channel] = self._latest.get(channel, 0) + 1
 
@@ -102,9 +155,14 @@ class JobRunner:
         with self._lock:
             return self._latest.get(channel) == token
 
-    def _set_busy(self, delta: int) -> None:
+    def _set_busy(self, channel: str, label: str | None) -> None:
         with self._lock:
-            self._running += delta
-            busy = self._running > 0
-        if self.on_busy is not None:
-            self.on_busy(busy)
+            if label is None:
+                self._running.pop(channel, None)
+            else:
+                self._running[channel] = label
+            words = ", ".join(sorted({x for x in self._running.values() if x}))
+            changed, self._words = words != self._words, words
+        if self.on_busy is not None and changed:
+            on_busy = self.on_busy
+            self.loop.call(lambda: on_busy(words))

@@ -6,11 +6,14 @@ import ipyleaflet
 from ipywidgets import HTML, Checkbox, FloatSlider, HBox, Layout, ValueWidget, VBox
 from traitlets import Any
 
+from .layer_stack import LayerStack
+
 
 class LayerList(VBox, ValueWidget):
-    """Show/hide and fade the widgets' layers; ``value`` maps layer names to opacities.
+    """Show/hide and fade the widgets' layers, top layer first; ``value`` maps layer names to opacities.
 
-    Built from plain checkboxes and sliders (no icon fonts), so it reads the same offline.
+    Built from plain checkboxes and sliders (no icon fonts), so it reads the same offline. A row lives as long as
+    its layer: rows of removed layers are closed, not left behind.
     """
 
     value = Any()
@@ -18,15 +21,28 @@ class LayerList(VBox, ValueWidget):
     def __init__(self, map: ipyleaflet.Map, **kwargs) -> None:
         super().__init__(**kwargs)
         self.map = map
+        self.stack = LayerStack.of(map)
         self.value = {}
+        self._rows: dict[int, tuple[ipyleaflet.Layer, HBox]] = {}
+        self._empty = HTML("<i>No layers yet.</i>")
         map.observe(self._rebuild, names="layers")
         self.add_class("aef-layer-list")
         self._rebuild()
 
     def _rebuild(self, _change=None) -> None:
-        ours = [layer for layer in reversed(self.map.layers) if hasattr(layer, "_aef_kind")]
-        rows = [self._row(layer) for layer in ours]
-        self.children = rows or [HTML("<i>No layers yet.</i>")]
+        ours = list(reversed(self.stack.layers()))
+        alive = {id(layer) for layer in ours}
+        for key in [k for k in self._rows if k not in alive]:
+            _, row = self._rows.pop(key)
+            for control in row.children:
+                control.close()
+            row.close()
+        rows = []
+        for layer in ours:
+            if id(layer) not in self._rows:
+                self._rows[id(layer)] = (layer, self._row(layer))
+            rows.append(self._rows[id(layer)][1])
+        self.children = rows or [self._empty]
         self.value = {layer.name: getattr(layer, "opacity", 1.0) for layer in ours}
 
     def _row(self, layer: ipyleaflet.Layer) -> HBox:
@@ -39,7 +55,7 @@ class LayerList(VBox, ValueWidget):
         if "opacity" in layer.trait_names():
             opacity = FloatSlider(
                 value=layer.opacity, min=0, max=1, step=0.05, readout=False, layout=Layout(width="40%"),
-                description_allow_html=False,
+                description="opacity", tooltip=f"Opacity of {layer.name}", style={"description_width": "4em"},
             )  # fmt: skip
             opacity.observe(lambda c: self._fade(layer, c["new"]), names="value")
             controls.append(opacity)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import ipyleaflet
-from traitlets import HasTraits
 
 from ..rendering.view import MapView
 from ..sources.base import EmbeddingSource
@@ -60,23 +59,6 @@ def view_of(m: ipyleaflet.Map) -> MapView:
     west, east = _x_to_lon(x - half_w), _x_to_lon(x + half_w)
     south, north = _y_to_lat(y - half_h), _y_to_lat(y + half_h)
     return MapView(west, south, east, north, width, height)
-
-
-def track_view(m: ipyleaflet.Map, state: HasTraits) -> None:
-    """Keep ``state.view`` equal to what the map shows (once per map and state)."""
-    tracked = getattr(state, "_tracked_maps", None)
-    if tracked is None:
-        tracked = []
-        state._tracked_maps = tracked
-    if any(t is m for t in tracked):
-        return
-    tracked.append(m)
-
-    def update(_change=None) -> None:
-        state.view = view_of(m)
-
-    m.observe(update, names=["bounds", "pixel_bounds", "zoom", "center"])
-    update()
 
 
 def _zoom_to_fit(source: EmbeddingSource) -> int:

@@ -9,118 +9,150 @@ from ipywidgets import HTML, Button, Checkbox, FloatSlider, Layout
 
 from ..core.errors import NoDataAtPoint
 from ..engines.base import SimilarityProduct
+from ..rendering.colors import PROBE_COLOR
 from ..rendering.legend import colorbar_html
-from .base import Panel
-from .layer_slot import LayerSlot
-from .thresholded_map import ThresholdedMap
+from .base import Computed, Panel
+from .layer_stack import close_layer
+from .thresholded_layers import ThresholdedLayers
 
 
 class SimilarityProbe(Panel):
     """Reference pixels picked by clicking the map; ``value`` is their list of (lon, lat).
 
-    Each click adds a reference (their similarities are averaged). The map shows the similarity of every pixel,
-    the matches above a threshold, and their area. ``product`` holds the latest ``SimilarityProduct``.
+    Each click adds a reference. A pixel's similarity is the mean of its cosines to the references. The map shows
+    it for every pixel, the matches above a threshold, and their area. ``product`` holds the latest
+    ``SimilarityProduct``.
     """
 
     def __init__(self, state=None, **kwargs) -> None:
         super().__init__(state, **kwargs)
-        self.product: SimilarityProduct | None = None
         self.picking = Checkbox(value=True, description="Add a reference where I click", indent=False)
         self.threshold = FloatSlider(
             min=0.0, max=1.0, step=0.01, description="Threshold", readout_format=".2f", layout=Layout(width="auto")
         )
         self.bind(self.threshold, "similarity_threshold")
         self.clear = Button(description="Clear references", layout=Layout(width="auto"))
-        self.clear.on_click(lambda _: setattr(self, "value", []))
+        self.clear.on_click(lambda _: self.set_references([]))
         self.notice = HTML()
         self.notice.add_class("aef-notice")
         self.readout = HTML()
         self.readout.add_class("aef-similarity-readout")
         self.colorbar = HTML()
-        self.map_layers = ThresholdedMap(
-            self, "similarity_threshold", ("Similarity", "Similarity matches"), ("similarity", "matches"),
-            above=lambda product, t, view: product.matches_layer(t, view),
-            area=lambda product, t, view: product.matches_area(t, view), label="Matches",
+        self.map_layers = ThresholdedLayers(
+            self, "similarity", "similarity_threshold", ("similarity layer", "matches layer", "matches area"),
+            ("Similarity", "Similarity matches"), ("similarity", "matches"), label="Matches",
         )  # fmt: skip
         self.matches = self.map_layers.area_text
-        self.markers = LayerSlot(self.map, "Similarity references", "probes") if self.map is not None else None
+        self.computed = Computed(self, "similarity", self._prepare, self._show, label="similarity", fail=self._failed)
+        stack = self.layer_stack()
+        self.markers = stack.slot("Similarity references", "probes") if stack is not None else None
+        self._group: ipyleaflet.LayerGroup | None = None
         if self.map is not None:
             self.map.on_interaction(self._map_event)
         self.value = list(self.state.probe_points)
-        # not a traitlets link: a click off the data is taken back while its own change is being handled
-        self.state.observe(self._points_changed, names="probe_points")
-        self.observe(self._value_set, names="value")
-        self.state.observe(self._recompute, names=["year", "source", "aoi"])
+        # kept equal by hand, from current values: a click off the data is taken back while its change is handled
+        self.observe(lambda _: self._sync("probe_points", self.value), names="value")
+        self.state.observe(lambda _: self._sync_value(), names="probe_points")
         hint = HTML("Click the map to pick a reference pixel; more clicks add references.")
         self.children = [
             hint, self.picking, self.notice, self.readout, self.colorbar, self.threshold, self.matches, self.clear,
             self.status,
         ]  # fmt: skip
         self.add_class("aef-similarity-probe")
-        self._recompute()
+        self.computed.update()
+
+    @property
+    def product(self) -> SimilarityProduct | None:
+        """The similarity shown, if any."""
+        return self.flow.values.get("similarity")
 
     def add_reference(self, lon: float, lat: float) -> None:
         """Add a reference pixel, as a click on the map does."""
-        self.state.probe_points = [*self.state.probe_points, (float(lon), float(lat))]
+        self.notice.value = ""
+        self.set_references([*self.value, (float(lon), float(lat))])
 
-    def _points_changed(self, change) -> None:
-        self.value = list(change["new"])
-        self._recompute()
+    def set_references(self, points: list[tuple[float, float]]) -> None:
+        """The one place the references change (the state follows through ``value``)."""
+        self.value = list(points)
 
-    def _value_set(self, change) -> None:
-        if list(change["new"]) != list(self.state.probe_points):
-            self.state.probe_points = list(change["new"])
+    def _sync(self, name: str, value: list) -> None:
+        if list(getattr(self.state, name)) != list(value):
+            setattr(self.state, name, list(value))
+
+    def _sync_value(self) -> None:
+        if list(self.value) != list(self.state.probe_points):
+            self.value = list(self.state.probe_points)
 
     def _map_event(self, **event) -> None:
         if event.get("type") == "click" and self.picking.value:
             lat, lon = event["coordinates"]
-            self.notice.value = ""
             self.add_reference(lon, lat)
+            self.layer_stack().bring_to_top("similarity")
 
-    def _recompute(self, _change=None) -> None:
-        points = list(self.state.probe_points)
+    def _prepare(self):
+        state = self.state
+        points, year, aoi, engine = list(state.probe_points), state.year, state.aoi, state.engine
         self._draw_markers(points)
         if not points:
-            self.runner.cancel("similarity")
-            self.product = None
-            self.map_layers.show(None)
-            self.readout.value = self.colorbar.value = ""
-            self.show_status("")
-            return
-        state = self.state
-        year, aoi = state.year, state.aoi
+            return None
         self.show_status("Computing similarity…", "busy")
+        return lambda job: engine.similarity(year, points, aoi)
 
-        def failed(error: BaseException) -> None:
-            if isinstance(error, NoDataAtPoint) and list(self.state.probe_points) == points:
-                # the click was off the data: say so, and keep the references that were fine
-                self.notice.value = f'<span style="color:#b00020">{html.escape(str(error))}</span>'
-                self.state.probe_points = points[:-1]
-            else:
-                self.show_error(error)
-
-        self.runner.submit("similarity", lambda: state.engine.similarity(year, points, aoi), self._computed, failed)
-
-    def _computed(self, product: SimilarityProduct) -> None:
-        self.product = product
-        n = len(self.state.probe_points)
-        refs = "the reference" if n == 1 else f"the mean of {n} references"
-        self.readout.value = f"Similarity at the last reference: <b>{product.readout:.2f}</b> (to {refs})"
-        label = "Similarity (cosine of the embeddings)"
-        self.colorbar.value = colorbar_html(product.cmap, product.vmin, product.vmax, label)
+    def _show(self, product: SimilarityProduct | None) -> None:
         self.show_status("")
-        self.map_layers.show(product)
+        self.flow.set("similarity", product)
+        if product is None:
+            self.readout.value = self.colorbar.value = ""
+            return
+        n = len(product.state_key[2])
+        refs = "this reference alone" if n == 1 else f"the mean of its cosines to all {n} references"
+        self.readout.value = (
+            f"Similarity at the reference clicked last: <b>{product.readout:.2f}</b> ({refs}, as the map shows it)"
+        )
+        label = "Similarity (mean cosine to the references)"
+        self.colorbar.value = colorbar_html(product.cmap, product.vmin, product.vmax, label)
+
+    def _failed(self, error: BaseException) -> None:
+        points = list(self.state.probe_points)
+        if isinstance(error, NoDataAtPoint) and points:
+            # the click was off the data: say so, and keep the references that were fine
+            self.notice.value = f'<span style="color:#b00020">{html.escape(str(error))}</span>'
+            self.show_status("")
+            self.set_references(points[:-1])
+        else:
+            self.show_error(error)
 
     def _draw_markers(self, points: list[tuple[float, float]]) -> None:
+        """Add and remove markers one by one: a click adds one marker, it does not rebuild them all."""
         if self.markers is None:
             return
         if not points:
             self.markers.remove()
+            self._group = None
             return
-        markers = [
-            ipyleaflet.CircleMarker(
-                location=(lat, lon), radius=6, color="#ffffff", weight=2, fill_color="#e6007e", fill_opacity=1
+        if self._group is None or self.markers.layer is not self._group:
+            self._group = ipyleaflet.LayerGroup()
+            self.markers.show(self._group)
+        shown = list(self._group.layers)
+        keep = 0
+        while keep < min(len(shown), len(points)) and tuple(shown[keep].location) == _location(points[keep]):
+            keep += 1
+        for marker in shown[keep:]:
+            self._group.remove(marker)
+            close_layer(marker)
+        for point in points[keep:]:
+            self._group.add(
+                ipyleaflet.CircleMarker(
+                    location=_location(point),
+                    radius=6,
+                    color="#ffffff",
+                    weight=2,
+                    fill_color=PROBE_COLOR,
+                    fill_opacity=1,
+                )
             )
-            for lon, lat in points
-        ]
-        self.markers.show(ipyleaflet.LayerGroup(layers=markers))
+
+
+def _location(point: tuple[float, float]) -> tuple[float, float]:
+    lon, lat = point
+    return (lat, lon)

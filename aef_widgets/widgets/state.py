@@ -1,7 +1,8 @@
 """The one model every widget links to: what is being looked at, and how.
 
-Widgets never talk to each other. Each links its ``value`` to a trait here and observes the traits it draws from,
-so any set of widgets composes around one ``ExplorerState``.
+Widgets never talk to each other. Each links its ``value`` to a trait here, and what recomputes when a trait
+changes is decided in one place, the flow (``flow.GRAPH``), so any set of widgets composes around one
+``ExplorerState``.
 """
 
 from __future__ import annotations
@@ -82,11 +83,13 @@ class ExplorerState(HasTraits):
     def _source_changed(self, change) -> None:
         if change["old"] is None:
             return
-        self.set_trait("engine", engine_for(change["new"]))
         years = change["new"].years
-        self.probe_points = []
-        self.year = years[-1]
-        self.change_years = (years[0], years[-1])
+        # one change for whoever observes: they see the new source with its years, never a mix of old and new
+        with self.hold_trait_notifications():
+            self.set_trait("engine", engine_for(change["new"]))
+            self.probe_points = []
+            self.year = years[-1]
+            self.change_years = (years[0], years[-1])
 
     @validate("year")
     def _check_year(self, proposal) -> int:

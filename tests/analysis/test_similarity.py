@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from aef_widgets.analysis import above, angle_degrees, change, similarity
+from aef_widgets.analysis import above, angle_degrees, change, cosine, similarity
 from aef_widgets.core.errors import NoDataError
 from aef_widgets.core.field import EmbeddingField
 from aef_widgets.sources import open_source
@@ -52,8 +52,7 @@ def test_nodata_never_leaks_into_similarity_or_change(int8_with_hole, real_value
     assert np.isnan(sim[hole]).all() and np.isfinite(sim[~hole]).all()
     assert not above(sim, -1.0)[hole].any()
     other = open_source(path).read(None, 2024)
-    dot = change(field, other)
-    assert np.isnan(dot[hole]).all()
+    assert np.isnan(change(field, other)[hole]).all() and np.isnan(cosine(field, other)[hole]).all()
 
 
 def test_change_is_the_per_pixel_dot_product_of_unit_vectors(field, real_values, unit_values):
@@ -62,8 +61,10 @@ def test_change_is_the_per_pixel_dot_product_of_unit_vectors(field, real_values,
     shuffled = real_values.reshape(-1, 64)[order].reshape(96, 96, 64)
     other = EmbeddingField.from_values(shuffled, field.grid, 2025)
     expected = (unit_values * unit_values.reshape(-1, 64)[order].reshape(96, 96, 64)).sum(axis=2)
-    np.testing.assert_allclose(change(field, other), expected, atol=1e-5)
-    np.testing.assert_allclose(change(field, field), 1, atol=1e-6)
+    np.testing.assert_allclose(cosine(field, other), expected, atol=1e-5)
+    np.testing.assert_allclose(change(field, other), 1 - expected, atol=1e-5)
+    np.testing.assert_allclose(cosine(field, field), 1, atol=1e-6)
+    np.testing.assert_allclose(change(field, field), 0, atol=1e-6)
     np.testing.assert_allclose(angle_degrees(np.array([1.0, 0.0, -1.0, np.nan])), [0, 90, 180, np.nan])
 
 

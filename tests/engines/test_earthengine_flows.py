@@ -74,24 +74,24 @@ def test_similarity_layers_and_areas_cost_one_request_each_and_are_remembered(
     assert product.view_dependent is False
     network.answer("getMapId", map_id(URL), map_id(URL + "?t=0.9"), map_id(URL + "?t=0.8"))
     assert product.layer(VIEW).url == URL
-    assert product.matches_layer(0.9, VIEW).url == URL + "?t=0.9"
-    assert product.matches_layer(0.9, OTHER_VIEW).url == URL + "?t=0.9"
-    assert product.matches_layer(0.8, VIEW).url == URL + "?t=0.8"
+    assert product.above_layer(0.9, VIEW).url == URL + "?t=0.9"
+    assert product.above_layer(0.9, OTHER_VIEW).url == URL + "?t=0.9"
+    assert product.above_layer(0.8, VIEW).url == URL + "?t=0.8"
     assert network.count("getMapId") == 3
     network.answer("computeValue", {"valid": 2_000_000.0, "above": 500_000.0})
-    area = product.matches_area(0.9)
+    area = product.above_area(0.9)
     assert (area.hectares, area.percent, area.scope) == (50.0, 25.0, "in the AOI at 10 m")
-    assert product.matches_area(0.9) == area
+    assert product.above_area(0.9) == area
     assert network.count("computeValue") == 2
 
 
 def test_an_area_with_no_valid_pixels_or_no_region_says_so(engine: EarthEngineEngine, network: Network) -> None:
     network.answer("computeValue", features(unit_vectors(1)), {"valid": None, "above": None})
     with pytest.raises(NoDataError, match="no embeddings in the AOI"):
-        engine.similarity(2024, POINTS[:1], AOI_WI).matches_area(0.5)
+        engine.similarity(2024, POINTS[:1], AOI_WI).above_area(0.5)
     network.answer("computeValue", features(unit_vectors(1)))
     with pytest.raises(NoDataError, match="draw an AOI"):
-        engine.similarity(2024, POINTS[:1], None).matches_area(0.5)
+        engine.similarity(2024, POINTS[:1], None).above_area(0.5)
 
 
 def test_a_click_without_data_is_refused_and_masked_points_come_back_as_nan(
@@ -113,8 +113,8 @@ def test_change_area_and_layers(engine: EarthEngineEngine, network: Network) -> 
     network.answer("getMapId", map_id(URL), map_id(URL + "?changed"))
     network.answer("computeValue", {"valid": 1e6, "above": 1e5})
     assert product.layer(VIEW).url == URL
-    assert product.changed_layer(0.3, VIEW).url == URL + "?changed"
-    area = product.changed_area(0.3, VIEW)
+    assert product.above_layer(0.3, VIEW).url == URL + "?changed"
+    area = product.above_area(0.3, VIEW)
     assert (area.hectares, area.percent) == (10.0, 10.0)
     assert area.scope.startswith("in the view at ")
     assert network.count() == 3
@@ -302,7 +302,7 @@ def test_failed_area_requests_become_plain_errors_too(engine: EarthEngineEngine,
     network.answer("computeValue", features(unit_vectors(1)), ee_source.ee.EEException("User memory limit exceeded."))
     product = engine.similarity(2024, POINTS[:1], AOI_WI)
     with pytest.raises(EarthEngineError, match="draw a smaller AOI"):
-        product.matches_area(0.9)
+        product.above_area(0.9)
 
 
 def test_discover_years_is_one_request(ee_offline: None, network: Network) -> None:

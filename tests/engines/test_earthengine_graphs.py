@@ -97,7 +97,7 @@ def test_similarity_is_the_dot_product_of_all_64_unit_bands_with_the_mean_refere
 
 def test_matches_area_sums_pixel_area_in_the_aoi_at_10_m(engine: EarthEngineEngine, network: Network) -> None:
     network.answer("computeValue", features(unit_vectors(1)), {"valid": 2e5, "above": 5e4})
-    engine.similarity(2024, POINTS[:1], AOI_WI).matches_area(0.9)
+    engine.similarity(2024, POINTS[:1], AOI_WI).above_area(0.9)
     g = graph(network.last("computeValue"))
     reduce = only_call(g, "Image.reduceRegion")
     assert const(reduce["scale"]) == 10

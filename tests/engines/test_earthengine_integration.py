@@ -68,7 +68,7 @@ def test_similarity_and_clusters_work_server_side(engine: EarthEngineEngine, aoi
     similarity = engine.similarity(2024, [((west + east) / 2, (south + north) / 2)], aoi)
     assert similarity.readout == pytest.approx(1.0, abs=0.01)
     assert isinstance(similarity.layer(view), Tiles) and similarity.layer(view).url.startswith("https://")
-    area = similarity.matches_area(0.9)
+    area = similarity.above_area(0.9)
     assert 0 < area.percent <= 100 and area.hectares <= aoi.area_km2 * 100 * 1.05
 
     clusters = engine.clusters(2024, aoi, None, n_clusters=3, n_samples=300, seed=1)
@@ -79,4 +79,4 @@ def test_similarity_and_clusters_work_server_side(engine: EarthEngineEngine, aoi
     assert set(np.unique(labels)) <= {0, 1, 2, 255}
 
     change = engine.change(2023, 2024, aoi)
-    assert 0 <= change.changed_area(0.5).percent <= 100
+    assert 0 <= change.above_area(0.5).percent <= 100

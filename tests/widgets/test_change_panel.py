@@ -15,7 +15,7 @@ def test_change_map_and_area_match_the_planted_change(two_year_source, planted_c
     state = ExplorerState(two_year_source)
     panel = ChangePanel(state, map=fresh_map, runner=runner)
     assert panel.value == (2023, 2024)
-    magnitude = 1 - change(two_year_source.read(None, 2023), two_year_source.read(None, 2024))
+    magnitude = change(two_year_source.read(None, 2023), two_year_source.read(None, 2024))
     # pick the threshold from the data, then check the panel's area equals the counted pixels
     state.change_threshold = 0.2
     found = magnitude >= 0.2
@@ -33,7 +33,7 @@ def test_area_in_an_aoi_uses_native_pixels(two_year_source, fresh_map, runner):
     aoi = AOI.from_bounds(west + 0.002, south + 0.002, east - 0.003, north - 0.001)
     state = ExplorerState(two_year_source, aoi=aoi)
     panel = ChangePanel(state, map=fresh_map, runner=runner)
-    magnitude = 1 - change(two_year_source.read(aoi, 2023), two_year_source.read(aoi, 2024))
+    magnitude = change(two_year_source.read(aoi, 2023), two_year_source.read(aoi, 2024))
     expected = np.count_nonzero(magnitude >= state.change_threshold) * 0.01
     assert f"{expected:,.1f} ha" in panel.changed.value and "in the AOI at 10 m" in panel.changed.value
 

@@ -1,16 +1,25 @@
-"""JobRunner: the newest request of a channel wins, whatever order the work finishes in."""
+"""JobRunner: the newest request of a channel wins, whatever order the work finishes in, and results are applied
+on the UI loop's thread only."""
 
-from aef_widgets.widgets.jobs import JobRunner
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from aef_widgets.widgets.jobs import Cancelled, JobRunner
+from aef_widgets.widgets.ui_loop import UILoop
 from tests.widgets.frontend import ManualExecutor
 
 
 def test_late_results_are_dropped_and_failures_reported():
     executor = ManualExecutor()
-    runner = JobRunner(executor)
+    runner = JobRunner(executor, loop=UILoop.immediate())
     applied, failed = [], []
-    runner.submit("a", lambda: "old", applied.append, failed.append)
-    runner.submit("a", lambda: "new", applied.append, failed.append)
-    runner.submit("b", lambda: 1 / 0, applied.append, failed.append)
+    runner.submit("a", lambda job: "old", applied.append, failed.append)
+    runner.submit("a", lambda job: "new", applied.append, failed.append)
+    runner.submit("b", lambda job: 1 / 0, applied.append, failed.append)
     executor.run(1)  # the newer "a" first
     executor.run(0)  # the older one arrives late
     executor.run_all()
@@ -18,14 +27,71 @@ def test_late_results_are_dropped_and_failures_reported():
     assert len(failed) == 1 and isinstance(failed[0], ZeroDivisionError)
 
 
-def test_cancel_drops_pending_work_and_busy_is_reported():
+def test_cancel_drops_pending_work_and_busy_says_what_runs():
     executor = ManualExecutor()
-    runner = JobRunner(executor)
+    runner = JobRunner(executor, loop=UILoop.immediate())
     busy = []
     runner.on_busy = busy.append
     applied = []
-    runner.submit("a", lambda: 1, applied.append, print)
+    runner.submit("a", lambda job: 1, applied.append, print, label="k-means")
     runner.cancel("a")
-    runner.submit("b", lambda: 2, applied.append, print)
+    runner.submit("b", lambda job: 2, applied.append, print, label="similarity")
+    runner.submit("c", lambda job: 3, applied.append, print)  # unlabelled work never shows a bare "Working"
     executor.run_all()
-    assert applied == [2] and busy == [True, False]
+    assert applied == [2, 3] and busy == ["similarity", ""]
+
+
+def test_superseded_work_stops_at_its_next_progress_report():
+    executor = ManualExecutor()
+    runner = JobRunner(executor, loop=UILoop.immediate())
+    chunks_done = []
+
+    def work(job):
+        for chunk in range(10):
+            job.progress(chunk / 10, "chunk")
+            chunks_done.append(chunk)
+            if chunk == 2:
+                runner.submit("a", lambda job: "newer", print, print)  # the user moved on meanwhile
+        return "old"
+
+    applied = []
+    runner.submit("a", work, applied.append, applied.append)
+    executor.run(0)
+    assert chunks_done == [0, 1, 2] and applied == []  # it stopped at chunk 3's report, and said nothing
+
+
+def test_results_are_applied_on_the_loop_thread_in_arrival_order():
+    loop = asyncio.new_event_loop()
+    ui = UILoop(loop, threading.current_thread())
+    runner = JobRunner(ThreadPoolExecutor(2), loop=ui)
+    seen: list[tuple[str, threading.Thread]] = []
+    for i in range(20):
+        runner.submit(f"c{i}", lambda job, i=i: (time.sleep(0.001 * (i % 3)), i)[1],
+                      lambda r: seen.append((r, threading.current_thread())), print)  # fmt: skip
+
+    async def settle():
+        while len(seen) < 20:
+            await asyncio.sleep(0.01)
+
+    loop.run_until_complete(asyncio.wait_for(settle(), 10))
+    loop.close()
+    assert sorted(r for r, _ in seen) == list(range(20))
+    assert {t for _, t in seen} == {threading.current_thread()}
+
+
+def test_cancelled_is_what_work_raises_when_superseded():
+    executor = ManualExecutor()
+    runner = JobRunner(executor, loop=UILoop.immediate())
+    raised = []
+
+    def work(job):
+        runner.cancel("a")
+        try:
+            job.check()
+        except Cancelled as e:
+            raised.append(e)
+            raise
+
+    runner.submit("a", work, print, print)
+    executor.run_all()
+    assert len(raised) == 1

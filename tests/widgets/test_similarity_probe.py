@@ -67,16 +67,45 @@ def test_similarity_overlay_equals_a_numpy_and_gdal_reference(state, fresh_map, 
     assert agree > 0.995
 
 
-def test_more_clicks_average_the_references(state, fresh_map, runner):
+def map_value_at(layer, lon: float, lat: float) -> float:
+    """The similarity the map shows at a lon/lat: the overlay's colour index there, decoded as documented."""
+    image = np.asarray(decode(layer.url))
+    (south, west), (north, east) = layer.bounds
+    to_3857 = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    (left, bottom), (right, top) = to_3857.transform(west, south), to_3857.transform(east, north)
+    x, y = to_3857.transform(lon, lat)
+    row = int((top - y) / (top - bottom) * image.shape[0])
+    col = int((x - left) / (right - left) * image.shape[1])
+    return (int(image[row, col]) - 1) / 254
+
+
+REFERENCE_PIXELS = [(5, 5), (70, 40), (20, 80), (50, 50), (88, 12)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_the_map_at_each_reference_equals_the_readout_and_the_documented_formula(state, fresh_map, runner, n):
     probe = SimilarityProbe(state, map=fresh_map, runner=runner)
     values, _, _ = reference_values()
-    for row, col in [(5, 5), (70, 40)]:
+    pixels = REFERENCE_PIXELS[:n]
+    for row, col in pixels:
         click(fresh_map, *pixel_lonlat(row, col))
-    mean = (values[5, 5] + values[70, 40]) / 2
-    assert probe.product.readout == pytest.approx(values[70, 40] @ mean, abs=1e-5)
-    assert "mean of 2 references" in probe.readout.value
+    # documented: the mean of the pixel's cosines to each reference (independent numpy, per reference)
+    expected = np.mean([values @ values[r, c] for r, c in pixels], axis=0)
+    last = pixels[-1]
+    assert probe.product.readout == pytest.approx(expected[last], abs=1e-5)
+    layer = next(x for x in fresh_map.layers if x.name == "Similarity")
+    for row, col in pixels:
+        shown = map_value_at(layer, *pixel_lonlat(row, col))
+        assert shown == pytest.approx(max(0.0, expected[row, col]), abs=1 / 254 + 1e-6)
+    assert map_value_at(layer, *pixel_lonlat(*last)) == pytest.approx(probe.product.readout, abs=1 / 254 + 1e-6)
+    refs = "this reference alone" if n == 1 else f"all {n} references"
+    assert refs in probe.readout.value
+    # the matched area counts the same numbers: pixels whose mean cosine is >= the threshold, 100 m² each
+    state.similarity_threshold = 0.8
+    counted = np.count_nonzero(expected >= 0.8) * 0.01
+    assert f"{counted:,.1f} ha" in probe.matches.value
     markers = next(x for x in fresh_map.layers if x.name == "Similarity references")
-    assert len(markers.layers) == 2
+    assert len(markers.layers) == n
 
 
 def test_matches_area_equals_the_counted_pixels(state, fresh_map, runner):
@@ -100,13 +129,13 @@ def test_clear_removes_layers_and_markers(state, fresh_map, runner):
 def test_click_without_data_explains_drops_the_point_and_keeps_working(state, fresh_map, runner):
     probe = SimilarityProbe(state, map=fresh_map, runner=runner)
     click(fresh_map, *pixel_lonlat(1, 1))
-    first = probe.product.reference.copy()
+    first = probe.product.references.copy()
     click(fresh_map, 10.0, 10.0)
     assert "no embedding at that point" in probe.notice.value
     assert probe.value == [pixel_lonlat(1, 1)]  # the click off the data left no reference behind
     markers = next(x for x in fresh_map.layers if x.name == "Similarity references")
     assert len(markers.layers) == 1
-    np.testing.assert_array_equal(probe.product.reference, first)
+    np.testing.assert_array_equal(probe.product.references, first)
     click(fresh_map, *pixel_lonlat(2, 2))
     assert probe.notice.value == "" and len(probe.value) == 2
 
@@ -132,4 +161,5 @@ def test_a_late_result_never_replaces_a_newer_one(state, fresh_map):
     assert probe.product.readout == pytest.approx(values[80, 80] @ values[80, 80], abs=1e-6)
     assert first >= 1
     # the reference of the layer on the map is the newer one
-    assert np.allclose(probe.product.reference, values[80, 80], atol=1e-6)
+    (reference,) = probe.product.references
+    assert np.allclose(reference / np.linalg.norm(reference), values[80, 80], atol=1e-6)

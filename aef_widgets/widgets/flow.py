@@ -1,0 +1,99 @@
+"""What recomputes when the shared state changes: one graph, read in one place.
+
+``GRAPH`` names every product the widgets show and what it is computed from: traits of ``ExplorerState`` or other
+products. A node's *key* is the current value of its inputs. When an input changes, the ``Flow`` asks each node
+that depends on it to update; a node whose key equals the key of what it shows (or is computing) does nothing, so
+one user action, which may change several traits at once, computes each product at most once. A result is shown
+only if the state still has the key it was computed for: nothing computed for an older year, AOI or source is
+ever shown. Products computed in the background come back on the kernel's loop and ``Flow.set`` passes them on
+to the nodes that depend on them.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import defaultdict
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar
+
+from traitlets import HasTraits
+
+#: node: its inputs, traits of the state or other nodes. Products are computed in the background; layers, areas
+#: and readouts are drawn from a product for what the map shows.
+GRAPH: dict[str, tuple[str, ...]] = {
+    "rgb": ("source", "year", "rgb_style"),
+    "rgb layer": ("rgb", "view"),
+    "aoi summary": ("source", "aoi"),
+    "clusters": ("source", "year", "aoi"),
+    "clusters layer": ("clusters", "view"),
+    "similarity": ("source", "year", "probe_points", "aoi"),
+    "similarity layer": ("similarity", "view"),
+    "matches layer": ("similarity", "similarity_threshold", "view"),
+    "matches area": ("similarity", "similarity_threshold", "view"),
+    "change": ("source", "change_years", "aoi"),
+    "change layer": ("change", "view"),
+    "changed layer": ("change", "change_threshold", "view"),
+    "changed area": ("change", "change_threshold", "view"),
+}
+
+
+class Flow:
+    """The graph for one state: current products, and who updates when an input changes."""
+
+    _flows: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, state: HasTraits) -> Flow:
+        """The one flow of a state."""
+        flow = cls._flows.get(state)
+        if flow is None:
+            flow = cls._flows[state] = cls(state)
+        return flow
+
+    def __init__(self, state: HasTraits) -> None:
+        self.state = state
+        self.values: dict[str, Any] = {}
+        self._updates: dict[str, list[Callable[[], None]]] = defaultdict(list)
+        self._maps: list = []
+        state.observe(lambda change: self._changed(change["name"]))
+
+    def on(self, node: str, update: Callable[[], None]) -> None:
+        """Call ``update`` whenever an input of ``node`` changes."""
+        if node not in GRAPH:
+            raise ValueError(f"unknown node {node!r}; known: {', '.join(GRAPH)}")
+        self._updates[node].append(update)
+
+    def key(self, node: str) -> tuple[Hashable, ...]:
+        """The current value of the node's inputs: what a product computed now is computed for."""
+        return tuple(self.input(name) for name in GRAPH[node])
+
+    def input(self, name: str) -> Any:
+        if name in GRAPH:
+            return self.values.get(name)
+        value = getattr(self.state, name)
+        return tuple(value) if isinstance(value, list) else value
+
+    def set(self, node: str, value: Any) -> None:
+        """A product is now ``value`` (None: nothing): update what depends on it."""
+        if self.values.get(node) is value:
+            return
+        self.values[node] = value
+        self._changed(node)
+
+    def track(self, m, view_of: Callable) -> None:
+        """Keep the state's ``view`` equal to what map ``m`` shows (once per map)."""
+        if any(x is m for x in self._maps):
+            return
+        self._maps.append(m)
+
+        def update(_change=None) -> None:
+            self.state.view = view_of(m)
+
+        m.observe(update, names=["bounds", "pixel_bounds", "zoom", "center"])
+        update()
+
+    def _changed(self, name: str) -> None:
+        for node, inputs in GRAPH.items():
+            if name in inputs:
+                for update in list(self._updates[node]):
+                    update()
