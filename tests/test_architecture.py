@@ -1,4 +1,9 @@
-"""The layering the README promises: data flows one way, modules stay small, the public API is complete."""
+"""The layering the README promises: data flows one way, modules stay small, the public API is complete.
+
+Imports are resolved in every form Python allows: ``import aef_widgets.x``, ``from aef_widgets.x import y``,
+``from aef_widgets import Name`` (followed through the package's re-exports to the module that defines it),
+relative imports at any depth including ``from .. import module``, and imports inside functions.
+"""
 
 from __future__ import annotations
 
@@ -13,45 +18,115 @@ PACKAGE = Path(aef_widgets.__file__).parent
 #: Bottom to top. A module may import its own layer and the layers below, never above.
 LAYERS = ["core", "sources", "analysis", "rendering", "engines", "widgets", "apps"]
 TOP_LEVEL = {"explorer": "apps", "apps": "apps", "ee_auth": "sources", "__init__": None}
+#: Modules of the widgets layer that are not widgets: what widgets share (state, flow, jobs, the layer stack).
+WIDGET_INFRASTRUCTURE = {
+    "__init__", "base", "flow", "jobs", "layer_stack", "map_view", "state", "ui_loop", "exports", "thresholded_layers",
+}  # fmt: skip
 
 
-def layer_of(module: Path) -> str | None:
-    parts = module.relative_to(PACKAGE).with_suffix("").parts
+def module_parts(module: Path) -> tuple[str, ...]:
+    return module.relative_to(PACKAGE).with_suffix("").parts
+
+
+def layer_of_parts(parts: tuple[str, ...] | list[str]) -> str | None:
+    if not parts:
+        return None
     if len(parts) == 1:
-        return TOP_LEVEL.get(parts[0], "apps")
+        return TOP_LEVEL.get(parts[0], "apps") if parts[0] not in LAYERS else parts[0]
     return parts[0]
 
 
-def imported_layers(module: Path) -> set[str]:
-    tree = ast.parse(module.read_text())
-    here = module.relative_to(PACKAGE).parent.parts
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level:
-            base = list(here[: len(here) - (node.level - 1)]) if node.level > 1 else list(here)
-            target = [*base, *(node.module.split(".") if node.module else [])]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("aef_widgets"):
-            target = node.module.split(".")[1:]
-        elif isinstance(node, ast.Import):
-            target = [n.name.split(".")[1] for n in node.names if n.name.startswith("aef_widgets.")][:1]
-        else:
-            continue
-        if target:
-            first = target[0]
-            found.add(TOP_LEVEL.get(first, first) if first not in LAYERS else first)
-    return {layer for layer in found if layer in LAYERS}
+def reexports(package_parts: tuple[str, ...]) -> dict[str, list[str]]:
+    """Names a package's ``__init__`` re-exports, mapped to the module parts they come from."""
+    init = PACKAGE.joinpath(*package_parts, "__init__.py")
+    if not init.exists():
+        return {}
+    found = {}
+    for node in ast.parse(init.read_text()).body:
+        if isinstance(node, ast.ImportFrom):
+            target = resolve_from(node, (*package_parts, "__init__"))
+            for alias in node.names:
+                found[alias.asname or alias.name] = target
+    return found
+
+
+def resolve_from(node: ast.ImportFrom, here: tuple[str, ...]) -> list[str]:
+    """Module parts (inside the package) an ``ImportFrom`` reads from; [] for other packages."""
+    if node.level:
+        base = list(here[:-1])[: len(here) - node.level]
+        return [*base, *(node.module.split(".") if node.module else [])]
+    if node.module and (node.module == "aef_widgets" or node.module.startswith("aef_widgets.")):
+        return node.module.split(".")[1:]
+    return ["<outside>"]
+
+
+def imported_modules(source: str, here: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """Every module of the package that ``source`` (the module at ``here``) imports, in any form."""
+    found: set[tuple[str, ...]] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("aef_widgets."):
+                    found.add(tuple(alias.name.split(".")[1:]))
+        elif isinstance(node, ast.ImportFrom):
+            target = resolve_from(node, here)
+            if target == ["<outside>"]:
+                continue
+            package = PACKAGE.joinpath(*target)
+            for alias in node.names:
+                if (package.is_dir() and (package / f"{alias.name}.py").exists()) or (package / alias.name).is_dir():
+                    found.add((*target, alias.name))  # a submodule: "from .. import explorer"
+                elif package.is_dir() and alias.name in reexports(tuple(target)):
+                    found.add(tuple(reexports(tuple(target))[alias.name]))  # followed to where it is defined
+                else:
+                    found.add(tuple(target))
+    return {m for m in found if m}
+
+
+def violations(source: str, here: tuple[str, ...]) -> list[str]:
+    """What a module at ``here`` with text ``source`` breaks: imports from above its layer, or of another widget."""
+    layer = layer_of_parts(here) if here[-1] != "__init__" or len(here) > 1 else None
+    problems = []
+    for target in sorted(imported_modules(source, here)):
+        target_layer = layer_of_parts(target[:-1] if target[-1] == "__init__" else target)
+        if layer is not None and target_layer in LAYERS and LAYERS.index(target_layer) > LAYERS.index(layer):
+            problems.append(f"{'.'.join(here)} ({layer}) imports {'.'.join(target)} ({target_layer})")
+        is_widget = lambda parts: len(parts) == 2 and parts[0] == "widgets" and parts[1] not in WIDGET_INFRASTRUCTURE  # noqa: E731
+        if is_widget(here) and is_widget(target) and target != here:
+            problems.append(f"widget module {'.'.join(here)} imports widget module {'.'.join(target)}")
+    return problems
 
 
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_lower_layers_never_import_upper_ones(module):
-    layer = layer_of(module)
-    if layer is None:
-        return
-    above = {imported for imported in imported_layers(module) if LAYERS.index(imported) > LAYERS.index(layer)}
-    assert not above, f"{module.relative_to(PACKAGE)} ({layer}) imports {above}"
+def test_lower_layers_never_import_upper_ones_and_widgets_never_import_each_other(module):
+    assert violations(module.read_text(), module_parts(module)) == []
+
+
+@pytest.mark.parametrize(
+    ("here", "source"),
+    [
+        (("core", "aoi"), "from aef_widgets import SimilarityProbe"),  # a package-level re-export
+        (("core", "aoi"), "from .. import explorer"),  # a relative import of a module
+        (("core", "aoi"), "def f():\n    from ..widgets.state import ExplorerState"),  # inside a function
+        (("core", "aoi"), "import aef_widgets.engines.local"),
+        (("sources", "base"), "from ..analysis import k_means"),
+        (("analysis", "kmeans"), "from aef_widgets.rendering import colors"),
+        (("widgets", "cluster_panel"), "from .similarity_probe import SimilarityProbe"),  # widget to widget
+        (("widgets", "cluster_panel"), "from . import aoi_drawer"),
+        (("widgets", "cluster_panel"), "from aef_widgets.widgets import YearPicker"),
+    ],
+)
+def test_planted_violations_are_caught(here, source):
+    assert violations(source, here), f"{source!r} in {'.'.join(here)} went unnoticed"
+
+
+def test_allowed_imports_pass():
+    assert violations("from ..core.aoi import AOI\nimport numpy", ("widgets", "cluster_panel")) == []
+    assert violations("from .base import Panel\nfrom .flow import Flow", ("widgets", "cluster_panel")) == []
+    assert violations("from aef_widgets import AOI", ("sources", "base")) == []
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))

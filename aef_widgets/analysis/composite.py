@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 
 from ..core.bands import BAND_NAMES, DEFAULT_RGB_BANDS, DEFAULT_STRETCH, N_BANDS, band_index
-from ..core.errors import NoDataError
+from ..core.errors import NoDataError, UsageError
 from ..core.field import EmbeddingField
 from .sampling import sample_valid
 
@@ -26,10 +26,10 @@ class BandStretch:
 
     def __post_init__(self) -> None:
         if len(self.bands) != 3:
-            raise ValueError(f"an RGB composite needs three bands, got {len(self.bands)}")
+            raise UsageError(f"an RGB composite needs three bands, got {len(self.bands)}")
         object.__setattr__(self, "bands", tuple(BAND_NAMES[band_index(b)] for b in self.bands))
         if not (np.isfinite(self.vmin) and np.isfinite(self.vmax) and self.vmin < self.vmax):
-            raise ValueError(f"the stretch needs min < max, got {self.vmin} .. {self.vmax}")
+            raise UsageError(f"the stretch needs min < max, got {self.vmin} .. {self.vmax}")
 
 
 def band_composite(field: EmbeddingField, stretch: BandStretch | None = None) -> np.ndarray:

@@ -20,7 +20,7 @@ from sklearn.cluster import KMeans
 from threadpoolctl import ThreadpoolController
 
 from ..core.bands import N_BANDS
-from ..core.errors import NoDataError
+from ..core.errors import NoDataError, UsageError
 from ..core.field import EmbeddingField
 from .sampling import sample_valid
 
@@ -56,7 +56,7 @@ class EmbeddingKMeans:
     def fit(self, X: EmbeddingField | np.ndarray) -> EmbeddingKMeans:
         """Fit on a field (a random sample of its valid pixels is drawn) or on (n, 64) sample vectors."""
         if not 2 <= int(self.n_clusters) <= 255:
-            raise ValueError(f"n_clusters must be between 2 and 255, got {self.n_clusters}")
+            raise UsageError(f"n_clusters must be between 2 and 255, got {self.n_clusters}")
         if isinstance(X, EmbeddingField):
             samples = sample_valid(X, int(self.n_samples), self.random_state)
         else:

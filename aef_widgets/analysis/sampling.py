@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.bands import N_BANDS
+from ..core.errors import UsageError
 from ..core.field import EmbeddingField
 
 
@@ -53,7 +54,7 @@ class PixelSampler:
 
     def __init__(self, n: int, seed: int = 0) -> None:
         if n < 1:
-            raise ValueError("the sample needs at least one pixel")
+            raise UsageError("the sample needs at least one pixel")
         self.n = n
         self.seed = seed
         self._keys = np.empty(0, dtype=np.uint64)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from .errors import UsageError
 
 N_BANDS = 64
 BAND_NAMES: tuple[str, ...] = tuple(f"A{i:02d}" for i in range(N_BANDS))
@@ -14,15 +14,10 @@ DEFAULT_STRETCH: tuple[float, float] = (-0.3, 0.3)
 def band_index(band: str | int) -> int:
     """Index 0..63 of a band given as ``"A07"`` or ``7``."""
     if isinstance(band, bool):
-        raise ValueError(f"not a band: {band!r}")
+        raise UsageError(f"not a band: {band!r}")
     if isinstance(band, int):
         if 0 <= band < N_BANDS:
             return band
     elif isinstance(band, str) and band.upper() in BAND_NAMES:
         return BAND_NAMES.index(band.upper())
-    raise ValueError(f"unknown band {band!r}: bands are A00..A63")
-
-
-def band_indices(bands: Sequence[str | int]) -> list[int]:
-    """Indices of several bands, validated."""
-    return [band_index(b) for b in bands]
+    raise UsageError(f"unknown band {band!r}: bands are A00..A63")

@@ -63,7 +63,7 @@ def unit_image(image: ee.Image) -> ee.Image:
 def embedding_dot(image: ee.Image, vector: Sequence[float]) -> ee.Image:
     """Dot product of every pixel's 64 bands with a constant 64-vector (a one-band image)."""
     if len(vector) != N_BANDS:
-        raise ValueError(f"a reference needs {N_BANDS} values, got {len(vector)}")
+        raise UsageError(f"a reference needs {N_BANDS} values, got {len(vector)}")
     weights = ee.Image.constant([float(v) for v in vector])
     return weights.multiply(image.select(list(BAND_NAMES))).reduce(ee.Reducer.sum())
 

@@ -17,6 +17,7 @@ import ee
 import numpy as np
 
 from ..core.aoi import AOI
+from ..core.errors import UsageError
 from ..core.grid import Grid
 from ..sources.base import chunk_windows, subgrid
 from ..sources.earthengine import compute_pixels, crs_code, ee_errors, redact, request_side
@@ -130,7 +131,7 @@ def start_export(
 ) -> ExportTask:
     """Start exporting ``image`` on ``grid`` (its CRS and pixel lattice) to Drive, Cloud Storage or an asset."""
     if destination not in DESTINATIONS:
-        raise ValueError(f"destination must be one of {', '.join(DESTINATIONS)}, got {destination!r}")
+        raise UsageError(f"destination must be one of {', '.join(DESTINATIONS)}, got {destination!r}")
     description = re.sub(r"[^\w.,:;\-]", "_", description)[:100]
     t = grid.transform
     where = {
@@ -145,13 +146,13 @@ def start_export(
         )
     elif destination == "gcs":
         if not bucket:
-            raise ValueError("an export to Cloud Storage needs bucket=")
+            raise UsageError("an export to Cloud Storage needs bucket=")
         task = ee.batch.Export.image.toCloudStorage(
             image=image, description=description, bucket=bucket, fileNamePrefix=prefix, **where, **tiff
         )
     else:
         if not asset_id:
-            raise ValueError("an export to an asset needs asset_id=")
+            raise UsageError("an export to an asset needs asset_id=")
         # labels are categories: pyramids must pick a class, never average them
         task = ee.batch.Export.image.toAsset(
             image=image, description=description, assetId=asset_id, pyramidingPolicy={".default": "mode"}, **where

@@ -16,8 +16,8 @@ CATEGORICAL_HEX: tuple[str, ...] = (
 #: viridis (similarity), cyan over magma (change), and a magenta outline for the AOI.
 MATCH_COLOR = "#FF2D20"
 CHANGED_COLOR = "#00E5FF"
-AOI_COLOR = "#FF00FF"
-PROBE_COLOR = "#E6007E"
+AOI_COLOR = "#ff00ff"
+PROBE_COLOR = "#e6007e"
 
 
 def hex_to_rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:

@@ -19,17 +19,6 @@ def colorbar_html(cmap: str, vmin: float, vmax: float, label: str) -> str:
     )
 
 
-def legend_html(names: Sequence[str], colors: Sequence[str]) -> str:
-    """One coloured square and name per class."""
-    items = "".join(
-        f'<div class="aef-legend-item" style="display:flex;align-items:center;gap:6px">'
-        f'<span style="display:inline-block;width:12px;height:12px;background:{color};border:1px solid #555"></span>'
-        f"<span>{html.escape(name)}</span></div>"
-        for name, color in zip(names, colors)
-    )
-    return f'<div class="aef-legend" style="font-size:12px">{items}</div>'
-
-
 def table_html(columns: Sequence[str], rows: Sequence[Sequence[object]], swatches: Sequence[str] = ()) -> str:
     """A compact table; an optional colour swatch leads each row."""
     head = "".join(f'<th style="text-align:right;padding:0 6px">{html.escape(c)}</th>' for c in columns)

@@ -152,13 +152,6 @@ class EarthEngineSource(EmbeddingSource):
         year = self.check_year(year)
         return self.collection().filterDate(f"{year}-01-01", f"{year + 1}-01-01").mosaic()
 
-    def native_projection(self, aoi: AOI, year: int) -> ee.Projection:
-        """The stored UTM projection of the first tile under the AOI (server-side, nothing is requested)."""
-        year = self.check_year(year)
-        region = aoi_geometry(aoi)
-        tiles = self.collection().filterDate(f"{year}-01-01", f"{year + 1}-01-01").filterBounds(region)
-        return tiles.first().select(0).projection()
-
     def discover_years(self) -> tuple[int, ...]:
         """Ask Earth Engine which years exist (one request), remember and return them."""
         last = max(LATEST_KNOWN_YEAR + 5, self._years[-1])

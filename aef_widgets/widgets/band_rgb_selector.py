@@ -6,6 +6,7 @@ from ipywidgets import Dropdown, FloatRangeSlider, HBox, Layout, link
 
 from ..analysis.composite import BandStretch, PCAStretch
 from ..core.bands import BAND_NAMES, DEFAULT_RGB_BANDS, DEFAULT_STRETCH
+from ..core.errors import UsageError
 from .base import Computed, Panel, ProductLayer
 
 PRESETS = {
@@ -78,8 +79,8 @@ class BandRGBSelector(Panel):
         vmin, vmax = (round(v, 6) for v in self.stretch.value)
         try:
             self.value = BandStretch((self.red.value, self.green.value, self.blue.value), vmin, vmax)
-        except ValueError as e:  # a band triple or stretch BandStretch refuses: say why
-            self.show_status(str(e), "error")
+        except UsageError as e:  # a band triple or stretch BandStretch refuses: say why
+            self.show_error(e)
 
     def _prepare(self):
         state = self.state

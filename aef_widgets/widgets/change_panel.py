@@ -63,20 +63,22 @@ class ChangePanel(Panel):
     def _value_set(self, change) -> None:
         self.state.change_years = change["new"]
 
-    def _state_years(self, change) -> None:
-        self.value = change["new"]
-        with self.hold_trait_notifications():
-            self.before.value, self.after.value = change["new"]
-
-    def _source_changed(self, _change) -> None:
-        years = list(self.state.source.years)
-        if tuple(years) != tuple(self.before.options):
-            self.before.unobserve(self._years_picked, names="value")
-            self.after.unobserve(self._years_picked, names="value")
-            self.before.options = self.after.options = years
+    def _state_years(self, _change=None) -> None:
+        """Show the state's years, with the state's source's years to choose from (a new source brings both)."""
+        self.before.unobserve(self._years_picked, names="value")
+        self.after.unobserve(self._years_picked, names="value")
+        try:
+            years = list(self.state.source.years)
+            if tuple(years) != tuple(self.before.options):
+                self.before.options = self.after.options = years
             self.before.value, self.after.value = self.state.change_years
+        finally:
             self.before.observe(self._years_picked, names="value")
             self.after.observe(self._years_picked, names="value")
+        self.value = self.state.change_years
+
+    def _source_changed(self, _change) -> None:
+        self._state_years()
 
     def _shown(self, change) -> None:
         self.computed.update()

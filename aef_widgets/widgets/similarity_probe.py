@@ -115,10 +115,10 @@ class SimilarityProbe(Panel):
     def _failed(self, error: BaseException) -> None:
         points = list(self.state.probe_points)
         if isinstance(error, NoDataAtPoint) and points:
-            # the click was off the data: say so, and keep the references that were fine
+            # the click was off the data: keep the references that were fine, and say so
+            self.set_references(points[:-1])
             self.notice.value = f'<span style="color:#b00020">{html.escape(str(error))}</span>'
             self.show_status("")
-            self.set_references(points[:-1])
         else:
             self.show_error(error)
 

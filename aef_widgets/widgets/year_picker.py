@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ipywidgets import Dropdown, Layout, link
+from traitlets import TraitError
 
 from .base import Panel
 
@@ -17,13 +18,25 @@ class YearPicker(Panel):
             layout=Layout(width="auto"),
         )  # fmt: skip
         self.value = self.state.year
-        self.bind(self.dropdown, "year")
+        self.dropdown.observe(self._picked, names="value")
         link((self.state, "year"), (self, "value"))
-        self.state.observe(self._source_changed, names="source")
+        self.state.observe(self._show_year, names=["year", "source"])
         self.children = [self.dropdown, self.status]
         self.add_class("aef-year-picker")
 
-    def _source_changed(self, change) -> None:
-        with self.dropdown.hold_trait_notifications():
-            self.dropdown.options = list(change["new"].years)
+    def _picked(self, change) -> None:
+        try:
+            self.state.year = change["new"]
+        except TraitError as e:
+            self.show_error(e)
+
+    def _show_year(self, _change=None) -> None:
+        """The state's year, among the state's source's years (a new source brings both at once)."""
+        self.dropdown.unobserve(self._picked, names="value")
+        try:
+            years = list(self.state.source.years)
+            if tuple(years) != tuple(self.dropdown.options):
+                self.dropdown.options = years
             self.dropdown.value = self.state.year
+        finally:
+            self.dropdown.observe(self._picked, names="value")
