@@ -48,7 +48,7 @@ class AOIDrawer(Panel):
             self.slot = self.layer_stack().slot("AOI", "aoi")
         self.value = self.state.aoi
         link((self.state, "aoi"), (self, "value"))
-        self.summary = Computed(self, "aoi summary", self._prepare, self._show, label="measuring the AOI")
+        self.summary = Computed(self, "aoi summary", self._prepare, self._show, label="measuring the AOI", heavy=True)
         hint = HTML("Draw a rectangle or polygon with the tools on the map." if self.map is not None else "")
         self.children = [hint, HBox([self.use_view, self.clear]), self.upload, self.info, self.status]
         self.add_class("aef-aoi-drawer")

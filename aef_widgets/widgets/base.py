@@ -116,10 +116,12 @@ class Computed:
         progress: Callable[[float, str], None] | None = None,
         delay: Callable[[], float] | None = None,
         fail: Callable[[BaseException], None] | None = None,
+        heavy: bool = False,
     ) -> None:
         self.panel, self.node, self.prepare, self.show_result = panel, node, prepare, show
         self.delay_of = delay or (lambda: 0.0)
         self.fail = fail or panel.show_error
+        self.heavy = heavy
         self.label, self.progress = label, progress
         self.key_of = key or (lambda: panel.flow.key(node))
         self.channel = f"{node}-{id(self)}"
@@ -149,7 +151,7 @@ class Computed:
 
         self.panel.runner.submit(
             self.channel, run, lambda result: self._done(key, result), self._failed, delay,
-            label=self.label, progress=self.progress,
+            label=self.label, progress=self.progress, heavy=self.heavy,
         )  # fmt: skip
 
     def cancel(self) -> None:

@@ -52,7 +52,14 @@ class ClusterPanel(Panel):
         self.download = HTML()
         self._wanted = False  # the user asked for clusters, and has not moved the AOI since
         self.computed = Computed(
-            self, "clusters", self._prepare, self._show, label="k-means", progress=self._progress, fail=self._failed
+            self,
+            "clusters",
+            self._prepare,
+            self._show,
+            label="k-means",
+            progress=self._progress,
+            fail=self._failed,
+            heavy=True,
         )
         self.layer = ProductLayer(self, "clusters layer", "clusters", "Clusters", "clusters")
         self.children = [
@@ -167,7 +174,7 @@ class ClusterPanel(Panel):
             written = product.export(self._export_path(product))
             return written, saved_file_html(written)
 
-        self.runner.submit("export", work, done, self.show_error, label="export")
+        self.runner.submit("export", work, done, self.show_error, label="export", heavy=True)
 
     def _export_path(self, product: ClusterProduct) -> Path:
         if self.export_dir is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
@@ -21,17 +20,25 @@ from typing import Any
 from .ui_loop import UILoop
 
 log = logging.getLogger(__name__)
-_shared_pool: ThreadPoolExecutor | None = None
+_pools: dict[str, ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
 def shared_executor() -> Executor:
     """One small thread pool for every widget in the process: reads and numpy release the GIL."""
-    global _shared_pool
+    return _pool("quick", 2)
+
+
+def shared_heavy_executor() -> Executor:
+    """One thread for long work (k-means, areas of a whole AOI, exports), so map redraws never wait behind it."""
+    return _pool("heavy", 1)
+
+
+def _pool(name: str, workers: int) -> ThreadPoolExecutor:
     with _pool_lock:
-        if _shared_pool is None:
-            _shared_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aef-widgets")
-    return _shared_pool
+        if name not in _pools:
+            _pools[name] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"aef-widgets-{name}")
+        return _pools[name]
 
 
 class Cancelled(Exception):
@@ -77,8 +84,16 @@ class Job:
 class JobRunner:
     """Runs the latest request of each channel; applies its result on the UI loop only if it is still the latest."""
 
-    def __init__(self, executor: Executor | None = None, delay: float = 0.0, loop: UILoop | None = None) -> None:
+    def __init__(
+        self,
+        executor: Executor | None = None,
+        delay: float = 0.0,
+        loop: UILoop | None = None,
+        heavy_executor: Executor | None = None,
+    ) -> None:
         self.executor = executor if executor is not None else shared_executor()
+        #: Where long work runs: its own thread by default, the given executor's when one is given.
+        self.heavy_executor = heavy_executor or (shared_heavy_executor() if executor is None else self.executor)
         self.delay = delay
         inline = isinstance(self.executor, InlineExecutor)
         #: Where results are applied: the kernel's loop; inline runs apply at once, in the caller's thread.
@@ -102,11 +117,13 @@ class JobRunner:
         *,
         label: str = "",
         progress: Callable[[float, str], None] | None = None,
-    ) -> Future:
+        heavy: bool = False,
+    ) -> Future | None:
         """Run ``work`` in the background, then ``apply(result)`` or ``fail(error)`` on the UI loop, unless superseded.
 
         ``work`` is given the ``Job``: long work calls its ``progress`` as it goes, which stops it once superseded.
-        ``label`` says what is running, in words, for the busy indicator.
+        ``label`` says what is running, in words, for the busy indicator; ``heavy`` work runs apart from the
+        quick redraws. A ``delay`` waits on the UI loop (no thread is held), then starts the work if still wanted.
         """
         with self._lock:
             token = self._latest.get(channel, 0) + 1
@@ -114,9 +131,9 @@ class JobRunner:
         job = Job(self, channel, token, progress)
         wait = self.delay if delay is None else delay
 
+        executor = self.heavy_executor if heavy else self.executor
+
         def run() -> None:
-            if wait and self.waits:
-                time.sleep(wait)
             if not job.current:
                 return
             self._set_busy(channel, label)
@@ -131,7 +148,10 @@ class JobRunner:
                 self._set_busy(channel, None)
             self.loop.call(lambda: self._apply(job, apply, fail, result))
 
-        return self.executor.submit(run)
+        if wait and self.waits:
+            self.loop.call_later(wait, lambda: job.current and executor.submit(run))
+            return None
+        return executor.submit(run)
 
     def _apply(self, job: Job, apply: Callable, fail: Callable, result: Any) -> None:
         if not job.current:

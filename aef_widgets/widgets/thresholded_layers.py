@@ -27,7 +27,13 @@ class ThresholdedLayers:
         )  # fmt: skip
         self.area_text = HTML()
         self.area = Computed(
-            panel, nodes[2], self._prepare_area, self._show_area, key=self._area_key, delay=lambda: THRESHOLD_DEBOUNCE_S
+            panel,
+            nodes[2],
+            self._prepare_area,
+            self._show_area,
+            key=self._area_key,
+            delay=lambda: THRESHOLD_DEBOUNCE_S,
+            heavy=True,
         )
         self.area_node = nodes[2]
 

@@ -54,6 +54,15 @@ class UILoop:
         else:
             self.loop.call_soon_threadsafe(self._run, callback)
 
+    def call_later(self, delay: float, callback: Callable[[], object]) -> None:
+        """Run ``callback`` on the UI thread after ``delay`` seconds, without holding any thread meanwhile."""
+        if self.loop is None:
+            timer = threading.Timer(delay, self._run, (callback,))
+            timer.daemon = True
+            timer.start()
+        elif not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.loop.call_later, delay, self._run, callback)
+
     @staticmethod
     def _run(callback: Callable[[], object]) -> None:
         with _serial:

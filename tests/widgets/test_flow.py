@@ -195,3 +195,38 @@ def test_unknown_keyword_arguments_are_refused(real_source):
     state = ExplorerState(real_source)
     with pytest.raises(TypeError, match="mapp"):
         YearPicker(state, mapp=make_map(real_source))
+
+
+def test_redraws_never_wait_behind_long_work(two_year_source):
+    """k-means blocked in the background: a band change still redraws at once, and the result comes on the loop."""
+    loop = asyncio.new_event_loop()
+    runner = JobRunner(loop=UILoop(loop, threading.current_thread()))
+    explorer = Explorer(two_year_source, runner=runner)
+    release, applied_on = threading.Event(), []
+    clusters = explorer.state.engine.clusters
+
+    def slow_clusters(*args, **kwargs):
+        release.wait(30)
+        return clusters(*args, **kwargs)
+
+    explorer.state.engine.clusters = slow_clusters
+    explorer.clusters.observe(lambda _: applied_on.append(threading.current_thread()), names="value")
+
+    def wait_for(condition, seconds: float = 30) -> None:
+        async def poll():
+            while not condition():
+                await asyncio.sleep(0.01)
+
+        loop.run_until_complete(asyncio.wait_for(poll(), seconds))
+
+    wait_for(lambda: explorer.map.layers[-1].name == "RGB composite")
+    explorer.clusters.run.click()
+    rgb = next(x for x in explorer.map.layers if x.name == "RGB composite")
+    before = rgb.url
+    explorer.bands.red.value = "A30"
+    wait_for(lambda: rgb.url != before, 20)  # redrawn while k-means still waits
+    assert explorer.clusters.value is None and explorer.clusters.cancel_button.layout.display == ""
+    release.set()
+    wait_for(lambda: explorer.clusters.value is not None)
+    loop.close()
+    assert set(applied_on) == {threading.current_thread()}
