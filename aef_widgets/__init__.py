@@ -46,7 +46,7 @@ from .core.grid import Footprint, Grid
 from .ee_auth import ee_available, ee_init, ee_status
 from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
 from .engines.ee_export import ExportTask
-from .engines.workflows import cluster_grid
+from .engines.workflows import classify_grid, cluster_grid, regress_grid
 from .explorer import Explorer
 from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, open_source
 from .sources.sample import sample_source, sample_truth
@@ -108,6 +108,7 @@ __all__ = [
     "change",
     "class_areas",
     "classify",
+    "classify_grid",
     "cluster_grid",
     "contrast_score",
     "ee_available",
@@ -122,6 +123,7 @@ __all__ = [
     "most_uncertain",
     "open_source",
     "random_folds",
+    "regress_grid",
     "sample_source",
     "sample_truth",
     "similarity",
