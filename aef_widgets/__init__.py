@@ -40,7 +40,7 @@ from .analysis import (
     spatial_folds,
 )
 from .core.aoi import AOI
-from .core.errors import AEFError, AOIError, EarthEngineError, NoDataError, SourceError, YearError
+from .core.errors import AEFError, AOIError, EarthEngineError, LabelsError, NoDataError, SourceError, YearError
 from .core.field import EmbeddingField
 from .core.grid import Footprint, Grid
 from .ee_auth import ee_available, ee_init, ee_status
@@ -49,6 +49,7 @@ from .engines.ee_export import ExportTask
 from .engines.workflows import classify_grid, cluster_grid, regress_grid
 from .explorer import Explorer
 from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, open_source
+from .sources.labels import LabelPoint, load_labels, load_values, save_labels
 from .sources.sample import sample_source, sample_truth
 from .widgets import (
     AOIDrawer,
@@ -93,6 +94,8 @@ __all__ = [
     "Footprint",
     "GeoTIFFSource",
     "Grid",
+    "LabelPoint",
+    "LabelsError",
     "LayerList",
     "LearningCurve",
     "LocalEngine",
@@ -119,6 +122,8 @@ __all__ = [
     "evaluate_regression",
     "k_means",
     "learning_curve",
+    "load_labels",
+    "load_values",
     "make_map",
     "most_uncertain",
     "open_source",
@@ -126,6 +131,7 @@ __all__ = [
     "regress_grid",
     "sample_source",
     "sample_truth",
+    "save_labels",
     "similarity",
     "spatial_folds",
 ]

@@ -32,3 +32,7 @@ class NoDataAtPoint(NoDataError):
 
 class EarthEngineError(AEFError):
     """Earth Engine is unavailable, not authorised, or refused a computation."""
+
+
+class LabelsError(AEFError, ValueError):
+    """A file of labelled points that cannot be used (not GeoJSON or CSV, missing columns, bad numbers)."""
