@@ -27,6 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from ..core.bands import N_BANDS
 from ..core.errors import NoDataError
 from ..core.field import EmbeddingField
+from .classify_fast import FastProba, top_two_class_major
 from .kmeans import NO_CLASS
 
 #: The methods ``auto`` chooses from, in the order ties are broken.
@@ -126,27 +127,41 @@ class EmbeddingClassifier(ClassifierMixin, BaseEstimator):
     def classify(self, field: EmbeddingField) -> ClassMap:
         """Labels (indices into ``classes_``), confidence and margin of every pixel, chunk by chunk.
 
-        Only valid pixels are passed to the estimator, ``chunk_pixels`` at a time; the others keep ``NO_CLASS``
-        and NaN.
+        Pixels without data keep ``NO_CLASS`` and NaN: they are never given to the estimator as vectors.
         """
-        self._check_fitted()
         labels = np.full(field.shape, NO_CLASS, dtype=np.int16)
         confidence = np.full(field.shape, np.nan, dtype=np.float32)
         margin = np.full(field.shape, np.nan, dtype=np.float32)
-        rows, cols = np.nonzero(field.mask)
-        for start in range(0, len(rows), int(self.chunk_pixels)):
-            r, c = rows[start : start + self.chunk_pixels], cols[start : start + self.chunk_pixels]
-            proba = self.estimator_.predict_proba(field.values[r, c])
-            labels[r, c], confidence[r, c], margin[r, c] = top_two(proba)
+        flat = (labels.reshape(-1), confidence.reshape(-1), margin.reshape(-1))
+        for where, valid, proba, major in self._chunk_probabilities(field):
+            for out, values in zip(flat, top_two_class_major(proba) if major else top_two(proba)):
+                np.copyto(out[where], values, where=valid, casting="unsafe")
         return ClassMap(labels, confidence, margin)
 
     def _field_proba(self, field: EmbeddingField) -> np.ndarray:
-        out = np.full((*field.shape, len(self.classes_)), np.nan, dtype=np.float32)
-        rows, cols = np.nonzero(field.mask)
-        for start in range(0, len(rows), int(self.chunk_pixels)):
-            r, c = rows[start : start + self.chunk_pixels], cols[start : start + self.chunk_pixels]
-            out[r, c] = self.estimator_.predict_proba(field.values[r, c])
-        return out
+        out = np.full((field.mask.size, len(self.classes_)), np.nan, dtype=np.float32)
+        for where, valid, proba, major in self._chunk_probabilities(field):
+            np.copyto(out[where], proba.T if major else proba, where=valid[:, None])
+        return out.reshape(*field.shape, len(self.classes_))
+
+    def _chunk_probabilities(self, field: EmbeddingField):
+        """``(slice of the flat pixels, their mask, probabilities, class-major?)`` chunk by chunk: the fast path
+        gives class-major (n_classes, n) with NaN without data, scikit-learn's (n, n_classes) with zeros there."""
+        self._check_fitted()
+        fast = FastProba(self.estimator_)
+        values, mask = field.values.reshape(-1, N_BANDS), field.mask.reshape(-1)
+        norms = field.norms.reshape(-1) if fast.available else None
+        step = int(self.chunk_pixels)
+        for start in range(0, mask.size, step):
+            where = slice(start, start + step)
+            valid = mask[where]
+            if fast.available:
+                # all rows, nodata included (NaN in, NaN out): cheaper than gathering the valid rows first
+                yield where, valid, fast(values[where], norms[where]), True
+            elif valid.any():
+                proba = np.zeros((int(valid.size), len(self.classes_)), dtype=np.float32)
+                proba[valid] = self.estimator_.predict_proba(values[where][valid])
+                yield where, valid, proba, False
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "estimator_"):
@@ -159,11 +174,13 @@ def top_two(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     A row of one class only (k = 1) has margin 1. Ties go to the lower class index, as ``argmax`` breaks them.
     """
     best = proba.argmax(axis=1)
-    top = proba[np.arange(len(proba)), best]
+    rows = np.arange(len(proba))
+    top = proba[rows, best]
     if proba.shape[1] < 2:
         return best, top, np.ones_like(top)
-    second = np.partition(proba, -2, axis=1)[:, -2]
-    return best, top, top - second
+    others = proba.copy()  # cheaper than a partition for a few classes
+    others[rows, best] = -np.inf
+    return best, top, top - others.max(axis=1)
 
 
 def choose_scores(X: np.ndarray, y: np.ndarray, random_state: int = 0) -> dict[str, float]:

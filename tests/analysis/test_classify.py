@@ -110,3 +110,24 @@ def test_bad_labels_are_clear_errors():
         EmbeddingClassifier().predict(X)
     with pytest.raises(ValueError, match=r"expected \(n, 64\)"):
         EmbeddingClassifier().fit(X[:, :3], [0, 1] * 3)
+
+
+@pytest.mark.parametrize("method", ["knn1", "knn3", "logistic"])
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_the_fast_field_path_gives_scikit_learns_probabilities(int8_with_hole, method, n_classes):
+    path, hole = int8_with_hole
+    field = open_source(path).read(None, YEAR)
+    vectors = field.valid_vectors()
+    rng = np.random.default_rng(n_classes)
+    train = vectors[rng.choice(len(vectors), 40, replace=False)]
+    y = (train @ vectors[:n_classes].T).argmax(axis=1)
+    model = EmbeddingClassifier(method, chunk_pixels=777).fit(train, y)
+    expected = model.estimator_.predict_proba(vectors)  # scikit-learn itself, float64
+    got = model.predict_proba(field)
+    assert np.isnan(got[hole]).all()
+    close = np.isclose(got[field.mask], expected, rtol=1e-4, atol=1e-5).all(axis=1)
+    assert close.mean() > 0.999  # k-NN may swap two neighbours whose cosines tie to float32 rounding
+    result = model.classify(field)
+    ordered = np.sort(expected, axis=1)
+    clear = ordered[:, -1] - ordered[:, -2] > 1e-4
+    np.testing.assert_array_equal(result.labels[field.mask][clear], expected.argmax(axis=1)[clear])
