@@ -35,6 +35,9 @@ CANDIDATES = ("logistic", "forest", "knn3", "knn1")
 METHODS = ("auto", *CANDIDATES)
 #: Folds of the cross-validation that ``auto`` chooses by (fewer when a class has fewer labels).
 AUTO_FOLDS = 5
+#: Trees of the random forest: at a few labels per class 50 trees are as accurate as 100 (on the sample) and fit,
+#: cross-validate and map in half the time, which keeps a refit after each new label under a second.
+N_TREES = 50
 
 
 def make_estimator(method: str, random_state: int = 0) -> BaseEstimator:
@@ -44,7 +47,7 @@ def make_estimator(method: str, random_state: int = 0) -> BaseEstimator:
     if method == "logistic":
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
     if method == "forest":
-        return RandomForestClassifier(n_estimators=100, random_state=random_state, n_jobs=1)
+        return RandomForestClassifier(n_estimators=N_TREES, random_state=random_state, n_jobs=1)
     raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
 
 

@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..core.errors import NoDataError
 from ..core.field import EmbeddingField
-from .classify import labelled_vectors
+from .classify import N_TREES, labelled_vectors
 from .validation import Folds
 
 REGRESSION_METHODS = ("forest", "ridge", "knn")
@@ -32,7 +32,7 @@ REGRESSION_METHODS = ("forest", "ridge", "knn")
 def make_regressor(method: str, random_state: int = 0) -> BaseEstimator:
     """The unfitted scikit-learn regressor of one method."""
     if method == "forest":
-        return RandomForestRegressor(n_estimators=100, random_state=random_state, n_jobs=1)
+        return RandomForestRegressor(n_estimators=N_TREES, random_state=random_state, n_jobs=1)
     if method == "ridge":
         return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
     if method == "knn":

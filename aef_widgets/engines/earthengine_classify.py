@@ -21,7 +21,7 @@ import ee
 import numpy as np
 
 from ..analysis.area import ClassAreas
-from ..analysis.classify import choose_scores
+from ..analysis.classify import N_TREES, choose_scores
 from ..analysis.contrast import contrast_score, contrast_weights
 from ..core.aoi import AOI
 from ..core.bands import BAND_NAMES
@@ -33,8 +33,6 @@ from .earthengine_products import EESimilarity
 
 #: Methods Earth Engine can run; ``auto`` picks one of them.
 EE_METHODS = ("forest", "knn3", "knn1")
-#: Trees of the forest, as the local ``forest``.
-N_TREES = 100
 CLASS_PROPERTY = "class"
 VALUE_PROPERTY = "value"
 

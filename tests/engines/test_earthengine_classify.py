@@ -62,7 +62,7 @@ def test_forest_confidence_is_the_top_of_the_class_probabilities(engine):
     result = ee_classify(engine, 2024, POINTS, CLASSES, 3, "forest", seed=4, measure_areas=False)
     g = graph(result.confidence)
     forest = only_call(g, "Classifier.smileRandomForest")
-    assert (const(forest["numberOfTrees"]), const(forest["seed"])) == (100, 4)
+    assert (const(forest["numberOfTrees"]), const(forest["seed"])) == (50, 4)
     assert const(only_call(g, "Classifier.setOutputMode")["mode"]) == "MULTIPROBABILITY"
     reduce = only_call(g, "Image.arrayReduce")
     assert calls(reduce["reducer"], "Reducer.max") == [{}] and const(reduce["axes"]) == [0]
@@ -102,7 +102,7 @@ def test_regression_is_the_forest_in_regression_mode_on_the_values(engine):
     g = graph(ee_regress(engine, 2024, POINTS, values, seed=2))
     assert const(only_call(g, "Classifier.setOutputMode")["mode"]) == "REGRESSION"
     forest = only_call(g, "Classifier.smileRandomForest")
-    assert (const(forest["numberOfTrees"]), const(forest["seed"])) == (100, 2)
+    assert (const(forest["numberOfTrees"]), const(forest["seed"])) == (50, 2)
     check_training(g, "value", values)
     assert const(g["functionInvocationValue"]["arguments"]["outputName"]) == "value"
 
