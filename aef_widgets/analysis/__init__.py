@@ -5,6 +5,7 @@ from .classify import CANDIDATES, METHODS, ClassMap, EmbeddingClassifier, classi
 from .composite import BandStretch, PCAComposite, PCAStretch, RGBStyle, band_composite
 from .contrast import contrast_score, contrast_weights
 from .kmeans import NO_CLASS, EmbeddingKMeans, k_means
+from .label_pixels import POLYGON_PIXELS, polygon_pixels
 from .regress import REGRESSION_METHODS, EmbeddingRegressor, RegressionAccuracy, evaluate_regression
 from .sampling import PixelSampler, sample_valid
 from .similarity import above, angle_degrees, change, mean_reference, similarity
@@ -27,6 +28,7 @@ __all__ = [
     "CANDIDATES",
     "METHODS",
     "NO_CLASS",
+    "POLYGON_PIXELS",
     "REGRESSION_METHODS",
     "Accuracy",
     "AreaHistogram",
@@ -59,6 +61,7 @@ __all__ = [
     "most_uncertain",
     "neighbours_of",
     "pixel_area_m2",
+    "polygon_pixels",
     "random_folds",
     "sample_valid",
     "similarity",

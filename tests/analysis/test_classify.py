@@ -131,3 +131,20 @@ def test_the_fast_field_path_gives_scikit_learns_probabilities(int8_with_hole, m
     ordered = np.sort(expected, axis=1)
     clear = ordered[:, -1] - ordered[:, -2] > 1e-4
     np.testing.assert_array_equal(result.labels[field.mask][clear], expected.argmax(axis=1)[clear])
+
+
+def test_a_polygon_contributes_a_bounded_random_sample_of_its_valid_pixels(int8_with_hole):
+    from aef_widgets.analysis.label_pixels import polygon_pixels
+
+    path, hole = int8_with_hole
+    field = open_source(path).read(None, YEAR)
+    inside = np.zeros(field.shape, dtype=bool)
+    inside[5:40, 30:80] = True  # overlaps the nodata rectangle
+    rows, cols, vectors = polygon_pixels(field, inside, n=60, seed=1)
+    assert len(rows) == 60 and len({(r, c) for r, c in zip(rows, cols)}) == 60
+    assert inside[rows, cols].all() and not hole[rows, cols].any()
+    np.testing.assert_array_equal(vectors, field.values[rows, cols])
+    assert np.isfinite(vectors).all()
+    small = np.zeros(field.shape, dtype=bool)
+    small[50:53, 50:53] = True
+    assert len(polygon_pixels(field, small, n=60)[0]) == 9  # fewer valid pixels than asked: all of them
