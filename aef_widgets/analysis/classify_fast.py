@@ -12,7 +12,6 @@ no such shortcut and goes through scikit-learn.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
@@ -70,7 +69,8 @@ class FastProba:
         logits = self.weights.T @ X.T  # BLAS reads X transposed in place
         logits += self.offsets[:, None]
         if self.n_logits == 1:  # two classes: one logit, as scikit-learn's binary case
-            p = expit(logits[:1])
+            with np.errstate(over="ignore"):  # exp overflows to inf for very negative logits: p is then 0
+                p = 1 / (1 + np.exp(-logits[:1]))
             return np.concatenate([1 - p, p], axis=0)
         logits = logits[: self.n_logits]
         logits -= logits.max(axis=0)  # softmax in place, in float32
