@@ -13,30 +13,44 @@ The AlphaEarth Foundations Satellite Embedding dataset is produced by Google and
 """
 
 from .analysis import (
+    Accuracy,
     AreaHistogram,
     BandStretch,
     ClassAreas,
+    ClassMap,
+    EmbeddingClassifier,
     EmbeddingKMeans,
+    EmbeddingRegressor,
+    LearningCurve,
     PCAComposite,
     PCAStretch,
     angle_degrees,
     band_composite,
     change,
     class_areas,
+    classify,
+    contrast_score,
     cosine,
+    evaluate,
+    evaluate_regression,
     k_means,
+    learning_curve,
+    most_uncertain,
+    random_folds,
     similarity,
+    spatial_folds,
 )
 from .core.aoi import AOI
-from .core.errors import AEFError, AOIError, EarthEngineError, NoDataError, SourceError, YearError
+from .core.errors import AEFError, AOIError, EarthEngineError, LabelsError, NoDataError, SourceError, YearError
 from .core.field import EmbeddingField
 from .core.grid import Footprint, Grid
 from .ee_auth import ee_available, ee_init, ee_status
 from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
 from .engines.ee_export import ExportTask
-from .engines.workflows import cluster_grid
+from .engines.workflows import classify_grid, cluster_grid, regress_grid
 from .explorer import Explorer
 from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, open_source
+from .sources.labels import LabelPoint, load_labels, load_values, save_labels
 from .sources.sample import sample_source, sample_truth
 from .widgets import (
     AOIDrawer,
@@ -58,17 +72,21 @@ __all__ = [
     "AEFError",
     "AOIDrawer",
     "AOIError",
+    "Accuracy",
     "AreaHistogram",
     "BandRGBSelector",
     "BandStretch",
     "ChangePanel",
     "ClassAreas",
+    "ClassMap",
     "ClusterPanel",
     "EarthEngineEngine",
     "EarthEngineError",
     "EarthEngineSource",
+    "EmbeddingClassifier",
     "EmbeddingField",
     "EmbeddingKMeans",
+    "EmbeddingRegressor",
     "EmbeddingSource",
     "Engine",
     "Explorer",
@@ -77,7 +95,10 @@ __all__ = [
     "Footprint",
     "GeoTIFFSource",
     "Grid",
+    "LabelPoint",
+    "LabelsError",
     "LayerList",
+    "LearningCurve",
     "LocalEngine",
     "NoDataError",
     "PCAComposite",
@@ -90,16 +111,29 @@ __all__ = [
     "band_composite",
     "change",
     "class_areas",
+    "classify",
+    "classify_grid",
     "cluster_grid",
+    "contrast_score",
     "cosine",
     "ee_available",
     "ee_init",
     "ee_status",
     "engine_for",
+    "evaluate",
+    "evaluate_regression",
     "k_means",
+    "learning_curve",
+    "load_labels",
+    "load_values",
     "make_map",
+    "most_uncertain",
     "open_source",
+    "random_folds",
+    "regress_grid",
     "sample_source",
     "sample_truth",
+    "save_labels",
     "similarity",
+    "spatial_folds",
 ]

@@ -19,11 +19,12 @@ from .report import markdown, sync_readme, targets
 from .settings import FULL, PRESETS, Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WORKLOADS = ("cluster", "probe", "throughput", "scaling", "read_path")
+WORKLOADS = ("cluster", "probe", "throughput", "scaling", "read_path", "classify")
 
 
 def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]]:
     # imported here: they load aef_widgets and its widgets, which the argument parsing does not need
+    from .classify import classify_aoi
     from .cluster import cluster_aoi, scaling
     from .probe import probe_latency
     from .readpath import read_path
@@ -35,6 +36,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
         "throughput": lambda inputs, settings, _scratch: throughput(inputs, settings),
         "scaling": scaling,
         "read_path": lambda inputs, settings, _scratch: read_path(inputs, settings),
+        "classify": lambda inputs, settings, _scratch: classify_aoi(inputs, settings),
     }
 
 

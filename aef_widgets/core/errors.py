@@ -40,3 +40,7 @@ class GridMismatchError(AEFError, ValueError):
 
 class UsageError(AEFError, ValueError):
     """A request that cannot be carried out as asked (two equal years to compare, too few samples)."""
+
+
+class LabelsError(AEFError, ValueError):
+    """A file of labelled points that cannot be used (not GeoJSON or CSV, missing columns, bad numbers)."""

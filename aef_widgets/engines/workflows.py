@@ -19,7 +19,9 @@ import numpy as np
 from rasterio.windows import Window
 from threadpoolctl import threadpool_limits
 
+from ..analysis.classify import ClassMap, EmbeddingClassifier
 from ..analysis.kmeans import NO_CLASS, EmbeddingKMeans
+from ..analysis.regress import EmbeddingRegressor
 from ..analysis.sampling import Candidates, PixelSampler, candidates
 from ..analysis.similarity import change, similarity
 from ..analysis.thresholds import AreaHistogram
@@ -153,3 +155,56 @@ def change_histogram(source: EmbeddingSource, grid: Grid, year_a: int, year_b: i
     for window, values in map_chunks(windows, task, source=source):
         histogram.add(values, subgrid(grid, window))
     return histogram
+
+
+def classify_grid(
+    source: EmbeddingSource,
+    grid: Grid,
+    year: int,
+    aoi: AOI | None,
+    model: EmbeddingClassifier,
+    progress: Progress | None = None,
+    workers: int = WORKERS,
+) -> ClassMap:
+    """Classify every pixel of the grid with a fitted ``model``, streamed: labels (indices into
+    ``model.classes_``, -1 = no data), top probability and margin to the runner-up (NaN = no data).
+
+    One pass over the data; memory holds the outputs (10 bytes a pixel) and the chunks in flight.
+    """
+    if not hasattr(model, "estimator_"):
+        raise RuntimeError("fit the classifier on labelled points before classifying a grid")
+    windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
+    report = progress or (lambda fraction, message: None)
+    labels = np.full(grid.shape, NO_CLASS, dtype=np.int16)
+    confidence = np.full(grid.shape, np.nan, dtype=np.float32)
+    margin = np.full(grid.shape, np.nan, dtype=np.float32)
+
+    def task(window: Window) -> ClassMap:
+        return model.classify(_read(source, grid, window, year, aoi))
+
+    for i, (window, chunk) in enumerate(map_chunks(windows, task, workers)):
+        where = window.toslices()
+        labels[where], confidence[where], margin[where] = chunk.labels, chunk.confidence, chunk.margin
+        report((i + 1) / len(windows), "classifying pixels")
+    return ClassMap(labels, confidence, margin)
+
+
+def regress_grid(
+    source: EmbeddingSource,
+    grid: Grid,
+    year: int,
+    aoi: AOI | None,
+    model: EmbeddingRegressor,
+    progress: Progress | None = None,
+    workers: int = WORKERS,
+) -> np.ndarray:
+    """Predicted value of every pixel of the grid with a fitted regressor, streamed: float32, NaN = no data."""
+    windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
+    report = progress or (lambda fraction, message: None)
+    values = np.full(grid.shape, np.nan, dtype=np.float32)
+    for i, (window, chunk) in enumerate(
+        map_chunks(windows, lambda w: model.predict(_read(source, grid, w, year, aoi)), workers)
+    ):
+        values[window.toslices()] = chunk
+        report((i + 1) / len(windows), "predicting values")
+    return values
