@@ -8,6 +8,7 @@ native resolution; without an AOI, in the view at the resolution it was read.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -32,8 +33,10 @@ _PCA_FIT_PX = 256
 class LocalEngine(Engine):
     """Products from a local or remote-file source, computed in this process."""
 
-    def __init__(self, source: EmbeddingSource, cached_fields: int = 3) -> None:
+    def __init__(self, source: EmbeddingSource, cached_fields: int = 3, executor: Executor | None = None) -> None:
         self.source = source
+        #: Where whole-AOI work (k-means, areas) runs its chunks: threads here, or a Dask cluster's executor.
+        self.executor = executor
         self._fields: Memo[EmbeddingField] = Memo(cached_fields)
         self._resamplers: Memo[Resampler] = Memo(6)
         self._pca: Memo[PCAComposite] = Memo(8)
@@ -136,5 +139,5 @@ class LocalEngine(Engine):
         self.source.check_year(year)
         grid, mask_aoi, scope = self.measure_grid(aoi, view)
         model = EmbeddingKMeans(n_clusters=n_clusters, n_samples=n_samples, random_state=seed)
-        labels = cluster_grid(self.source, grid, year, mask_aoi, model, progress)
+        labels = cluster_grid(self.source, grid, year, mask_aoi, model, progress, executor=self.executor)
         return LocalClusters(self, year, labels, grid, model, scope)

@@ -7,6 +7,8 @@ changes is decided in one place, the flow (``flow.GRAPH``), so any set of widget
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 from traitlets import Float, HasTraits, Instance, Int, List, TraitError, Tuple, Union, default, observe, validate
 
 from ..analysis.composite import BandStretch, PCAStretch
@@ -55,7 +57,9 @@ class ExplorerState(HasTraits):
     view = Instance(MapView, allow_none=True)
     """What the map currently shows; None until a map reports its bounds."""
 
-    def __init__(self, source: EmbeddingSource | None = None, **kwargs) -> None:
+    def __init__(self, source: EmbeddingSource | None = None, *, executor: Executor | None = None, **kwargs) -> None:
+        #: Where the local engine runs whole-AOI work: this process's threads, or e.g. ``Client.get_executor()``.
+        self.executor = executor
         if source is None:
             from ..sources.sample import sample_source  # the default, generated on first use
 
@@ -77,7 +81,7 @@ class ExplorerState(HasTraits):
 
     @default("engine")
     def _default_engine(self) -> Engine:
-        return engine_for(self.source)
+        return engine_for(self.source, self.executor)
 
     @observe("source")
     def _source_changed(self, change) -> None:
@@ -86,7 +90,7 @@ class ExplorerState(HasTraits):
         years = change["new"].years
         # one change for whoever observes: they see the new source with its years, never a mix of old and new
         with self.hold_trait_notifications():
-            self.set_trait("engine", engine_for(change["new"]))
+            self.set_trait("engine", engine_for(change["new"], self.executor))
             self.probe_points = []
             self.year = years[-1]
             self.change_years = (years[0], years[-1])
