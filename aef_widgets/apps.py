@@ -1,8 +1,10 @@
 """The apps behind the bundled notebooks: what a Voila page shows, with errors in words and safe defaults.
 
 ``AEF_WIDGETS_SOURCE`` chooses the data of the explorer app: unset or ``sample`` for the bundled synthetic sample,
-``earthengine`` for the real dataset on Earth Engine (when credentials are configured), or a GeoTIFF path, folder,
-glob pattern or URL. Whatever goes wrong, the app opens on the sample and says why in a banner.
+``earthengine`` for the real dataset on Earth Engine (when credentials are configured), ``release`` for the public
+COG release (no account; ``release:gcs`` or ``release:source-coop`` picks a mirror, ``AEF_WIDGETS_RELEASE_URL`` and
+``AEF_WIDGETS_RELEASE_INDEX`` point elsewhere), or a GeoTIFF path, folder, glob pattern or URL. Whatever goes wrong,
+the app opens on the sample and says why in a banner.
 """
 
 from __future__ import annotations

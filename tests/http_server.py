@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 class ServerLog:
     """What a server was asked for and sent, and the faults it plays; shared by its handler threads."""
 
-    requests: list[tuple[str, str, str]] = field(default_factory=list)  # (path, range header, user agent)
+    requests: list[tuple[str, str, str]] = field(default_factory=list)  # (path, range or HEAD, user agent)
     bytes_sent: int = 0
     latency: float = 0.0  # seconds added before every answer
     status: dict[str, int] = field(default_factory=dict)  # path suffix -> status to answer with
@@ -63,7 +63,8 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         spec = self.headers.get("Range", "")
         with self.log.lock:
-            self.log.requests.append((path, spec or "whole file", self.headers.get("User-Agent", "")))
+            what = spec or ("whole file" if body else "HEAD")
+            self.log.requests.append((path, what, self.headers.get("User-Agent", "")))
         if self.log.latency:
             time.sleep(self.log.latency)
         if self.log._match(self.log.stall, path):

@@ -9,6 +9,7 @@ published ones do.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,12 +69,12 @@ def tile_codes(size: int, seed: int) -> np.ndarray:
 def tiles(size: int = 512) -> list[TileInfo]:
     """The tiles of the miniature release (2024 both sides of the zone boundary, 2023 the west side only)."""
     out = []
-    for i, (year, zone, epsg, overlap) in enumerate([(2024, "16N", 32616, 0.6), (2024, "17N", 32617, 0.4),
-                                                      (2023, "16N", 32616, 0.6)]):  # fmt: skip
+    # the western tile reaches 40% of its width east of the boundary, the eastern one starts 20% west of it
+    for i, (year, zone, epsg, west_part) in enumerate([(2024, "16N", 32616, 0.6), (2024, "17N", 32617, 0.2),
+                                                        (2023, "16N", 32616, 0.6)]):  # fmt: skip
         x, y = Transformer.from_crs(LONLAT, f"EPSG:{epsg}", always_xy=True).transform(-84.0, BOUNDARY_LAT)
         span = size * 10
-        # the western tile ends east of the boundary, the eastern one starts west of it: they overlap across it
-        left = round((x - span * overlap) / 10) * 10 if epsg == 32616 else round((x - span * (1 - overlap)) / 10) * 10
+        left = round((x - span * west_part) / 10) * 10
         top = round((y + span / 2) / 10) * 10
         name = f"x{left}_y{top}_{i}"
         transform = Affine(10, 0, left, 0, -10, top)
@@ -119,3 +120,38 @@ def write_bottom_up(path: Path, t: TileInfo) -> None:
     flipped = Affine(10, 0, t.transform.c, 0, 10, bottom)
     write_embedding_cog(path, t.codes[::-1].copy(), t.crs, flipped, {"YEAR": str(t.year)})
     rasterio.shutil.copy(path, path.with_suffix(".vrt"), driver="VRT")
+
+
+def tile_byte_ranges(path: Path) -> tuple[list[int], list[int]]:
+    """(offsets, byte counts) of the tiles of a TIFF's first image, read from its header with ``struct``.
+
+    An independent account of what the full-resolution blocks weigh on disk, to compare what a reader fetched with.
+    """
+    with open(path, "rb") as f:
+        head = f.read(16)
+        order = "<" if head[:2] == b"II" else ">"
+        big = struct.unpack(order + "H", head[2:4])[0] == 43
+        f.seek(struct.unpack(order + "Q", head[8:16])[0] if big else struct.unpack(order + "I", head[4:8])[0])
+        count_fmt, entry_size = ("Q", 20) if big else ("H", 12)
+        n = struct.unpack(order + count_fmt, f.read(8 if big else 2))[0]
+        entries = f.read(n * entry_size)
+        tags = {}
+        for i in range(n):
+            e = entries[i * entry_size : (i + 1) * entry_size]
+            tag, kind = struct.unpack(order + "HH", e[:4])
+            count = struct.unpack(order + ("Q" if big else "I"), e[4:12] if big else e[4:8])[0]
+            value = e[12:20] if big else e[8:12]
+            tags[tag] = (kind, count, value)
+
+        def values(tag: int) -> list[int]:
+            kind, count, value = tags[tag]
+            fmt = {3: "H", 4: "I", 16: "Q"}[kind]
+            size = struct.calcsize(fmt) * count
+            if size <= len(value):
+                raw = value[:size]
+            else:
+                f.seek(struct.unpack(order + ("Q" if big else "I"), value)[0])
+                raw = f.read(size)
+            return list(struct.unpack(order + fmt * count, raw))
+
+        return values(324), values(325)  # TileOffsets, TileByteCounts

@@ -76,6 +76,11 @@ class FetchCache:
         self._server.shutdown()
         self._server.server_close()
 
+    def release_connections(self) -> None:
+        """Close this thread's connections to the mirror (its GDAL client has hung up)."""
+        for conn in self._local.__dict__.pop("pool", {}).values():
+            conn.close()
+
     # the cache --------------------------------------------------------------------------------------------
     def size(self, url: str) -> int:
         """Size of a remote file, from disk or by fetching its first chunk (which is kept)."""
@@ -218,6 +223,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     cache: FetchCache
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        finally:  # one thread per GDAL connection: its mirror connections end with it
+            self.cache.release_connections()
 
     def do_HEAD(self) -> None:
         self._answer(body=False)
