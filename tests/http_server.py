@@ -29,7 +29,7 @@ class ServerLog:
     status: dict[str, int] = field(default_factory=dict)  # path suffix -> status to answer with
     stall: set[str] = field(default_factory=set)  # path suffixes answered after ``stall_seconds``
     stall_seconds: float = 30.0
-    truncate: dict[str, int] = field(default_factory=dict)  # path suffix -> size the file pretends to have
+    truncate: dict[str, int] = field(default_factory=dict)  # path suffix -> bytes of the file left
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -80,10 +80,16 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
             return
         data = file.read_bytes()
         cut = self.log._match(self.log.truncate, path)
-        size = len(data) if cut is None else None  # a truncated file claims its full size but ends early
-        data = data if cut is None else data[:cut]
-        full = len(data) if size is None else size
+        if cut is not None:  # a file cut short: its header still points at blocks past its end
+            data = data[:cut]
+        full = len(data)
         ranges = _parse_ranges(spec, full)
+        if any(a >= full for a, _ in ranges):
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{full}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if not ranges:
             self._send(200, {"Content-Type": "application/octet-stream"}, data, body, full)
             return

@@ -30,7 +30,7 @@ from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource
 from .geotiff import GeoTIFFSource
 from .rasterfile import RasterFile, inspect_file
 from .release_cache import DEFAULT_MAX_BYTES, FetchCache, shared_cache
-from .release_http import DEFAULT_MIRROR, MIRRORS, annual_root, explain_gdal_error
+from .release_http import DEFAULT_MIRROR, MIRRORS, STALL_SECONDS, annual_root, explain_gdal_error
 from .release_index import ReleaseIndex, Tile, index_file, read_index
 from .sample import cache_root
 
@@ -191,6 +191,7 @@ def open_release(
     cache_dir: str | os.PathLike | None = None,
     cache_bytes: int = DEFAULT_MAX_BYTES,
     max_files: int = MAX_FILES,
+    stall_seconds: float = STALL_SECONDS,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> ReleaseSource:
     """Open the public COG release: ``mirror`` "source-coop" (default) or "gcs", or a mirror's base ``url`` (the
@@ -198,7 +199,8 @@ def open_release(
     ``$AEF_WIDGETS_RELEASE_INDEX``, else ``aef_index.parquet`` beside the tiles), fetched once and kept.
 
     Fetched bytes are kept in ``cache_dir`` (default: the user cache folder) up to ``cache_bytes``;
-    ``cache=False`` reads straight from the mirror.
+    ``cache=False`` reads straight from the mirror. A mirror silent for ``stall_seconds`` is given up on (GDAL's
+    own reads use ``GDAL_HTTP_LOW_SPEED_TIME`` in ``rasterfile.GDAL_OPTIONS``).
     """
     if mirror is not None and mirror not in MIRRORS:
         raise SourceError(f"unknown mirror {mirror!r}; choose one of {', '.join(MIRRORS)}")
@@ -208,7 +210,7 @@ def open_release(
     folder = cache_root(cache_dir) / "release"
     local = index_file(location, folder, progress)
     source_index = read_index(local, root, f"the index {location}")
-    fetch_cache = shared_cache(folder / "bytes", cache_bytes) if cache else None
+    fetch_cache = shared_cache(folder / "bytes", cache_bytes, stall_seconds) if cache else None
     return ReleaseSource(source_index, cache=fetch_cache, max_files=max_files)
 
 

@@ -51,6 +51,7 @@ class FetchCache:
         self._total = 0
         self._failures: dict[str, str] = {}
         self._local = threading.local()
+        self._connections: set[http.client.HTTPConnection] = set()
         self._scan()
         handler = type("Handler", (_Handler,), {"cache": self})
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -73,13 +74,20 @@ class FetchCache:
         return self._total
 
     def close(self) -> None:
+        """Stop the loopback server and close every connection to the mirror."""
         self._server.shutdown()
         self._server.server_close()
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
 
     def release_connections(self) -> None:
         """Close this thread's connections to the mirror (its GDAL client has hung up)."""
         for conn in self._local.__dict__.pop("pool", {}).values():
             conn.close()
+            with self._lock:
+                self._connections.discard(conn)
 
     # the cache --------------------------------------------------------------------------------------------
     def size(self, url: str) -> int:
@@ -97,7 +105,10 @@ class FetchCache:
         """Bytes ``first..last`` (inclusive) of a remote file, fetching only the chunks not on disk."""
         size = self.size(url)
         if first >= size:
-            raise UpstreamError(416, http_status_message(416, url))
+            self._failures[url] = http_status_message(416, url)
+            raise UpstreamError(416, self._failures[url])
+        if last >= size:  # GDAL asks for what the header promises: a file ending before that was cut short
+            self._failures[url] = http_status_message(416, url)
         last = min(last, size - 1)
         wanted = range(first // CHUNK, last // CHUNK + 1)
         have = {i: self._load(url, i) for i in wanted}
@@ -215,6 +226,8 @@ class FetchCache:
                 conn.close()
             kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
             conn = pool[(scheme, netloc)] = kind(netloc, timeout=self.timeout)
+            with self._lock:
+                self._connections.add(conn)
         return conn
 
 
@@ -312,12 +325,14 @@ _caches: dict[Path, FetchCache] = {}
 _caches_lock = threading.Lock()
 
 
-def shared_cache(folder: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> FetchCache:
-    """One cache (and one loopback server) per folder in this process."""
+def shared_cache(
+    folder: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = STALL_SECONDS
+) -> FetchCache:
+    """One cache (and one loopback server) per folder in this process; the latest limits apply."""
     key = Path(folder).resolve()
     with _caches_lock:
         cache = _caches.get(key)
         if cache is None:
-            cache = _caches[key] = FetchCache(key, max_bytes)
-        cache.max_bytes = int(max_bytes)
+            cache = _caches[key] = FetchCache(key, max_bytes, timeout)
+        cache.max_bytes, cache.timeout = int(max_bytes), timeout
         return cache

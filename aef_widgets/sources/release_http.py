@@ -96,7 +96,7 @@ def explain_gdal_error(url: str, message: str) -> str:
         return f"the server stalled: no data for {STALL_SECONDS} s while reading {url}; try again later"
     if "connect" in low or "resolve" in low:
         return f"cannot reach the server for {url} (is it down, or are you offline?)"
-    if "tiffread" in low or "read error" in low or "truncat" in low or "short" in low:
+    if any(word in low for word in ("tiffread", "read error", "read failed", "response_code=206", "truncat")):
         return f"{url} could not be read to the end: the file on the server looks truncated or damaged ({message})"
     return f"cannot read {url}: {message}"
 

@@ -92,7 +92,9 @@ class ReleaseIndex:
     def lookup(self, bounds: tuple[float, float, float, float], year: int) -> list[Tile]:
         """Tiles of ``year`` whose lon/lat bounds overlap ``bounds`` (west, south, east, north)."""
         rows = self.rows(bounds, year)
-        y = self._years[year]
+        if not len(rows):
+            return []
+        y = self._years[int(year)]
         return [
             Tile(y.paths[i], year, y.crs[i], tuple(map(float, y.lonlat[i])), tuple(map(float, y.utm[i]))) for i in rows
         ]
