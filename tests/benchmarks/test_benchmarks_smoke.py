@@ -46,7 +46,7 @@ def test_json_and_markdown_are_written_and_agree(results):
     text = (out / "tiny.md").read_text()
     assert text == markdown(saved)
     for heading in ("| target | measured | met |", "1. Cluster", "2. Similarity probe", "3. Throughput", "4. Scaling",
-                    "5. Read path"):  # fmt: skip
+                    "5. Read path", "6. Public release"):  # fmt: skip
         assert heading in text
 
 
@@ -59,7 +59,7 @@ def test_machine_info_names_what_decides_the_numbers(results):
 def test_every_number_is_finite_and_every_target_is_judged(results):
     res = results[0]
     assert all(math.isfinite(x) for x in numbers(res))
-    assert len(res["targets"]) == 7
+    assert len(res["targets"]) == 10
     assert all(isinstance(t["met"], bool) and t["measured"] for t in res["targets"])
 
 
@@ -86,3 +86,10 @@ def test_scaling_and_read_path_cover_their_sizes(results):
     reads = [r["read"] for r in res["read_path"]["reads"]]
     assert any("80 m" in r for r in reads) and any("raw GDAL" in r for r in reads)
     assert res["throughput"]["bound_mpx_per_s"] > 0
+
+
+def test_release_view_counts_bytes_and_reopens_without_the_network(results):
+    release = results[0]["release"]
+    assert release["view_px"] == TINY.release_view
+    assert release["needed_block_bytes"] <= release["fetched_bytes"]  # at least the blocks, counted by the server
+    assert release["reopen_requests"] == 0
