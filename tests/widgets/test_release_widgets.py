@@ -8,7 +8,7 @@ import rasterio
 from aef_widgets.core.bands import DEFAULT_STRETCH
 from aef_widgets.explorer import TAB_TITLES, Explorer
 from aef_widgets.widgets import JobRunner
-from tests.widgets.frontend import click, draw, rectangle, rgba
+from tests.widgets.frontend import click, draw, rectangle, rgba, send_state
 
 
 def test_explorer_on_the_release_draws_true_colours_of_its_tiles(gcs_release, release_tiles):
@@ -46,3 +46,11 @@ def test_similarity_and_clusters_work_across_the_zone_boundary(gcs_release):
     draw(explorer.aoi.draw_control, rectangle(-84.02, 43.99, -83.96, 44.01))
     explorer.clusters.run.click()
     assert any(x.name == "Clusters" for x in explorer.map.layers)
+
+
+def test_a_view_over_too_many_files_says_zoom_in_and_zooming_in_draws_it(gcs_release):
+    explorer = Explorer(gcs_release.open(max_files=1), runner=JobRunner.inline())
+    assert "zoom in" in explorer.bands.status.value  # the whole coverage spans both zones' tiles
+    assert "RGB composite" not in [x.name for x in explorer.map.layers]
+    send_state(explorer.map, {"center": [43.995, -84.03], "zoom": 16})  # the user zooms in on the 16N tile
+    assert "RGB composite" in [x.name for x in explorer.map.layers]
