@@ -27,15 +27,17 @@ from .analysis import (
     similarity,
 )
 from .core.aoi import AOI
-from .core.errors import AEFError, AOIError, EarthEngineError, NoDataError, SourceError, YearError
+from .core.errors import AEFError, AOIError, EarthEngineError, NoDataError, SourceError, TooManyFilesError, YearError
 from .core.field import EmbeddingField
 from .core.grid import Footprint, Grid
+from .core.place import Place, parse_place
 from .ee_auth import ee_available, ee_init, ee_status
 from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
 from .engines.ee_export import ExportTask
 from .engines.workflows import cluster_grid
 from .explorer import Explorer
-from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, open_source
+from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, ReleaseSource, open_source
+from .sources.release import open_release
 from .sources.sample import sample_source, sample_truth
 from .widgets import (
     AOIDrawer,
@@ -81,8 +83,11 @@ __all__ = [
     "NoDataError",
     "PCAComposite",
     "PCAStretch",
+    "Place",
+    "ReleaseSource",
     "SimilarityProbe",
     "SourceError",
+    "TooManyFilesError",
     "YearError",
     "YearPicker",
     "angle_degrees",
@@ -96,7 +101,9 @@ __all__ = [
     "engine_for",
     "k_means",
     "make_map",
+    "open_release",
     "open_source",
+    "parse_place",
     "sample_source",
     "sample_truth",
     "similarity",
