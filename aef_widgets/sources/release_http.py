@@ -88,8 +88,8 @@ def http_status_message(status: int, url: str) -> str:
 
 def explain_gdal_error(url: str, message: str) -> str:
     """A GDAL/rasterio failure while reading ``url`` over HTTP, in words."""
-    found = re.search(r"HTTP (?:response )?code:? ?(\d{3})", message) or re.search(r"\b(4\d\d|5\d\d)\b", message)
-    if found:
+    found = re.search(r"(?:HTTP (?:response |error )?code|response_code)\s*[=:]?\s*(\d{3})", message)
+    if found and int(found.group(1)) >= 400:
         return http_status_message(int(found.group(1)), url)
     low = message.lower()
     if "timed out" in low or "timeout" in low or "too slow" in low or "operation too slow" in low:

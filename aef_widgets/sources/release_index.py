@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,8 +142,10 @@ def index_file(
     location: str | os.PathLike,
     cache: Path,
     progress: Callable[[int, int | None], None] | None = None,
+    max_age_days: float = 7,
 ) -> Path:
-    """A local copy of the index: ``location`` itself when it is a file, else fetched once into ``cache``."""
+    """A local copy of the index: ``location`` itself when it is a file, else fetched into ``cache`` and reused for
+    ``max_age_days`` (so a newly published year shows up within a week), or longer while the mirror is unreachable."""
     text = os.fspath(location)
     if "://" not in text:
         if not os.path.isfile(text):
@@ -150,10 +153,16 @@ def index_file(
         return Path(text)
     name = hashlib.sha256(text.encode()).hexdigest()[:16] + "-" + os.path.basename(text.split("?")[0])
     local = cache / "index" / name
-    if local.is_file():
+    if local.is_file() and time.time() - local.stat().st_mtime < max_age_days * 86400:
         return local
-    log.info("fetching the release index from %s (once; kept in %s)", text, local.parent)
-    data = download(text, progress=progress)
+    log.info("fetching the release index from %s (kept in %s)", text, local.parent)
+    try:
+        data = download(text, progress=progress)
+    except SourceError:
+        if local.is_file():  # offline or refused: the copy we have still finds the tiles it knew
+            log.warning("could not refresh the release index from %s; using the copy from before", text)
+            return local
+        raise
     local.parent.mkdir(parents=True, exist_ok=True)
     tmp = local.with_suffix(f".{os.getpid()}.part")
     tmp.write_bytes(data)

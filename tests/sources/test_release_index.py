@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -76,3 +79,17 @@ def test_the_index_is_fetched_once_and_kept(gcs_release):
     gcs_release.open()
     fetched = [p for p in gcs_release.log.paths() if p.endswith("aef_index.parquet")]
     assert len(fetched) == 1
+
+
+def test_an_old_copy_of_the_index_is_refreshed_and_kept_when_the_mirror_refuses(gcs_release):
+    gcs_release.open()
+    (copy,) = (gcs_release.cache_dir / "release" / "index").iterdir()
+    week_ago = time.time() - 8 * 86400
+    os.utime(copy, (week_ago, week_ago))
+    gcs_release.log.reset()
+    gcs_release.log.status["aef_index.parquet"] = 403
+    assert gcs_release.open().years == (2023, 2024)  # the refresh failed: the copy serves
+    assert [p for p in gcs_release.log.paths() if p.endswith("aef_index.parquet")]  # but it was tried
+    del gcs_release.log.status["aef_index.parquet"]
+    gcs_release.open()
+    assert copy.stat().st_mtime > week_ago + 86400  # refreshed
