@@ -15,6 +15,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from affine import Affine
@@ -150,7 +151,11 @@ class ReleaseSource(EmbeddingSource):
     def _run(self, tiles: list[Tile], read: Callable[[GeoTIFFSource], object]):
         """``read`` on a mosaic of the tiles, with HTTP failures put in words."""
         try:
-            files = [self._file(t) for t in tiles]
+            if len(tiles) == 1:
+                files = [self._file(tiles[0])]
+            else:  # each header costs a round trip or two: fetch them side by side, not one after another
+                with ThreadPoolExecutor(min(8, len(tiles)), thread_name_prefix="aef-release") as pool:
+                    files = list(pool.map(self._file, tiles))
             return read(GeoTIFFSource({tiles[0].year: files}, name=self.name))
         except RasterioError as e:
             reasons = [r for t in tiles if (r := self._failure(t.url))]
