@@ -41,16 +41,27 @@ from .analysis import (
     spatial_folds,
 )
 from .core.aoi import AOI
-from .core.errors import AEFError, AOIError, EarthEngineError, LabelsError, NoDataError, SourceError, YearError
+from .core.errors import (
+    AEFError,
+    AOIError,
+    EarthEngineError,
+    LabelsError,
+    NoDataError,
+    SourceError,
+    TooManyFilesError,
+    YearError,
+)
 from .core.field import EmbeddingField
 from .core.grid import Footprint, Grid
+from .core.place import Place, parse_place
 from .ee_auth import ee_available, ee_init, ee_status
 from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
 from .engines.ee_export import ExportTask
 from .engines.workflows import classify_grid, cluster_grid, regress_grid
 from .explorer import Explorer
-from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, open_source
+from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, ReleaseSource, open_source
 from .sources.labels import LabelPoint, load_labels, load_values, save_labels
+from .sources.release import open_release
 from .sources.sample import sample_source, sample_truth
 from .widgets import (
     AOIDrawer,
@@ -59,6 +70,7 @@ from .widgets import (
     ClusterPanel,
     ExplorerState,
     LayerList,
+    PlaceFinder,
     SimilarityProbe,
     YearPicker,
     make_map,
@@ -103,8 +115,12 @@ __all__ = [
     "NoDataError",
     "PCAComposite",
     "PCAStretch",
+    "Place",
+    "PlaceFinder",
+    "ReleaseSource",
     "SimilarityProbe",
     "SourceError",
+    "TooManyFilesError",
     "YearError",
     "YearPicker",
     "angle_degrees",
@@ -128,7 +144,9 @@ __all__ = [
     "load_values",
     "make_map",
     "most_uncertain",
+    "open_release",
     "open_source",
+    "parse_place",
     "random_folds",
     "regress_grid",
     "sample_source",

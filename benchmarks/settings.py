@@ -22,6 +22,8 @@ class Settings:
     throughput_side: int
     #: Repetitions of each throughput and read measurement; the median is reported.
     repeats: int
+    #: Side in px of the view the release workload opens over HTTP (the target is stated for 1024).
+    release_view: int = 1024
 
     @property
     def scene_shape(self) -> tuple[int, int]:
@@ -60,5 +62,6 @@ TINY = Settings(
     cold_clicks=1,
     throughput_side=128,
     repeats=1,
+    release_view=256,
 )
 PRESETS = {s.name: s for s in (FULL, QUICK, TINY)}

@@ -11,6 +11,10 @@ class SourceError(AEFError):
     """A source cannot be opened or read (missing file, wrong bands, unknown encoding)."""
 
 
+class TooManyFilesError(SourceError):
+    """A read that would open more files than the limit (a zoomed-out view of the public release): zoom in."""
+
+
 class YearError(AEFError, KeyError):
     """A year the source does not have."""
 

@@ -16,7 +16,7 @@ from ..analysis.composite import BandStretch, PCAComposite, RGBStyle
 from ..analysis.kmeans import EmbeddingKMeans
 from ..analysis.similarity import reference_similarity
 from ..core.aoi import AOI
-from ..core.errors import NoDataAtPoint, NoDataError, UsageError
+from ..core.errors import NoDataAtPoint, NoDataError, TooManyFilesError, UsageError
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
 from ..rendering.view import MapView, Resampler
@@ -78,14 +78,19 @@ class LocalEngine(Engine):
         resampler = self._resamplers.get((grid, overlay), lambda: Resampler(grid, overlay))
         return field, resampler
 
-    def pca(self, year: int) -> PCAComposite:
-        """PCA colours of a year, fitted once on a coarse read of the whole footprint."""
+    def pca(self, year: int, field: EmbeddingField | None = None) -> PCAComposite:
+        """PCA colours of a year, fitted once on a coarse read of the whole footprint; on ``field`` (the first
+        view drawn) when the footprint is too large to read, as the world-wide public release is."""
 
         def fit() -> PCAComposite:
-            left, bottom, right, top = self.source.footprint.bounds
-            resolution = max(right - left, top - bottom) / _PCA_FIT_PX
-            field = self.source.read(None, year, resolution=resolution)
-            return PCAComposite().fit(field)
+            try:
+                whole = self.source.grid(None)  # in the source's own units, whatever its footprint's CRS
+                resolution = max(whole.width, whole.height) * whole.resolution / _PCA_FIT_PX
+                return PCAComposite().fit(self.source.read(None, year, resolution=resolution))
+            except TooManyFilesError:
+                if field is None:
+                    raise
+                return PCAComposite().fit(field)
 
         return self._pca.get(year, fit)
 
@@ -100,8 +105,8 @@ class LocalEngine(Engine):
         return grid, None, f"in the view at {grid.resolution:g} m"
 
     def _overview_resolution(self) -> float:
-        left, bottom, right, top = self.source.footprint.bounds
-        return max(self.source.resolution, max(right - left, top - bottom) / 1024)
+        whole = self.source.grid(None)
+        return max(self.source.resolution, max(whole.width, whole.height) * whole.resolution / 1024)
 
     # products ---------------------------------------------------------------------------------------------
     def rgb(self, year: int, style: RGBStyle | None = None, region: AOI | MapView | None = None) -> LocalRGB:

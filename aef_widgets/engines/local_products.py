@@ -41,7 +41,7 @@ class LocalRGB(Product):
         if isinstance(self.style, BandStretch):
             rgb = band_composite(field, self.style)
         else:
-            rgb = self.engine.pca(self.year).transform(field)
+            rgb = self.engine.pca(self.year, field).transform(field)
         return rgb_overlay(rgb, resampler)
 
 

@@ -106,6 +106,8 @@ class GeoTIFFSource(EmbeddingSource):
             for f in self.files[year]:
                 if _overlaps(f, grid):
                     paste(f, grid, values, mask)
+                    if mask.all():  # later files of a mosaic cannot add to a full grid: do not fetch them
+                        break
         values[~mask] = np.nan
         return EmbeddingField(values=values, mask=mask, grid=grid, year=year)
 
@@ -148,14 +150,26 @@ def open_source(
     name: str | None = None,
     attribution: str | None = None,
     synthetic: bool = False,
-) -> GeoTIFFSource:
+    **release_options,
+) -> EmbeddingSource:
     """Open AEF embeddings stored as GeoTIFFs.
 
     ``paths`` is a file, a URL (``https://``, ``s3://``, ``gs://`` or any GDAL ``/vsi`` path), a folder, a glob
     pattern, a list of these, or a mapping ``{year: path(s)}``. Without a mapping, each file's year comes from
     its ``YEAR`` tag or a year in its name; ``years`` may instead list them in the order of ``paths``. Several
     files of one year form a mosaic.
+
+    ``"release"`` (or ``"release:gcs"``, ``"release:source-coop"``) opens the public COG release instead, with
+    ``release_options`` passed to ``open_release`` (``mirror``, ``url``, ``index``, ``cache_dir``, ...).
     """
+    if isinstance(paths, str) and (paths == "release" or paths.startswith("release:")):
+        from .release import open_release
+
+        if paths != "release":
+            release_options.setdefault("mirror", paths.split(":", 1)[1])
+        return open_release(**release_options)
+    if release_options:
+        raise TypeError(f"unexpected keyword arguments {sorted(release_options)} (only for open_source('release'))")
     by_year: dict[int, list[RasterFile]] = {}
     if isinstance(paths, Mapping):
         if years is not None:

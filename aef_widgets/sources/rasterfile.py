@@ -25,11 +25,12 @@ from rasterio.windows import Window
 from ..core.bands import BAND_NAMES, N_BANDS
 from ..core.errors import SourceError
 from ..core.quantization import DEQUANTIZE_LUT, NODATA_INT8
+from .release_http import CONNECT_SECONDS, STALL_SECONDS, USER_AGENT
 
 #: GDAL settings for reading COGs locally and over HTTP: decode with every core, never list remote folders,
-#: merge neighbouring byte ranges into one request. Reads made from a pool of threads decode with one GDAL thread
-#: each (``decode_threads``). Every read opens and closes its dataset, so the block cache only ever holds the tiles
-#: of the reads in progress: 512 MB is a ceiling, not a footprint.
+#: merge neighbouring byte ranges into one request, name ourselves and give up on stalled servers. Reads made from a
+#: pool of threads decode with one GDAL thread each (``decode_threads``). Every read opens and closes its dataset,
+#: so the block cache only ever holds the tiles of the reads in progress: 512 MB is a ceiling, not a footprint.
 GDAL_OPTIONS = {
     "GDAL_NUM_THREADS": "ALL_CPUS",
     "GDAL_CACHEMAX": 512 * 2**20,
@@ -38,6 +39,13 @@ GDAL_OPTIONS = {
     "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
     "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF,.TIFF",
     "VSI_CACHE": "TRUE",
+    # HTTP: our own User-Agent (some hosts refuse library defaults), and a stalled server is a timeout, not a hang
+    "GDAL_HTTP_USERAGENT": USER_AGENT,
+    "GDAL_HTTP_CONNECTTIMEOUT": str(CONNECT_SECONDS),
+    "GDAL_HTTP_LOW_SPEED_TIME": str(STALL_SECONDS),
+    "GDAL_HTTP_LOW_SPEED_LIMIT": "1",
+    "GDAL_HTTP_MAX_RETRY": "2",
+    "GDAL_HTTP_RETRY_DELAY": "0.5",
 }
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20[1-9]\d)(?!\d)")
 _ONES = np.ones(N_BANDS, dtype=np.float32)
