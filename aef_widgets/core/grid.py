@@ -64,14 +64,22 @@ class Footprint:
 
     @property
     def center_lonlat(self) -> tuple[float, float]:
+        """The centre in lon/lat, longitude in [-180, 180) even for a footprint across the antimeridian."""
         west, south, east, north = self.lonlat_bounds()
-        return ((west + east) / 2, (south + north) / 2)
+        return ((((west + east) / 2) + 180) % 360 - 180, (south + north) / 2)
 
 
 def bounds_to_lonlat(bounds: tuple[float, float, float, float], crs: CRS) -> tuple[float, float, float, float]:
-    """Transform (left, bottom, right, top) to lon/lat degrees, densifying the edges."""
+    """Transform (left, bottom, right, top) to lon/lat degrees, densifying the edges.
+
+    Bounds that cross the antimeridian come back with ``east`` above 180 (west < east always), the convention
+    Leaflet and the AOI share: 179..181, not 179..-179, which ``(west + east) / 2`` would put at longitude 0.
+    """
     transformer = Transformer.from_crs(crs, LONLAT, always_xy=True)
-    return tuple(transformer.transform_bounds(*bounds, densify_pts=21))  # type: ignore[return-value]
+    west, south, east, north = transformer.transform_bounds(*bounds, densify_pts=21)
+    if east < west:  # pyproj's way of saying the bounds cross 180 degrees
+        east += 360
+    return (west, south, east, north)
 
 
 def transform_bounds(

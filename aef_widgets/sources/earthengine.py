@@ -31,6 +31,7 @@ from ..core.aoi import AOI
 from ..core.bands import BAND_NAMES, N_BANDS
 from ..core.errors import EarthEngineError, SourceError
 from ..core.field import EmbeddingField
+from ..core.geometry import wrap_lon
 from ..core.grid import LONLAT, Footprint, Grid
 from .base import ATTRIBUTION, EmbeddingSource, chunk_windows, subgrid
 
@@ -118,9 +119,10 @@ class EarthEngineSource(EmbeddingSource):
     def sample(self, points: Sequence[tuple[float, float]], year: int) -> np.ndarray:
         """Vectors at lon/lat points in one request (``reduceRegions`` at 10 m), NaN rows where there is no data."""
         self.check_year(year)
-        lonlat = np.asarray(points, dtype=float).reshape(-1, 2)
+        lonlat = np.asarray(points, dtype=float).reshape(-1, 2).copy()
         if len(lonlat) == 0:
             return np.empty((0, N_BANDS), dtype=np.float32)
+        lonlat[:, 0] = wrap_lon(lonlat[:, 0])  # Leaflet's world copies: -448.79 is -88.79
         features = [
             ee.Feature(ee.Geometry.Point([float(lon), float(lat)]), {_INDEX_PROPERTY: i})
             for i, (lon, lat) in enumerate(lonlat)
@@ -181,7 +183,7 @@ class EarthEngineSource(EmbeddingSource):
 # geometry helpers -----------------------------------------------------------------------------------------
 def utm_crs(lon: float, lat: float) -> CRS:
     """The WGS84 UTM zone containing a lon/lat point (standard 6° zones, north or south)."""
-    zone = min(60, max(1, math.floor((lon + 180) / 6) + 1))
+    zone = min(60, max(1, math.floor(((lon + 180) % 360) / 6) + 1))  # lon may be past 180 (Leaflet, wide AOIs)
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 

@@ -23,7 +23,7 @@ from rasterio.windows import Window
 
 from ..core.aoi import AOI
 from ..core.bands import N_BANDS
-from ..core.errors import NoDataError, SourceError
+from ..core.errors import AOIError, NoDataError, SourceError
 from ..core.field import EmbeddingField
 from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
 from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource
@@ -83,7 +83,10 @@ class GeoTIFFSource(EmbeddingSource):
         res = self._resolution * factor
         left, bottom, right, top = self._footprint.bounds
         if aoi is not None:
-            a_left, a_bottom, a_right, a_top = aoi.bounds_in(self._crs)
+            try:  # clipped to the footprint first: an AOI wider than a UTM zone projects to garbage outside it
+                a_left, a_bottom, a_right, a_top = aoi.bounds_in(self._crs, within=self._footprint.lonlat_bounds())
+            except AOIError:
+                raise NoDataError(f"the AOI does not overlap {self.name}") from None
             left, bottom = max(left, a_left), max(bottom, a_bottom)
             right, top = min(right, a_right), min(top, a_top)
             if left >= right or bottom >= top:

@@ -14,6 +14,8 @@ from .layer_slot import LayerSlot
 AOI_STYLE = {"color": "#ff7800", "weight": 2, "fillOpacity": 0.08}
 #: Above this many pixels the count is estimated from the area instead of rasterising the AOI.
 _EXACT_COUNT_MAX_PX = 25_000_000
+#: Largest GeoJSON upload accepted, as ``core.geojson.MAX_GEOJSON_BYTES``.
+_MAX_UPLOAD_BYTES = 10 * 2**20
 
 
 class AOIDrawer(Panel):
@@ -80,12 +82,13 @@ class AOIDrawer(Panel):
         files = change["new"]
         if not files:
             return
-        content = files[0]["content"]
+        content = memoryview(files[0]["content"])
+        if content.nbytes > _MAX_UPLOAD_BYTES:  # refused before it is decoded or parsed
+            size, limit = content.nbytes / 2**20, _MAX_UPLOAD_BYTES / 2**20
+            self.show_status(f"That file is {size:.1f} MB; GeoJSON AOIs up to {limit:.0f} MB load.", "error")
+            return
         try:
-            text = bytes(content).decode("utf-8")
-            self._set(AOI.from_geojson(text))
-        except UnicodeDecodeError:
-            self.show_status("That file is not text GeoJSON.", "error")
+            self._set(AOI.from_geojson(content))  # uploaded content is parsed as GeoJSON, never opened as a path
         except AOIError as e:
             self.show_error(e)
 
