@@ -27,7 +27,7 @@ from .analysis import (
     similarity,
 )
 from .core.aoi import AOI
-from .core.errors import AEFError, AOIError, EarthEngineError, NoDataError, SourceError, YearError
+from .core.errors import AEFError, AOIError, EarthEngineError, NoDataError, SourceError, TooLargeError, YearError
 from .core.field import EmbeddingField
 from .core.grid import Footprint, Grid
 from .ee_auth import ee_available, ee_init, ee_status
@@ -83,6 +83,7 @@ __all__ = [
     "PCAStretch",
     "SimilarityProbe",
     "SourceError",
+    "TooLargeError",
     "YearError",
     "YearPicker",
     "angle_degrees",

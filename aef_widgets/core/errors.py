@@ -32,3 +32,7 @@ class NoDataAtPoint(NoDataError):
 
 class EarthEngineError(AEFError):
     """Earth Engine is unavailable, not authorised, or refused a computation."""
+
+
+class TooLargeError(AEFError):
+    """A request that would need more memory than allowed; the message gives the numbers and what to do instead."""
