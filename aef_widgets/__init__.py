@@ -27,7 +27,16 @@ from .analysis import (
     similarity,
 )
 from .core.aoi import AOI
-from .core.errors import AEFError, AOIError, EarthEngineError, NoDataError, SourceError, TooLargeError, YearError
+from .core.errors import (
+    AEFError,
+    AOIError,
+    EarthEngineError,
+    ExportError,
+    NoDataError,
+    SourceError,
+    TooLargeError,
+    YearError,
+)
 from .core.field import EmbeddingField
 from .core.grid import Footprint, Grid
 from .ee_auth import ee_available, ee_init, ee_status
@@ -72,6 +81,7 @@ __all__ = [
     "Engine",
     "Explorer",
     "ExplorerState",
+    "ExportError",
     "ExportTask",
     "Footprint",
     "GeoTIFFSource",

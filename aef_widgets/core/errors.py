@@ -36,3 +36,7 @@ class EarthEngineError(AEFError):
 
 class TooLargeError(AEFError):
     """A request that would need more memory than allowed; the message gives the numbers and what to do instead."""
+
+
+class ExportError(AEFError):
+    """A result that cannot be written (no such folder, no permission, a full disk)."""

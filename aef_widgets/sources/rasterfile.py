@@ -90,11 +90,7 @@ def read_errors(path: str, year: int | None = None) -> Iterator[None]:
 
 def describe_read_failure(path: str, error: BaseException, year: int | None = None) -> str:
     """Words for a GDAL read failure: truncated or damaged file, unreachable server, or GDAL's own reason."""
-    causes = []
-    cause: BaseException | None = error
-    while cause is not None and len(causes) < 8:
-        causes.append(str(cause))
-        cause = cause.__cause__ or cause.__context__
+    causes = _causes(error)
     detail = " ".join(causes)
     which = f"{path} (the {year} data)" if year is not None else path
     if _DAMAGED.search(detail):
@@ -105,6 +101,20 @@ def describe_read_failure(path: str, error: BaseException, year: int | None = No
     if "://" in path or path.startswith("/vsi"):
         return f"cannot read {which}: the server did not send the data ({_last_reason(causes)}); try again later"
     return f"cannot read {which}: {_last_reason(causes)}"
+
+
+def gdal_reason(error: BaseException) -> str:
+    """GDAL's own words for why an operation failed (its innermost message), without exception class names."""
+    return _last_reason(_causes(error))
+
+
+def _causes(error: BaseException) -> list[str]:
+    causes = []
+    cause: BaseException | None = error
+    while cause is not None and len(causes) < 8:
+        causes.append(str(cause))
+        cause = cause.__cause__ or cause.__context__
+    return causes
 
 
 def _last_reason(causes: list[str]) -> str:
