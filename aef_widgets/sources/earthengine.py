@@ -29,7 +29,7 @@ from rasterio.crs import CRS
 
 from ..core.aoi import AOI
 from ..core.bands import BAND_NAMES, N_BANDS
-from ..core.errors import EarthEngineError, SourceError
+from ..core.errors import EarthEngineError, SourceError, TooLargeError
 from ..core.field import EmbeddingField
 from ..core.geometry import wrap_lon
 from ..core.grid import LONLAT, Footprint, Grid
@@ -45,6 +45,9 @@ MAX_REQUEST_BYTES = 32 * 2**20
 MAX_REQUEST_SIDE = 32768
 #: Bytes per pixel of a read: 64 float32 bands plus the float32 validity band.
 _READ_BYTES_PER_PIXEL = (N_BANDS + 1) * 4
+#: Widest AOI, in degrees of longitude, put on one UTM grid: 10 zones. Transverse Mercator grows distorted away from
+#: its central meridian and reaches infinity 90° from it, where the grid of a hemisphere would be.
+_MAX_GRID_SPAN_DEG = 60
 _VALID_BAND = "valid"
 _INDEX_PROPERTY = "aef_index"
 
@@ -90,6 +93,12 @@ class EarthEngineSource(EmbeddingSource):
         factor = 1 if resolution is None else max(1, round(resolution / NATIVE_RESOLUTION))
         res = NATIVE_RESOLUTION * factor
         west, south, east, north = aoi.bounds
+        if east - west > _MAX_GRID_SPAN_DEG:  # a transverse Mercator grid that wide is distorted or infinite
+            raise TooLargeError(
+                f"the AOI spans {east - west:.0f}° of longitude, too wide for one {NATIVE_RESOLUTION:g} m UTM grid "
+                f"(at most {_MAX_GRID_SPAN_DEG}°); draw a smaller AOI, or compute it on Earth Engine's servers "
+                "(map layers, areas) or with an export task"
+            )
         crs = utm_crs((west + east) / 2, (south + north) / 2)
         left, bottom, right, top = aoi.bounds_in(crs)
         col0, col1 = math.floor(left / res), math.ceil(right / res)
