@@ -156,6 +156,11 @@ class EarthEngineSource(EmbeddingSource):
     # Earth Engine objects ---------------------------------------------------------------------------------
     def collection(self) -> ee.ImageCollection:
         """The whole image collection, every tile of every year (server-side)."""
+        if not ee.data.is_initialized():  # ee itself would raise an EEException that reaches users as a class name
+            raise EarthEngineError(
+                "Earth Engine is not signed in yet: call aef_widgets.ee_init() before using EarthEngineSource "
+                "(when it returns False, ee_status() says why)"
+            )
         return ee.ImageCollection(self.collection_id)
 
     def image(self, year: int) -> ee.Image:

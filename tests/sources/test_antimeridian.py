@@ -66,3 +66,15 @@ def test_earth_engine_grids_wrap_and_refuse_what_one_utm_zone_cannot_hold():
     assert across.crs.to_epsg() in (32760, 32701) and across.width * across.height < 250 * 250
     with pytest.raises(TooLargeError, match="spans 180° of longitude, too wide for one 10 m UTM grid"):
         source.grid(AOI.from_bounds(-180, 0, 0, 90))
+
+
+def test_earth_engine_before_ee_init_says_to_sign_in():
+    import ee
+
+    from aef_widgets import EarthEngineSource
+    from aef_widgets.core.errors import EarthEngineError
+
+    ee.Reset()
+    with pytest.raises(EarthEngineError, match=r"not signed in yet: call aef_widgets\.ee_init\(\)") as err:
+        EarthEngineSource().image(2024)
+    assert "EEException" not in str(err.value)
