@@ -55,26 +55,3 @@ def test_an_aoi_across_180_masks_the_pixels_on_both_sides(across_180, shift):
     valid = across_180.read_window(field.grid, 2024).mask
     assert np.array_equal(field.mask, expected & valid)
     assert aoi.area_km2 * 1e6 / 100 == pytest.approx(expected.sum(), rel=0.02)
-
-
-def test_earth_engine_grids_wrap_and_refuse_what_one_utm_zone_cannot_hold():
-    from aef_widgets import EarthEngineSource
-    from aef_widgets.core.errors import TooLargeError
-
-    source = EarthEngineSource()
-    across = source.grid(AOI.from_bounds(179.99, -17.01, 180.01, -16.99))
-    assert across.crs.to_epsg() in (32760, 32701) and across.width * across.height < 250 * 250
-    with pytest.raises(TooLargeError, match="spans 180° of longitude, too wide for one 10 m UTM grid"):
-        source.grid(AOI.from_bounds(-180, 0, 0, 90))
-
-
-def test_earth_engine_before_ee_init_says_to_sign_in():
-    import ee
-
-    from aef_widgets import EarthEngineSource
-    from aef_widgets.core.errors import EarthEngineError
-
-    ee.Reset()
-    with pytest.raises(EarthEngineError, match=r"not signed in yet: call aef_widgets\.ee_init\(\)") as err:
-        EarthEngineSource().image(2024)
-    assert "EEException" not in str(err.value)
