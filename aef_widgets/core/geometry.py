@@ -69,8 +69,10 @@ def check_coordinates(ring: Ring) -> None:
     pts = np.asarray(ring, dtype=float)
     if pts.ndim != 2 or pts.shape[1] != 2 or not np.isfinite(pts).all():
         raise AOIError("polygon coordinates must be finite (lon, lat) pairs")
-    if (np.abs(pts[:, 1]) > 90).any() or (np.abs(pts[:, 0]) > _MAX_ABS_LON).any():
-        raise AOIError("coordinates must be longitude and latitude (-90..90) in degrees")
+    if (np.abs(pts[:, 1]) > 90).any():
+        raise AOIError("latitudes must be between -90 and 90: coordinates are (longitude, latitude) in degrees")
+    if (np.abs(pts[:, 0]) > _MAX_ABS_LON).any():
+        raise AOIError(f"longitudes beyond ±{_MAX_ABS_LON:g}° are not degrees: coordinates are (lon, lat) in degrees")
 
 
 def polygon_parts(geometry: shapely.Geometry) -> list[ShapelyPolygon]:

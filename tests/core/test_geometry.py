@@ -113,3 +113,10 @@ def test_a_footprint_across_the_antimeridian_is_centred_on_it():
     assert west < 180 < east and east - west < 0.1
     lon, lat = footprint.center_lonlat
     assert abs(abs(lon) - 180) < 1e-3 and lat == pytest.approx(-17, abs=1e-3)
+
+
+def test_coordinates_that_are_not_degrees_are_refused():
+    with pytest.raises(AOIError, match="latitudes must be between -90 and 90"):
+        AOI.from_bounds(0, 80, 1, 95)
+    with pytest.raises(AOIError, match="not degrees"):
+        AOI.from_bounds(358_000, 4_905_000, 359_000, 4_906_000)  # UTM metres without crs=
