@@ -69,7 +69,7 @@ class AOI:
             to_lonlat = Transformer.from_crs(CRS.from_user_input(crs), LONLAT, always_xy=True)
             xs, ys = to_lonlat.transform(*zip(*ring))
             return cls(((tuple(zip(xs, ys)),),))
-        if east - west >= 360:
+        if east - west >= 360 and max(abs(south), abs(north)) <= 90:  # degrees, the world's width or more
             west, east = -180.0, 180.0
         ring = ((west, south), (east, south), (east, north), (west, north), (west, south))
         return cls(((ring,),))

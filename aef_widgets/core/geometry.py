@@ -69,10 +69,14 @@ def check_coordinates(ring: Ring) -> None:
     pts = np.asarray(ring, dtype=float)
     if pts.ndim != 2 or pts.shape[1] != 2 or not np.isfinite(pts).all():
         raise AOIError("polygon coordinates must be finite (lon, lat) pairs")
+    if (np.abs(pts[:, 0]) > _MAX_ABS_LON).any() or (np.abs(pts[:, 1]) > 1000).any():
+        x, y = pts[0]
+        raise AOIError(
+            f"coordinates like ({x:.6g}, {y:.6g}) are not degrees (metres of a projected CRS?): AOIs are "
+            "(longitude, latitude); pass crs= to AOI.from_bounds, or reproject GeoJSON to EPSG:4326"
+        )
     if (np.abs(pts[:, 1]) > 90).any():
         raise AOIError("latitudes must be between -90 and 90: coordinates are (longitude, latitude) in degrees")
-    if (np.abs(pts[:, 0]) > _MAX_ABS_LON).any():
-        raise AOIError(f"longitudes beyond ±{_MAX_ABS_LON:g}° are not degrees: coordinates are (lon, lat) in degrees")
 
 
 def polygon_parts(geometry: shapely.Geometry) -> list[ShapelyPolygon]:
