@@ -93,13 +93,16 @@ def describe_read_failure(path: str, error: BaseException, year: int | None = No
     causes = _causes(error)
     detail = " ".join(causes)
     which = f"{path} (the {year} data)" if year is not None else path
+    if "://" in path or path.startswith("/vsi"):  # GDAL reports a failed range request as a short TIFF read
+        return (
+            f"cannot read {which}: the server did not send the data (it did not answer, refused, or holds a "
+            "truncated copy); try again later. Other files and years are not affected."
+        )
     if _DAMAGED.search(detail):
         return (
             f"cannot read {which}: the file looks truncated or damaged (a download or copy cut short?); download or "
             "copy it again. Other files and years are not affected."
         )
-    if "://" in path or path.startswith("/vsi"):
-        return f"cannot read {which}: the server did not send the data ({_last_reason(causes)}); try again later"
     return f"cannot read {which}: {_last_reason(causes)}"
 
 
