@@ -39,7 +39,8 @@ _WORLD = box(-180, -90, 180, 90)
 
 def wrap_lon(lon: float | np.ndarray) -> float | np.ndarray:
     """Longitude in [-180, 180): Leaflet's world copies (lon + 360 k) back onto the one world."""
-    return (np.asarray(lon, dtype=float) + 180.0) % 360.0 - 180.0 if np.ndim(lon) else (float(lon) + 180) % 360 - 180
+    wrapped = (np.asarray(lon, dtype=float) + 180.0) % 360.0 - 180.0
+    return wrapped if np.ndim(lon) else float(wrapped)
 
 
 def normalize_polygons(polygons: Sequence[Polygon]) -> tuple[Polygon, ...]:

@@ -120,3 +120,11 @@ def test_coordinates_that_are_not_degrees_are_refused():
         AOI.from_bounds(0, 80, 1, 95)
     with pytest.raises(AOIError, match="not degrees"):
         AOI.from_bounds(358_000, 4_905_000, 359_000, 4_906_000)  # UTM metres without crs=
+
+
+def test_clicked_longitudes_wrap_onto_one_world():
+    from aef_widgets.core.geometry import wrap_lon
+
+    assert wrap_lon(-448.79) == pytest.approx(-88.79)
+    assert wrap_lon(180.0) == -180.0 and wrap_lon(-180.0) == -180.0 and wrap_lon(271.21) == pytest.approx(-88.79)
+    np.testing.assert_allclose(wrap_lon(np.array([-448.79, 10.0, 370.0])), [-88.79, 10.0, 10.0])
