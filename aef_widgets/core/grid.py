@@ -71,9 +71,9 @@ class Footprint:
 
     @property
     def center_lonlat(self) -> tuple[float, float]:
-        """The centre in lon/lat, longitude in [-180, 180) even for a footprint across the antimeridian."""
+        """The centre in lon/lat, in the frame of ``lonlat_bounds``: about 180 (not 0) across the antimeridian."""
         west, south, east, north = self.lonlat_bounds()
-        return ((((west + east) / 2) + 180) % 360 - 180, (south + north) / 2)
+        return ((west + east) / 2, (south + north) / 2)
 
 
 def format_resolution(resolution: float, crs: CRS) -> str:
