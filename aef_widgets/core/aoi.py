@@ -67,8 +67,8 @@ class AOI:
                 max_edge=max(east - west, north - south) / 20,
             )
             to_lonlat = Transformer.from_crs(CRS.from_user_input(crs), LONLAT, always_xy=True)
-            xs, ys = to_lonlat.transform(*zip(*ring))
-            return cls(((tuple(zip(xs, ys)),),))
+            xs, ys = to_lonlat.transform(*ring.T)
+            return cls(((tuple(zip(map(float, xs), map(float, ys))),),))
         if east - west >= 360 and max(abs(south), abs(north)) <= 90:  # degrees, the world's width or more
             west, east = -180.0, 180.0
         ring = ((west, south), (east, south), (east, north), (west, north), (west, south))
@@ -122,6 +122,10 @@ class AOI:
     # projection -------------------------------------------------------------------------------------------
     def clipped(self, bounds: tuple[float, float, float, float], pad: float = 0.0) -> AOI | None:
         """The part of the AOI inside a lon/lat box (``east`` > 180 across the antimeridian), or None."""
+        west, south, east, north = self.bounds
+        c_west, c_south, c_east, c_north = bounds
+        if c_west - pad <= west and east <= c_east + pad and c_south - pad <= south and north <= c_north + pad:
+            return self  # wholly inside: the usual case of an AOI and the grid read for it
         parts = geometry.clip(self.polygons, bounds, pad)
         return AOI(parts) if parts else None
 
@@ -133,7 +137,7 @@ class AOI:
         for polygon in self.polygons:
             rings = []
             for ring in polygon:
-                xs, ys = transformer.transform(*zip(*geometry.densify(ring, geometry.MAX_EDGE_DEG)))
+                xs, ys = transformer.transform(*geometry.densify(ring, geometry.MAX_EDGE_DEG).T)
                 rings.append(list(zip(xs, ys)))
             polygons.append(rings)
         return {"type": "MultiPolygon", "coordinates": polygons}

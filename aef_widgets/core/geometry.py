@@ -142,22 +142,22 @@ def geodesic_area_m2(polygons: Iterable[Polygon]) -> float:
     total = 0.0
     for polygon in polygons:
         for i, ring in enumerate(polygon):
-            xs, ys = _TO_EQUAL_AREA.transform(*np.asarray(densify(ring, MAX_EDGE_DEG)).T)
+            xs, ys = _TO_EQUAL_AREA.transform(*densify(ring, MAX_EDGE_DEG).T)
             xs, ys = xs - xs[0], ys - ys[0]  # relative to a vertex: the shoelace loses less to rounding
             area = abs(float(np.dot(xs[:-1], ys[1:]) - np.dot(xs[1:], ys[:-1]))) / 2
             total += area if i == 0 else -area
     return total
 
 
-def densify(ring: Sequence[tuple[float, float]], max_edge: float) -> list[tuple[float, float]]:
-    """The ring with points added so no edge is longer than ``max_edge`` in either coordinate."""
+def densify(ring: Sequence[tuple[float, float]], max_edge: float) -> np.ndarray:
+    """(n, 2) points of the ring with points added so no edge is longer than ``max_edge`` in either coordinate."""
     pts = np.asarray(ring, dtype=float)
-    steps = np.maximum(1, np.ceil(np.abs(np.diff(pts, axis=0)).max(axis=1) / max_edge)).astype(int)
-    out = [pts[:1]]
-    for (x0, y0), (x1, y1), n in zip(pts[:-1], pts[1:], steps):
-        t = np.arange(1, n + 1)[:, None] / n
-        out.append(np.hstack([x0 + (x1 - x0) * t, y0 + (y1 - y0) * t]))
-    return [tuple(p) for p in np.vstack(out).tolist()]
+    edges = np.diff(pts, axis=0)
+    steps = np.maximum(1, np.ceil(np.abs(edges).max(axis=1) / max_edge)).astype(np.int64)
+    edge = np.repeat(np.arange(len(edges)), steps)
+    step = np.arange(len(edge)) - np.repeat(np.cumsum(steps) - steps, steps) + 1  # 1..n along each edge
+    t = (step / steps[edge])[:, None]
+    return np.vstack([pts[:1], pts[edge] + edges[edge] * t])
 
 
 def _valid_shape(polygon: Polygon, index: int) -> shapely.Geometry:
