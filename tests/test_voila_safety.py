@@ -2,7 +2,8 @@
 
 A real Voila server runs ``notebooks/explorer.ipynb`` from ``notebooks/`` (so ``voila.json`` applies, as with
 ``make app``), on loopback. Only the cull timings are shortened on the command line so the test takes seconds; the
-rest (cull kernels with no connection, busy or not) is the shipped configuration.
+rest (cull kernels with no connection, busy or not) is the shipped configuration. A kernel still rendering the page
+has no connection either, so the timeout must exceed the longest first render (the explorer takes about 10 s).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from tests.ui.server import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 HEALTH_PATH = "voila/static/voila.js"  # a static file: answered by the server, no notebook, no kernel
+#: Cull timeout in the test: longer than rendering the explorer takes on a busy machine, since a kernel that is
+#: rendering has no page connected yet and (with cull_busy) would be culled mid-render.
+CULL_S = 30
 #: The most memory one visitor's kernel may take once the explorer has rendered (measured ~450-750 MB).
 MAX_KERNEL_RSS_MB = 1200
 
@@ -42,7 +46,7 @@ def voila(tmp_path_factory) -> Iterator[tuple[str, psutil.Process, Path]]:
     log = tmp_path_factory.mktemp("voila") / "voila.log"
     command = [
         sys.executable, "-m", "voila", "explorer.ipynb", "--no-browser", "--Voila.ip=127.0.0.1",
-        "--MappingKernelManager.cull_idle_timeout=3", "--MappingKernelManager.cull_interval=1",
+        f"--MappingKernelManager.cull_idle_timeout={CULL_S}", "--MappingKernelManager.cull_interval=1",
     ]  # fmt: skip
     with serve(lambda port: [*command, f"--port={port}"], cwd=ROOT / "notebooks", env=env, log=log) as url:
         port = int(url.rstrip("/").rsplit(":", 1)[1])
@@ -86,7 +90,7 @@ def test_a_page_fetched_without_a_browser_has_its_kernel_culled(voila):
     rss_mb = kernel.memory_info().rss / 2**20
     print(f"explorer kernel after rendering: {rss_mb:.0f} MB RSS")
     assert rss_mb < MAX_KERNEL_RSS_MB
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + CULL_S + 30
     while kernels(server) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert kernels(server) == [], "the kernel of a page nobody connected to was not culled"
