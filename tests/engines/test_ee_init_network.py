@@ -115,3 +115,17 @@ def test_a_sign_in_that_never_answers_is_time_boxed(token_env, monkeypatch) -> N
     assert "could not reach Earth Engine within 1.5 s" in ee_auth.ee_status()
     assert held, "the sign-in never reached the loopback endpoint"
     assert ee_auth.ee_available() is False
+
+
+def test_an_initialisation_in_the_time_boxed_thread_serves_the_callers_thread(token_env, monkeypatch) -> None:
+    # the boundary here is the API discovery and the algorithm list: stubbed as tests/earthengine_offline.py does
+    from ee import apitestcase
+
+    monkeypatch.setattr(ee.data, "_install_cloud_api_resource", lambda: None)
+    monkeypatch.setattr(ee.data, "getAlgorithms", apitestcase.GetAlgorithms)
+    monkeypatch.setattr(ee.deprecation, "_FetchDataCatalogStac", lambda: {})
+    assert ee_auth.ee_init() is True, ee_auth.ee_status()
+    assert ee_auth.ee_available() is True
+    from aef_widgets import EarthEngineSource
+
+    assert isinstance(EarthEngineSource().image(2024), ee.Image)  # graphs build in this thread
