@@ -128,6 +128,7 @@ def _initialize(found: Credentials, project: str | None, timeout: float) -> None
     error = outcome.get("error")
     if error is None:
         return
+    ee.Reset()  # a failure part way (after ee.data.initialize) would otherwise leave ee_available() True
     if isinstance(error, google.auth.exceptions.RefreshError):
         raise EarthEngineError(
             f"Google refused the credentials ({found.method}): they are invalid, expired or revoked; run "

@@ -129,3 +129,14 @@ def test_an_initialisation_in_the_time_boxed_thread_serves_the_callers_thread(to
     from aef_widgets import EarthEngineSource
 
     assert isinstance(EarthEngineSource().image(2024), ee.Image)  # graphs build in this thread
+
+
+def test_a_failure_part_way_leaves_earth_engine_uninitialised(token_env, monkeypatch) -> None:
+    monkeypatch.setattr(ee.data, "_install_cloud_api_resource", lambda: None)  # initialize() completes...
+
+    def no_algorithms():  # ...then the algorithm list cannot be fetched
+        raise ee.EEException("Earth Engine client library not initialized.")
+
+    monkeypatch.setattr(ee.data, "getAlgorithms", no_algorithms)
+    assert ee_auth.ee_init() is False
+    assert ee_auth.ee_available() is False
