@@ -4,7 +4,7 @@ from .area import ClassAreas, area_ha, class_areas, pixel_area_m2
 from .classify import CANDIDATES, METHODS, ClassMap, EmbeddingClassifier, classify
 from .composite import BandStretch, PCAComposite, PCAStretch, RGBStyle, band_composite
 from .contrast import contrast_score, contrast_weights
-from .kmeans import NO_CLASS, EmbeddingKMeans, k_means
+from .kmeans import MAX_KMEANS_SAMPLES, NO_CLASS, EmbeddingKMeans, check_kmeans_params, k_means
 from .label_pixels import POLYGON_PIXELS, polygon_pixels
 from .regress import REGRESSION_METHODS, EmbeddingRegressor, RegressionAccuracy, evaluate_regression
 from .sampling import PixelSampler, sample_valid
@@ -26,6 +26,7 @@ from .validation import (
 __all__ = [
     "BLOCK_SIZE_M",
     "CANDIDATES",
+    "MAX_KMEANS_SAMPLES",
     "METHODS",
     "NO_CLASS",
     "POLYGON_PIXELS",
@@ -49,6 +50,7 @@ __all__ = [
     "area_ha",
     "band_composite",
     "change",
+    "check_kmeans_params",
     "class_areas",
     "classify",
     "contrast_score",

@@ -48,3 +48,11 @@ class UsageError(AEFError, ValueError):
 
 class LabelsError(AEFError, ValueError):
     """A file of labelled points that cannot be used (not GeoJSON or CSV, missing columns, bad numbers)."""
+
+
+class TooLargeError(AEFError):
+    """A request that would need more memory than allowed; the message gives the numbers and what to do instead."""
+
+
+class ExportError(AEFError):
+    """A result that cannot be written (no such folder, no permission, a full disk)."""

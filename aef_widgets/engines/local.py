@@ -97,12 +97,13 @@ class LocalEngine(Engine):
     def measure_grid(self, aoi: AOI | None, view: MapView | None) -> tuple[Grid, AOI | None, str]:
         """Where areas are measured: the AOI at native resolution, else the view as read, else everything."""
         if aoi is not None:
-            return self.source.grid(aoi), aoi, f"in the AOI at {self.source.resolution:g} m"
+            grid = self.source.grid(aoi)
+            return grid, aoi, f"in the AOI at {grid.resolution_text}"
         grid = self.view_grid(view) if view is not None else None
         if grid is None:
             grid = self.source.grid(None, resolution=self._overview_resolution())
-            return grid, None, f"in the whole dataset at {grid.resolution:g} m"
-        return grid, None, f"in the view at {grid.resolution:g} m"
+            return grid, None, f"in the whole dataset at {grid.resolution_text}"
+        return grid, None, f"in the view at {grid.resolution_text}"
 
     def _overview_resolution(self) -> float:
         whole = self.source.grid(None)

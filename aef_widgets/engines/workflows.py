@@ -20,7 +20,7 @@ from rasterio.windows import Window
 from threadpoolctl import threadpool_limits
 
 from ..analysis.classify import ClassMap, EmbeddingClassifier
-from ..analysis.kmeans import NO_CLASS, EmbeddingKMeans
+from ..analysis.kmeans import NO_CLASS, EmbeddingKMeans, check_kmeans_params
 from ..analysis.regress import EmbeddingRegressor
 from ..analysis.sampling import Candidates, PixelSampler, candidates
 from ..analysis.similarity import change, similarity
@@ -129,6 +129,7 @@ def cluster_grid(
     Keeping the first pass's pixels instead (even as lossless int8, 64 B/px) would grow memory with the AOI, and
     re-reading costs about what re-encoding would (see ``benchmarks/``), so the data are read twice.
     """
+    check_kmeans_params(model.n_clusters, model.n_samples)  # before any pass over the pixels
     windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
     report = progress or (lambda fraction, message: None)
     if len(windows) == 1:

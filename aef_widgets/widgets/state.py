@@ -12,6 +12,7 @@ from concurrent.futures import Executor
 from traitlets import Float, HasTraits, Instance, Int, List, TraitError, Tuple, Union, default, observe, validate
 
 from ..analysis.composite import BandStretch, PCAStretch
+from ..analysis.kmeans import MAX_KMEANS_SAMPLES
 from ..core.aoi import AOI
 from ..engines import Engine, engine_for
 from ..rendering.view import MapView
@@ -119,6 +120,11 @@ class ExplorerState(HasTraits):
     def _check_samples(self, proposal) -> int:
         if proposal["value"] < 10:
             raise TraitError("k-means needs a sample of at least 10 pixels")
+        if proposal["value"] > MAX_KMEANS_SAMPLES:
+            raise TraitError(
+                f"k-means samples at most {MAX_KMEANS_SAMPLES:,} pixels, not {proposal['value']:,}: a larger sample "
+                "makes it slower and bigger, not its clusters better"
+            )
         return proposal["value"]
 
     @validate("similarity_threshold", "change_threshold")

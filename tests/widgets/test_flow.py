@@ -230,3 +230,10 @@ def test_redraws_never_wait_behind_long_work(two_year_source):
     wait_for(lambda: explorer.clusters.value is not None)
     loop.close()
     assert set(applied_on) == {threading.current_thread()}
+
+
+def test_a_huge_sample_size_is_refused_in_words_before_any_work(real_source, fresh_map, runner):
+    panel = ClusterPanel(ExplorerState(real_source), map=fresh_map, runner=runner)
+    panel.samples.value = 1_000_000_000
+    assert panel.state.n_samples == 500 and panel.samples.value == 500
+    assert "at most 100,000" in panel.status.value
