@@ -30,6 +30,8 @@ Ring = tuple[tuple[float, float], ...]
 Polygon = tuple[Ring, ...]
 #: Margin, in degrees, kept around a grid when the AOI is clipped to it before projecting.
 _CLIP_PAD_DEG = 0.05
+#: AOIs wider or taller than this (a UTM zone is 6 degrees wide) are clipped to a grid before being projected onto it.
+_CLIP_ABOVE_DEG = 6.0
 
 
 @dataclass(frozen=True)
@@ -157,10 +159,15 @@ class AOI:
     def mask(self, grid: Grid) -> np.ndarray:
         """Boolean (rows, cols): True for pixels whose centre lies inside the AOI.
 
-        The AOI is clipped to the grid's surroundings before it is projected, so an AOI much larger than the grid
-        (a hemisphere over one UTM tile) masks exactly the pixels inside it.
+        An AOI wider than a UTM zone is clipped to the grid's surroundings before it is projected, so an AOI much
+        larger than the grid (a hemisphere over one UTM tile) masks exactly the pixels inside it. Smaller AOIs are
+        projected whole: clipping adds vertices that bend their projected edges a little differently for each
+        grid, and a chunk of an AOI must mask exactly the pixels the whole AOI masks there.
         """
-        aoi = self.clipped(grid.lonlat_bounds(), _CLIP_PAD_DEG)
+        west, south, east, north = self.bounds
+        aoi: AOI | None = self
+        if max(east - west, north - south) > _CLIP_ABOVE_DEG:
+            aoi = self.clipped(grid.lonlat_bounds(), _CLIP_PAD_DEG)
         if aoi is None:
             return np.zeros(grid.shape, dtype=bool)
         return geometry_mask([aoi.to_crs(grid.crs)], out_shape=grid.shape, transform=grid.transform, invert=True)
