@@ -93,20 +93,28 @@ class TrajectorySums:
 
     def add(self, reference: EmbeddingField, fields: Iterable[EmbeddingField]) -> TrajectorySums:
         """Add one chunk: the reference year's field and every year's field on the same grid, in year order."""
-        last = None
+        latest = LatestVectors()
         for i, field in enumerate(fields):
-            to_ref = _cos(field.values, reference.values)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                to_ref = np.einsum("...k,...k->...", field.values, reference.values) / (field.norms * reference.norms)
             ok = np.isfinite(to_ref)
             self.ref_sum[i] += to_ref[ok].sum(dtype=np.float64)
             self.ref_count[i] += np.count_nonzero(ok)
-            last, y2y = carry_forward(last, field)
+            y2y = latest.update(field)
             if y2y is not None:
                 ok = np.isfinite(y2y)
                 self.y2y_sum[i] += y2y[ok].sum(dtype=np.float64)
                 self.y2y_count[i] += np.count_nonzero(ok)
         return self
 
+    def merge(self, other: TrajectorySums) -> TrajectorySums:
+        """Add the sums of another part of the AOI."""
+        for name in ("ref_sum", "ref_count", "y2y_sum", "y2y_count"):
+            getattr(self, name)[:] += getattr(other, name)
+        return self
+
     def trajectory(self) -> Trajectory:
+        """The AOI means of the sums added so far."""
         if not self.ref_count.any():
             raise NoDataError("the AOI has no pixel with data in the reference year")
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -119,18 +127,33 @@ class TrajectorySums:
             )
 
 
-def carry_forward(last: np.ndarray | None, field: EmbeddingField) -> tuple[np.ndarray, np.ndarray | None]:
-    """The pixels' latest vectors with data after ``field``'s year, and ``field``'s year-to-year similarity
-    (None for the first year). ``last`` may be ``field.values`` itself; it is copied before it is changed."""
-    if last is None:
-        return field.values, None
-    y2y = _cos(field.values, last)
-    if field.mask.all():
-        return field.values, y2y
-    if last is not field.values:
-        last = last.copy()
-    np.copyto(last, field.values, where=field.mask[..., None])
-    return last, y2y
+class LatestVectors:
+    """Each pixel's latest vector with data, year after year, and each year's similarity to it.
+
+    The arrays of the fields given are never modified: the latest vectors are copied only when a year has pixels
+    without data (the earlier vector stays for those).
+    """
+
+    def __init__(self) -> None:
+        self.values: np.ndarray | None = None
+        self.norms: np.ndarray | None = None
+        self._owned = False
+
+    def update(self, field: EmbeddingField) -> np.ndarray | None:
+        """The year-to-year similarity of ``field`` (None for the first year), then take its vectors."""
+        if self.values is None:
+            self.values, self.norms, self._owned = field.values, field.norms, False
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y2y = np.einsum("...k,...k->...", field.values, self.values) / (field.norms * self.norms)
+        if field.mask.all():
+            self.values, self.norms, self._owned = field.values, field.norms, False
+        else:
+            if not self._owned:
+                self.values, self.norms, self._owned = self.values.copy(), self.norms.copy(), True
+            np.copyto(self.values, field.values, where=field.mask[..., None])
+            np.copyto(self.norms, field.norms, where=field.mask)
+        return y2y
 
 
 # --- when did it change ------------------------------------------------------------------------------------------
@@ -166,7 +189,7 @@ class ChangeYearsBuilder:
         self.grid = grid
         self.year = np.zeros(grid.shape, np.int16)
         self.size = np.full(grid.shape, np.nan, np.float32)
-        self._last: np.ndarray | None = None
+        self._latest = LatestVectors()
         self._count = 0
 
     def add(self, field: EmbeddingField) -> ChangeYearsBuilder:
@@ -174,7 +197,7 @@ class ChangeYearsBuilder:
             raise ValueError("add one field per year, in year order, on the builder's grid")
         year = self.years[self._count]
         self._count += 1
-        self._last, y2y = carry_forward(self._last, field)
+        y2y = self._latest.update(field)
         if y2y is not None:
             change = np.float32(1) - y2y.astype(np.float32, copy=False)
             with np.errstate(invalid="ignore"):
