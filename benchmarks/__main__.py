@@ -19,7 +19,7 @@ from .report import markdown, sync_readme, targets
 from .settings import FULL, PRESETS, Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WORKLOADS = ("cluster", "probe", "throughput", "scaling", "read_path")
+WORKLOADS = ("cluster", "probe", "throughput", "scaling", "read_path", "temporal")
 
 
 def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]]:
@@ -27,6 +27,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
     from .cluster import cluster_aoi, scaling
     from .probe import probe_latency
     from .readpath import read_path
+    from .temporal import when_changed
     from .throughput import throughput
 
     return {
@@ -35,6 +36,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
         "throughput": lambda inputs, settings, _scratch: throughput(inputs, settings),
         "scaling": scaling,
         "read_path": lambda inputs, settings, _scratch: read_path(inputs, settings),
+        "temporal": when_changed,
     }
 
 

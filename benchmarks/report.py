@@ -43,6 +43,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         add(f"scaling: memory flat (<= {FLAT_MIB_PER_MPX:g} MiB more per Mpx)", s["memory_slope_mib_per_mpx"], "<=",
             FLAT_MIB_PER_MPX, f"{s['memory_slope_mib_per_mpx']:.1f} MiB/Mpx, peak ratio "
             f"{s['peak_rss_ratio_largest_to_smallest']:.2f} for 16x the pixels")  # fmt: skip
+    if "temporal" in results:
+        t = results["temporal"]
+        add(f"when it changed, {t['years']} years: <= 1.2x {t['years']} single-year reads", t["time_ratio_to_reads"],
+            "<=", 1.2, f"{t['time_ratio_to_reads']:.2f}x")  # fmt: skip
+        add(f"when it changed: memory flat in years ({t['years']} vs {t['few_years']}: peak ratio <= 1.1)",
+            t["peak_rss_ratio_years"], "<=", 1.1, f"{t['peak_rss_ratio_years']:.2f} "
+            f"({t['peak_rss_mib_per_year']:+.1f} MiB per year)")  # fmt: skip
     return out
 
 
@@ -64,7 +71,7 @@ def markdown(results: dict[str, Any]) -> str:
         *(f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |" for t in results["targets"]),
     ]
     for key, render in (("cluster", _cluster), ("probe", _probe), ("throughput", _throughput),
-                        ("scaling", _scaling), ("read_path", _read_path)):  # fmt: skip
+                        ("scaling", _scaling), ("read_path", _read_path), ("temporal", _temporal)):  # fmt: skip
         if key in results:
             lines += ["", *render(results[key])]
     generated = results["inputs"]["generated_seconds"]
@@ -171,6 +178,28 @@ def _read_path(r: dict[str, Any]) -> list[str]:
         f"GDAL settings: {options}; streaming reads use a pool of {r['pool']['threads']} threads with "
         f"GDAL_NUM_THREADS=1 each and {r['pool']['chunk_mib']} MiB chunks.",
     ]
+    return lines
+
+
+def _temporal(t: dict[str, Any]) -> list[str]:
+    rows, cols = t["aoi_px"]
+    names = {"reads": f"{t['years']} single-year reads (stream_grid), the baseline",
+             "when": f"when it changed, {t['years']} years (change_years_grid)",
+             "when_few": f"when it changed, {t['few_years']} years"}  # fmt: skip
+    lines = [
+        f"**6. Time**: the when-did-it-change map of the AOI ({cols} x {rows} px, {t['megapixels']:.1f} Mpx) over "
+        f"{t['years']} years, each year a link to the same int8 COG (the same bytes decoded each time), against "
+        "reading every year once; fresh process each",
+        "",
+        "| run | wall s | CPU s | peak RSS MiB | after imports MiB |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for key, name in names.items():
+        r = t["runs"][key]
+        lines.append(f"| {name} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | {r['peak_rss_mib']:.0f} | "
+                     f"{r['rss_after_imports_mib']:.0f} |")  # fmt: skip
+    lines += ["", f"Time {t['time_ratio_to_reads']:.2f}x the reads; peak memory {t['peak_rss_ratio_years']:.2f}x "
+              f"that of {t['few_years']} years ({t['peak_rss_mib_per_year']:+.1f} MiB per added year)."]  # fmt: skip
     return lines
 
 
