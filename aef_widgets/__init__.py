@@ -15,16 +15,26 @@ The AlphaEarth Foundations Satellite Embedding dataset is produced by Google and
 from .analysis import (
     AreaHistogram,
     BandStretch,
+    ChangeYears,
     ClassAreas,
     EmbeddingKMeans,
     PCAComposite,
     PCAStretch,
+    RobustScale,
+    Trajectory,
+    VectorLayer,
     angle_degrees,
+    anomaly,
     band_composite,
     change,
+    change_years,
     class_areas,
+    class_polygons,
     k_means,
+    pixel_trajectory,
+    robust_scale,
     similarity,
+    threshold_polygons,
 )
 from .core.aoi import AOI
 from .core.errors import AEFError, AOIError, EarthEngineError, NoDataError, SourceError, YearError
@@ -32,11 +42,30 @@ from .core.field import EmbeddingField
 from .core.grid import Footprint, Grid
 from .ee_auth import ee_available, ee_init, ee_status
 from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
+from .engines.earthengine_temporal import EETemporal
 from .engines.ee_export import ExportTask
+from .engines.product_export import (
+    change_year_map,
+    change_year_polygons,
+    export_anomaly,
+    export_change_years,
+    export_classes,
+    export_rgb,
+    export_values,
+)
+from .engines.temporal_workflows import (
+    AnomalyMap,
+    anomaly_grid,
+    change_years_grid,
+    point_trajectory,
+    trajectory_grid,
+)
 from .engines.workflows import cluster_grid
 from .explorer import Explorer
 from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, open_source
-from .sources.sample import sample_source, sample_truth
+from .sources.cog_export import write_cog
+from .sources.sample import PlantedEvent, SampleTruth, sample_source, sample_truth
+from .sources.vector_export import write_geojson
 from .widgets import (
     AOIDrawer,
     BandRGBSelector,
@@ -57,12 +86,15 @@ __all__ = [
     "AEFError",
     "AOIDrawer",
     "AOIError",
+    "AnomalyMap",
     "AreaHistogram",
     "BandRGBSelector",
     "BandStretch",
     "ChangePanel",
+    "ChangeYears",
     "ClassAreas",
     "ClusterPanel",
+    "EETemporal",
     "EarthEngineEngine",
     "EarthEngineError",
     "EarthEngineSource",
@@ -81,23 +113,47 @@ __all__ = [
     "NoDataError",
     "PCAComposite",
     "PCAStretch",
+    "PlantedEvent",
+    "RobustScale",
+    "SampleTruth",
     "SimilarityProbe",
     "SourceError",
+    "Trajectory",
+    "VectorLayer",
     "YearError",
     "YearPicker",
     "angle_degrees",
+    "anomaly",
+    "anomaly_grid",
     "band_composite",
     "change",
+    "change_year_map",
+    "change_year_polygons",
+    "change_years",
+    "change_years_grid",
     "class_areas",
+    "class_polygons",
     "cluster_grid",
     "ee_available",
     "ee_init",
     "ee_status",
     "engine_for",
+    "export_anomaly",
+    "export_change_years",
+    "export_classes",
+    "export_rgb",
+    "export_values",
     "k_means",
     "make_map",
     "open_source",
+    "pixel_trajectory",
+    "point_trajectory",
+    "robust_scale",
     "sample_source",
     "sample_truth",
     "similarity",
+    "threshold_polygons",
+    "trajectory_grid",
+    "write_cog",
+    "write_geojson",
 ]
