@@ -44,6 +44,7 @@ from .ee_auth import ee_available, ee_init, ee_status
 from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
 from .engines.earthengine_temporal import EETemporal
 from .engines.ee_export import ExportTask
+from .engines.local_temporal import LocalTemporal
 from .engines.product_export import (
     change_year_map,
     change_year_polygons,
@@ -110,6 +111,7 @@ __all__ = [
     "Grid",
     "LayerList",
     "LocalEngine",
+    "LocalTemporal",
     "NoDataError",
     "PCAComposite",
     "PCAStretch",

@@ -8,7 +8,7 @@ import pytest
 from pyproj import Transformer
 from rasterio.windows import Window
 
-from aef_widgets import sample_source, sample_truth
+from aef_widgets import AOI, sample_source, sample_truth
 from aef_widgets.analysis.temporal import anomaly, change_years, pixel_trajectory
 from aef_widgets.core.errors import YearError
 from aef_widgets.engines import temporal_workflows
@@ -18,7 +18,7 @@ from aef_widgets.engines.temporal_workflows import (
     point_trajectory,
     trajectory_grid,
 )
-from aef_widgets.sources.base import subgrid
+from aef_widgets.sources.base import mask_to_aoi, subgrid
 
 THRESHOLD = 0.25
 
@@ -138,3 +138,22 @@ def test_bad_years_are_clear_errors(source):
         change_years_grid(source, grid, None, years=[2017, 2018])
     with pytest.raises(YearError, match="at least two"):
         change_years_grid(source, grid, None, years=[2018])
+
+
+def test_local_and_earth_engine_temporal_products_have_the_same_methods(source):
+    from aef_widgets.engines.earthengine_temporal import EETemporal
+    from aef_widgets.engines.local_temporal import LocalTemporal
+
+    shared = {"point_trajectory", "aoi_trajectory", "change_years", "anomaly", "change_polygons", "of"}
+    assert shared <= set(dir(LocalTemporal)) and shared <= set(dir(EETemporal))
+    west, south, east, north = source.footprint.lonlat_bounds()
+    aoi = AOI.from_bounds(west + 0.001, south + 0.001, west + 0.02, south + 0.015)  # the south-west corner
+    local = LocalTemporal.of(source, [2022, 2023, 2024])
+    when = local.change_years(aoi)
+    grid = source.grid(aoi)
+    expected = change_years([mask_to_aoi(source.read_window(grid, y), aoi) for y in (2022, 2023, 2024)], local.years)
+    np.testing.assert_array_equal(when.year, expected.year)
+    t = local.aoi_trajectory(aoi, 2022)
+    assert t.years == (2022, 2023, 2024) and abs(t.to_reference[0] - 1) < 1e-6
+    polygons = local.change_polygons(aoi, 0.0)
+    assert abs(polygons.total_area_m2 - np.count_nonzero(when.above(0.0) > 0) * 100) < 1e-3
