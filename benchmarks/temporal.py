@@ -58,7 +58,7 @@ def when_changed(inputs: Inputs, settings: Settings, scratch: Path) -> dict[str,
     folder = year_files(inputs, scratch)
     warm_page_cache([inputs.aoi_int8])
     runs: dict[str, list[dict[str, Any]]] = {"reads": [], "when": [], "when_few": []}
-    for _ in range(settings.cluster_repeats):
+    for _ in range(settings.temporal_repeats):
         runs["reads"].append(run_child(["reads", str(folder), str(len(YEARS))]))
         runs["when"].append(run_child(["when", str(folder), str(len(YEARS))]))
         runs["when_few"].append(run_child(["when", str(folder), str(FEW_YEARS)]))

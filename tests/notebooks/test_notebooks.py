@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import aef_widgets
 from aef_widgets.sources.sample import cache_root, sample_dir
 from tests.notebooks.kernels import output_text, run_notebook
 
@@ -33,6 +34,9 @@ def offline_env(home: Path) -> dict[str, str]:
     # the sample cache and matplotlib's font cache stay where they are, so nothing is generated twice
     env.update(HOME=str(home), AEF_WIDGETS_CACHE=str(cache_root()))
     env.setdefault("MPLCONFIGDIR", str(Path.home() / ".config" / "matplotlib"))
+    # the kernel imports the package under test, not whichever copy the environment has installed
+    package_root = str(Path(aef_widgets.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     return env
 
 
