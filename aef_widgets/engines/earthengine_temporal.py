@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import ee
 import numpy as np
 
+from ..analysis.area import ClassAreas
 from ..analysis.temporal import MAD_TO_STD, Trajectory
 from ..core.aoi import AOI
 from ..core.errors import NoDataError, YearError
@@ -102,8 +103,9 @@ class EETemporal:
         return Trajectory(self.years, int(reference_year), to_ref, y2y, pixels)
 
     # maps: drawn as tiles, measured with the engine's requests -------------------------------------------------
-    def change_years(self) -> ee.Image:
-        """Bands ``size`` (the largest year-to-year change, 1 - cosine) and ``year`` (when), per pixel."""
+    def change_years(self, aoi: AOI | None = None) -> ee.Image:
+        """Bands ``size`` (the largest year-to-year change, 1 - cosine) and ``year`` (when), per pixel; clipped to
+        the AOI when one is given."""
         units = self._units()
         pairs, latest = [], units[0]
         for u, y in zip(units[1:], self.years[1:]):
@@ -111,7 +113,20 @@ class EETemporal:
             year = ee.Image.constant(y).toInt16().updateMask(change.mask()).rename("year")
             pairs.append(change.addBands(year))
             latest = u.unmask(latest, False)
-        return ee.ImageCollection(pairs).reduce(ee.Reducer.max(2)).rename(["size", "year"])
+        image = ee.ImageCollection(pairs).reduce(ee.Reducer.max(2)).rename(["size", "year"])
+        return image if aoi is None else image.clip(aoi_geometry(aoi))
+
+    def change_year_areas(self, aoi: AOI, threshold: float = 0.0) -> ClassAreas:
+        """Hectares that changed by at least ``threshold`` in each year after the first: one grouped request."""
+        bands = self.change_years()
+        later = list(self.years[1:])
+        index = (
+            bands.select("year")
+            .remap(later, list(range(len(later))))
+            .updateMask(bands.select("size").gte(float(threshold)))
+        )
+        areas = self.engine.class_areas(index.rename("class"), len(later), self.engine.region(aoi, None))
+        return ClassAreas(tuple(later), areas.pixels, areas.hectares)
 
     def anomaly(self, year: int, aoi: AOI, min_years: int = 2) -> ee.Image:
         """Bands ``anomaly`` (1 - cosine of ``year`` to the mean direction of the other years) and ``score``

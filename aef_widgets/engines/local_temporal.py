@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..analysis.area import ClassAreas
 from ..analysis.temporal import ChangeYears, Trajectory
 from ..analysis.vectors import VectorLayer
 from ..core.aoi import AOI
@@ -48,6 +49,10 @@ class LocalTemporal:
     def change_years(self, aoi: AOI, progress: Progress | None = None) -> ChangeYears:
         """When each pixel of the AOI changed, streamed at native resolution."""
         return change_years_grid(self.source, self.source.grid(aoi), aoi, self.years, progress)
+
+    def change_year_areas(self, aoi: AOI, threshold: float = 0.0) -> ClassAreas:
+        """Hectares changed by at least ``threshold`` per year (computes the map: keep it and use ``.areas``)."""
+        return self.change_years(aoi).areas(threshold)
 
     def anomaly(self, year: int, aoi: AOI, min_years: int = 2, progress: Progress | None = None) -> AnomalyMap:
         """How far ``year`` departs from the pixels' other years, with the AOI's robust score."""

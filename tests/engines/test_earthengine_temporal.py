@@ -80,6 +80,24 @@ def test_when_it_changed_is_the_max_of_change_and_year_pairs(temporal: EETempora
         assert year_of(when) == year
         assert years_in(dots(change)[0]["image"])[-1] == str(year)  # this year against an earlier one
     assert const(g["functionInvocationValue"]["arguments"]["names"]) == ["size", "year"]
+    clipped = graph(temporal.change_years(AOI_WI))["functionInvocationValue"]
+    assert clipped["functionName"] == "Image.clip"
+
+
+def test_area_per_year_is_one_grouped_request_over_the_years_above_the_threshold(
+    temporal: EETemporal, network: Network
+) -> None:
+    network.answer("computeValue", {"groups": [{"class": 0, "sum": 2e4, "count": 200}, {"class": 2, "sum": 5e3}]})
+    areas = temporal.change_year_areas(AOI_WI, 0.25)
+    assert network.count() == 1
+    assert areas.classes == YEARS[1:] and areas.pixels == (200, 0, 0) and areas.hectares == (2.0, 0.0, 0.5)
+    g = graph(network.last("computeValue"))
+    # the labels appear twice in the graph (as the grouping band and as the area's mask), the same both times
+    remaps = calls(g, "Image.remap")
+    assert remaps and all(const(r["from"]) == list(YEARS[1:]) and const(r["to"]) == [0, 1, 2] for r in remaps)
+    thresholds = {const(only_call(t["image2"], "Image.constant")["value"]) for t in calls(g, "Image.gte")}
+    assert thresholds == {0.25}
+    assert len(calls(g, "Reducer.group")) == 1
 
 
 def year_of(node: dict) -> int:

@@ -144,7 +144,7 @@ def test_local_and_earth_engine_temporal_products_have_the_same_methods(source):
     from aef_widgets.engines.earthengine_temporal import EETemporal
     from aef_widgets.engines.local_temporal import LocalTemporal
 
-    shared = {"point_trajectory", "aoi_trajectory", "change_years", "anomaly", "change_polygons", "of"}
+    shared = {"point_trajectory", "aoi_trajectory", "change_years", "change_year_areas", "anomaly", "change_polygons"}
     assert shared <= set(dir(LocalTemporal)) and shared <= set(dir(EETemporal))
     west, south, east, north = source.footprint.lonlat_bounds()
     aoi = AOI.from_bounds(west + 0.001, south + 0.001, west + 0.02, south + 0.015)  # the south-west corner
@@ -155,5 +155,6 @@ def test_local_and_earth_engine_temporal_products_have_the_same_methods(source):
     np.testing.assert_array_equal(when.year, expected.year)
     t = local.aoi_trajectory(aoi, 2022)
     assert t.years == (2022, 2023, 2024) and abs(t.to_reference[0] - 1) < 1e-6
+    assert local.change_year_areas(aoi, 0.25) == when.areas(0.25)
     polygons = local.change_polygons(aoi, 0.0)
     assert abs(polygons.total_area_m2 - np.count_nonzero(when.above(0.0) > 0) * 100) < 1e-3
