@@ -19,7 +19,7 @@ from .report import markdown, sync_readme, targets
 from .settings import FULL, PRESETS, Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WORKLOADS = ("cluster", "probe", "throughput", "scaling", "read_path", "classify", "release", "dask")
+WORKLOADS = ("cluster", "probe", "throughput", "scaling", "read_path", "classify", "release", "dask", "temporal")
 
 
 def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]]:
@@ -30,6 +30,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
     from .probe import probe_latency
     from .readpath import read_path
     from .release import release_view
+    from .temporal import when_changed
     from .throughput import throughput
 
     return {
@@ -41,6 +42,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
         "classify": lambda inputs, settings, _scratch: classify_aoi(inputs, settings),
         "release": release_view,
         "dask": lambda inputs, settings, _scratch: dask_scaling(inputs, settings),
+        "temporal": when_changed,
     }
 
 

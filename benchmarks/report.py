@@ -57,6 +57,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{r['time_ratio']:.2f}x ({r['release_cold_s']:.2f} s vs {r['rasterio_s']:.2f} s; "
             f"{r['time_ratio_vs_geotiff_url']:.2f}x the same read decoded)")  # fmt: skip
         add("release view reopened: no request", r["reopen_requests"], "<=", 0, f"{r['reopen_requests']} requests")
+    if "temporal" in results:
+        t = results["temporal"]
+        add(f"when it changed, {t['years']} years: <= 1.2x {t['years']} single-year reads", t["time_ratio_to_reads"],
+            "<=", 1.2, f"{t['time_ratio_to_reads']:.2f}x")  # fmt: skip
+        add(f"when it changed: memory flat in years ({t['years']} vs {t['few_years']}: peak ratio <= 1.1)",
+            t["peak_rss_ratio_years"], "<=", 1.1, f"{t['peak_rss_ratio_years']:.2f} "
+            f"({t['peak_rss_mib_per_year']:+.1f} MiB per year)")  # fmt: skip
     return out
 
 
@@ -79,7 +86,7 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     for key, render in (("cluster", _cluster), ("probe", _probe), ("throughput", _throughput),
                         ("scaling", _scaling), ("read_path", _read_path), ("classify", _classify),
-                        ("release", _release), ("dask", _dask)):  # fmt: skip
+                        ("release", _release), ("dask", _dask), ("temporal", _temporal)):  # fmt: skip
         if key in results:
             lines += ["", *render(results[key])]
     generated = results["inputs"]["generated_seconds"]
@@ -260,3 +267,33 @@ def _dask(d: dict[str, Any]) -> list[str]:
         f"2 workers against 1: {d['speedup_2_vs_1']:.2f}x faster (2 cores here).",
     ]  # fmt: skip
     return lines
+
+
+def _temporal(t: dict[str, Any]) -> list[str]:
+    rows, cols = t["aoi_px"]
+    names = {"reads": f"{t['years']} single-year reads (stream_grid), the baseline",
+             "when": f"when it changed, {t['years']} years (change_years_grid)",
+             "when_few": f"when it changed, {t['few_years']} years"}  # fmt: skip
+    lines = [
+        f"**9. Time**: the when-did-it-change map of the AOI ({cols} x {rows} px, {t['megapixels']:.1f} Mpx) over "
+        f"{t['years']} years, each year a link to the same int8 COG (the same bytes decoded each time), against "
+        "reading every year once; fresh process each",
+        "",
+        "| run | wall s | CPU s | peak RSS MiB | after imports MiB |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for key, name in names.items():
+        r = t["runs"][key]
+        lines.append(f"| {name} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | {r['peak_rss_mib']:.0f} | "
+                     f"{r['rss_after_imports_mib']:.0f} |")  # fmt: skip
+    lines += [
+        "",
+        f"Time {t['time_ratio_to_reads']:.2f}x the reads (CPU time {t['cpu_ratio_to_reads']:.2f}x); peak memory "
+        f"{t['peak_rss_ratio_years']:.2f}x that of {t['few_years']} years ({t['peak_rss_mib_per_year']:+.1f} MiB per "
+        "added year).",
+    ]
+    return lines
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+README_START, README_END = "<!-- BENCHMARKS:START -->", "<!-- BENCHMARKS:END -->"

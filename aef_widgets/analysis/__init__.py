@@ -9,6 +9,17 @@ from .label_pixels import POLYGON_PIXELS, polygon_pixels
 from .regress import REGRESSION_METHODS, EmbeddingRegressor, RegressionAccuracy, evaluate_regression
 from .sampling import PixelSampler, sample_valid
 from .similarity import above, angle_degrees, change, cosine, mean_reference, similarity
+from .temporal import (
+    ChangeYears,
+    ChangeYearsBuilder,
+    RobustScale,
+    Trajectory,
+    TrajectorySums,
+    anomaly,
+    change_years,
+    pixel_trajectory,
+    robust_scale,
+)
 from .thresholds import AreaHistogram
 from .uncertainty import most_uncertain
 from .validation import (
@@ -22,6 +33,7 @@ from .validation import (
     spatial_blocks,
     spatial_folds,
 )
+from .vectors import VectorLayer, class_polygons, threshold_polygons
 
 __all__ = [
     "BLOCK_SIZE_M",
@@ -34,6 +46,8 @@ __all__ = [
     "Accuracy",
     "AreaHistogram",
     "BandStretch",
+    "ChangeYears",
+    "ChangeYearsBuilder",
     "ClassAreas",
     "ClassMap",
     "EmbeddingClassifier",
@@ -45,13 +59,20 @@ __all__ = [
     "PixelSampler",
     "RGBStyle",
     "RegressionAccuracy",
+    "RobustScale",
+    "Trajectory",
+    "TrajectorySums",
+    "VectorLayer",
     "above",
     "angle_degrees",
+    "anomaly",
     "area_ha",
     "band_composite",
     "change",
+    "change_years",
     "check_kmeans_params",
     "class_areas",
+    "class_polygons",
     "classify",
     "contrast_score",
     "contrast_weights",
@@ -64,10 +85,13 @@ __all__ = [
     "most_uncertain",
     "neighbours_of",
     "pixel_area_m2",
+    "pixel_trajectory",
     "polygon_pixels",
     "random_folds",
+    "robust_scale",
     "sample_valid",
     "similarity",
     "spatial_blocks",
     "spatial_folds",
+    "threshold_polygons",
 ]

@@ -46,7 +46,8 @@ def test_json_and_markdown_are_written_and_agree(results):
     text = (out / "tiny.md").read_text()
     assert text == markdown(saved)
     for heading in ("| target | measured | met |", "1. Cluster", "2. Similarity probe", "3. Throughput", "4. Scaling",
-                    "5. Read path", "6. Classify", "7. Public release", "8. Past one machine"):  # fmt: skip
+                    "5. Read path", "6. Classify", "7. Public release", "8. Past one machine",
+                    "9. Time"):  # fmt: skip
         assert heading in text
 
 
@@ -59,7 +60,7 @@ def test_machine_info_names_what_decides_the_numbers(results):
 def test_every_number_is_finite_and_every_target_is_judged(results):
     res = results[0]
     assert all(math.isfinite(x) for x in numbers(res))
-    assert len(res["targets"]) == 11
+    assert len(res["targets"]) == 13
     assert all(isinstance(t["met"], bool) and t["measured"] for t in res["targets"])
 
 
@@ -86,6 +87,9 @@ def test_scaling_and_read_path_cover_their_sizes(results):
     reads = [r["read"] for r in res["read_path"]["reads"]]
     assert any("80 m" in r for r in reads) and any("raw GDAL" in r for r in reads)
     assert res["throughput"]["bound_mpx_per_s"] > 0
+    temporal = res["temporal"]
+    assert temporal["years"] == 9 and temporal["valid_pixels_agree"]
+    assert all(r["peak_rss_mib"] >= r["rss_after_imports_mib"] > 0 for r in temporal["runs"].values())
 
 
 def test_classify_ran_every_method_next_to_kmeans(results):
