@@ -29,3 +29,10 @@ def test_the_explorer_opens_at_its_start_place(real_source):
     explorer = Explorer(real_source, runner=JobRunner.inline(), start="-88.771, 44.296")
     assert tuple(explorer.map.center) == pytest.approx((44.296, -88.771))
     assert explorer.place.value.center == pytest.approx((-88.771, 44.296))
+
+
+def test_maps_jump_back_to_the_main_copy_of_the_world(real_source):
+    from aef_widgets.widgets import make_map
+
+    # Leaflet then reports bounds within -180..180, where the layers are drawn, instead of lon -448
+    assert make_map(real_source).world_copy_jump is True
