@@ -157,9 +157,12 @@ class ReleaseSource(EmbeddingSource):
                 with ThreadPoolExecutor(min(8, len(tiles)), thread_name_prefix="aef-release") as pool:
                     files = list(pool.map(self._file, tiles))
             return read(GeoTIFFSource({tiles[0].year: files}, name=self.name))
-        except RasterioError as e:
+        except (RasterioError, SourceError) as e:
+            # a file source words its own read failures; the HTTP status behind them is in GDAL's original message
+            if not isinstance(e, RasterioError) and not isinstance(e.__cause__, RasterioError):
+                raise
             reasons = [r for t in tiles if (r := self._failure(t.url))]
-            raise SourceError(reasons[0] if reasons else explain_gdal_error(tiles[0].url, str(e))) from e
+            raise SourceError(reasons[0] if reasons else explain_gdal_error(tiles[0].url, _gdal_message(e))) from e
 
     def _file(self, tile: Tile) -> RasterFile:
         """A tile's header (read once per source, bounded), at its loopback URL when cached."""
@@ -171,7 +174,7 @@ class ReleaseSource(EmbeddingSource):
         try:
             f = inspect_file(gdal_path, tile.year)
         except SourceError as e:
-            raise SourceError(self._explain(tile.url, str(e))) from e
+            raise SourceError(self._explain(tile.url, _gdal_message(e))) from e
         if f.crs != _crs(tile.crs):
             raise SourceError(f"{tile.url} is in {f.crs.to_string()}, but the index says {tile.crs}")
         with self._lock:
@@ -185,6 +188,12 @@ class ReleaseSource(EmbeddingSource):
 
     def _explain(self, url: str, message: str) -> str:
         return self._failure(url) or explain_gdal_error(url, message)
+
+
+def _gdal_message(error: BaseException) -> str:
+    """GDAL's own message behind an error (it names the HTTP status), even once a file source has worded it."""
+    cause = error.__cause__
+    return str(cause) if isinstance(cause, RasterioError) else str(error)
 
 
 def open_release(
