@@ -33,7 +33,7 @@ def test_app_renders_map_panel_and_rgb_overlay(app: App):
     assert page.locator(".aef-explorer textarea, .aef-explorer input[type='text']").count() == 0
     assert app.errors_shown() == []
     # the server read notebooks/voila.json (the kernel culling there is not a default)
-    assert "idle durations > 1800 seconds" in (app.artifacts / "voila.log").read_text()
+    assert "idle durations > 180 seconds" in (app.artifacts / "voila.log").read_text()
     app.screenshot("01-app")
 
 
