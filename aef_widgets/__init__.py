@@ -104,6 +104,7 @@ from .widgets import (
     LayerList,
     PlaceFinder,
     SimilarityProbe,
+    TimeSeriesPanel,
     YearPicker,
     make_map,
 )
@@ -160,6 +161,7 @@ __all__ = [
     "SampleTruth",
     "SimilarityProbe",
     "SourceError",
+    "TimeSeriesPanel",
     "TooLargeError",
     "TooManyFilesError",
     "Trajectory",

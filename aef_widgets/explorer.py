@@ -22,15 +22,16 @@ from .widgets.map_view import make_map
 from .widgets.place_finder import PlaceFinder
 from .widgets.similarity_probe import SimilarityProbe
 from .widgets.state import ExplorerState
+from .widgets.time_series import TimeSeriesPanel
 from .widgets.year_picker import YearPicker
 
 #: Page-wide rules: categorical overlays stay pixelated when the browser scales them.
 _STYLE = f"<style>.{CRISP_CLASS} {{ image-rendering: pixelated; image-rendering: crisp-edges; }}</style>"
-TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change")
+TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time")
 
 
 class Explorer(HBox, ValueWidget):
-    """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change.
+    """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change, time.
 
     ``value`` is the shared ``ExplorerState``. With no source, opens the bundled synthetic sample; Earth Engine is
     only used when a source says so, and nothing here ever asks for credentials. ``start`` is a place to open at
@@ -63,6 +64,7 @@ class Explorer(HBox, ValueWidget):
         self.clusters = ClusterPanel(state, export_dir=export_dir, **shared)
         self.similarity = SimilarityProbe(state, **shared)
         self.change = ChangePanel(state, show=False, **shared)
+        self.time = TimeSeriesPanel(state, **shared)
         self.layers = LayerList(m)
         self.place = PlaceFinder(state, **shared)
         if start is not None:
@@ -70,7 +72,7 @@ class Explorer(HBox, ValueWidget):
             self.place.go_to_text()
         self.tabs = Tab(
             children=[VBox([self.bands, HTML("<b>Layers</b>"), self.layers]), self.aoi, self.clusters,
-                      self.similarity, self.change],
+                      self.similarity, self.change, self.time],
             titles=TAB_TITLES,
         )  # fmt: skip
         self.tabs.observe(self._tab_selected, names="selected_index")
@@ -95,6 +97,7 @@ class Explorer(HBox, ValueWidget):
     def _tab_selected(self, _change=None) -> None:
         # clicks on the map pick similarity references only while that tab is open, not while drawing an AOI
         self.similarity.picking.value = self.tabs.selected_index == TAB_TITLES.index("Similarity")
+        self.time.picking.value = self.tabs.selected_index == TAB_TITLES.index("Time")
 
     def _header(self) -> str:
         source = self.state.source

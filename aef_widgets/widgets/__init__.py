@@ -11,6 +11,7 @@ from .map_view import make_map
 from .place_finder import PlaceFinder
 from .similarity_probe import SimilarityProbe
 from .state import ExplorerState
+from .time_series import TimeSeriesPanel
 from .year_picker import YearPicker
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "LayerList",
     "PlaceFinder",
     "SimilarityProbe",
+    "TimeSeriesPanel",
     "YearPicker",
     "make_map",
 ]

@@ -34,6 +34,7 @@ GRAPH: dict[str, tuple[str, ...]] = {
     "change layer": ("change", "view"),
     "changed layer": ("change", "change_threshold", "view"),
     "changed area": ("change", "change_threshold", "view"),
+    "trajectory": ("source", "year", "aoi"),
 }
 
 
