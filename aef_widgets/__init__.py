@@ -98,6 +98,7 @@ from .sources.vector_export import write_geojson
 from .widgets import (
     AOIDrawer,
     BandRGBSelector,
+    ChangeOverYears,
     ChangePanel,
     ClusterPanel,
     ExplorerState,
@@ -122,6 +123,7 @@ __all__ = [
     "AreaHistogram",
     "BandRGBSelector",
     "BandStretch",
+    "ChangeOverYears",
     "ChangePanel",
     "ChangeYears",
     "ClassAreas",

@@ -13,6 +13,7 @@ from traitlets import Any
 from .sources.base import EmbeddingSource
 from .widgets.aoi_drawer import AOIDrawer
 from .widgets.band_rgb_selector import BandRGBSelector
+from .widgets.change_over_years import ChangeOverYears
 from .widgets.change_panel import ChangePanel
 from .widgets.cluster_panel import ClusterPanel
 from .widgets.jobs import JobRunner
@@ -64,6 +65,7 @@ class Explorer(HBox, ValueWidget):
         self.clusters = ClusterPanel(state, export_dir=export_dir, **shared)
         self.similarity = SimilarityProbe(state, **shared)
         self.change = ChangePanel(state, show=False, **shared)
+        self.change_over_years = ChangeOverYears(state, **shared)
         self.time = TimeSeriesPanel(state, **shared)
         self.layers = LayerList(m)
         self.place = PlaceFinder(state, **shared)
@@ -72,7 +74,7 @@ class Explorer(HBox, ValueWidget):
             self.place.go_to_text()
         self.tabs = Tab(
             children=[VBox([self.bands, HTML("<b>Layers</b>"), self.layers]), self.aoi, self.clusters,
-                      self.similarity, self.change, self.time],
+                      self.similarity, VBox([self.change, self.change_over_years]), self.time],
             titles=TAB_TITLES,
         )  # fmt: skip
         self.tabs.observe(self._tab_selected, names="selected_index")

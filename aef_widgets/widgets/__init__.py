@@ -2,6 +2,7 @@
 
 from .aoi_drawer import AOIDrawer
 from .band_rgb_selector import BandRGBSelector
+from .change_over_years import ChangeOverYears
 from .change_panel import ChangePanel
 from .cluster_panel import ClusterPanel
 from .flow import GRAPH, Flow
@@ -19,6 +20,7 @@ __all__ = [
     "AOIDrawer",
     "BandRGBSelector",
     "Cancelled",
+    "ChangeOverYears",
     "ChangePanel",
     "ClusterPanel",
     "ExplorerState",
