@@ -21,6 +21,7 @@ from .widgets.layer_list import LayerList
 from .widgets.layer_stack import CRISP_CLASS
 from .widgets.map_view import make_map
 from .widgets.place_finder import PlaceFinder
+from .widgets.side_by_side import SideBySide
 from .widgets.similarity_probe import SimilarityProbe
 from .widgets.state import ExplorerState
 from .widgets.time_series import TimeSeriesPanel
@@ -67,6 +68,7 @@ class Explorer(HBox, ValueWidget):
         self.change = ChangePanel(state, show=False, **shared)
         self.change_over_years = ChangeOverYears(state, **shared)
         self.time = TimeSeriesPanel(state, **shared)
+        self.side_by_side = SideBySide(state, **shared)
         self.layers = LayerList(m)
         self.place = PlaceFinder(state, **shared)
         if start is not None:
@@ -74,7 +76,8 @@ class Explorer(HBox, ValueWidget):
             self.place.go_to_text()
         self.tabs = Tab(
             children=[VBox([self.bands, HTML("<b>Layers</b>"), self.layers]), self.aoi, self.clusters,
-                      self.similarity, VBox([self.change, self.change_over_years]), self.time],
+                      self.similarity, VBox([self.change, self.change_over_years]),
+                      VBox([self.time, self.side_by_side])],
             titles=TAB_TITLES,
         )  # fmt: skip
         self.tabs.observe(self._tab_selected, names="selected_index")

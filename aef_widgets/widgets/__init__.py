@@ -10,6 +10,7 @@ from .jobs import Cancelled, JobRunner
 from .layer_list import LayerList
 from .map_view import make_map
 from .place_finder import PlaceFinder
+from .side_by_side import SideBySide
 from .similarity_probe import SimilarityProbe
 from .state import ExplorerState
 from .time_series import TimeSeriesPanel
@@ -28,6 +29,7 @@ __all__ = [
     "JobRunner",
     "LayerList",
     "PlaceFinder",
+    "SideBySide",
     "SimilarityProbe",
     "TimeSeriesPanel",
     "YearPicker",

@@ -42,6 +42,7 @@ GRAPH: dict[str, tuple[str, ...]] = {
     "anomaly layer": ("anomaly", "view"),
     "anomalous layer": ("anomaly", "anomaly_threshold", "view"),
     "anomalous area": ("anomaly", "anomaly_threshold", "view"),
+    "side by side": ("source", "rgb_style", "view"),
 }
 
 
