@@ -68,8 +68,8 @@ class TimeSeriesPanel(Panel):
         ]
         return bqplot.Figure(
             marks=[self.lines, self.points], axes=axes, title="",
-            fig_margin={"top": 30, "bottom": 40, "left": 50, "right": 10},
-            layout=Layout(width="100%", height="260px"), legend_location="bottom-left",
+            fig_margin={"top": 30, "bottom": 40, "left": 50, "right": 24},
+            layout=Layout(width="100%", height="260px", visibility="hidden"), legend_location="bottom-left",
         )  # fmt: skip
 
     def set_pixel(self, lon: float, lat: float) -> None:
@@ -127,6 +127,9 @@ class TimeSeriesPanel(Panel):
                 self.points.x, self.points.y, self.points.selected = [], [], None
             self._years = []
             self.chart.title = ""
+            self.chart.layout.visibility = (
+                "hidden"  # nothing to chart; hidden, it keeps its size
+            )
             return
         years = np.asarray(trajectory.years, dtype=float)
         shown = np.isfinite(trajectory.to_reference)  # a year without data has no point to click
@@ -137,7 +140,8 @@ class TimeSeriesPanel(Panel):
             self.lines.y = np.vstack([trajectory.to_reference, trajectory.year_to_year])
             self.points.x, self.points.y = years[shown], trajectory.to_reference[shown]
             self.points.selected = selected
-        self.chart.title = f"Similarity to {trajectory.reference_year} and year to year"
+        self.chart.title = f"Similarity to {trajectory.reference_year}"
+        self.chart.layout.visibility = "visible"
 
     def _draw_marker(self, point: tuple[float, float] | None) -> None:
         if self.marker is None:
