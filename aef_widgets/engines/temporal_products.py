@@ -6,6 +6,9 @@ over an AOI) and draw themselves for any view, as the local engine's other produ
 
 from __future__ import annotations
 
+from os import PathLike
+from pathlib import Path
+
 import numpy as np
 
 from ..analysis.area import ClassAreas, class_areas
@@ -16,10 +19,12 @@ from ..core.grid import Grid
 from ..rendering.colors import CHANGED_COLOR, categorical_colors
 from ..rendering.overlay import Overlay, categorical_overlay, continuous_overlay, mask_overlay
 from ..rendering.view import MapView, Resampler
+from ..sources.vector_export import write_geojson
 from .base import AreaSummary, Engine, Product, Progress, ThresholdedProduct
 from .earthengine import EarthEngineEngine
 from .local_temporal import LocalTemporal
 from .memo import Memo
+from .product_export import change_year_polygons, export_change_years
 from .temporal_workflows import AnomalyMap
 
 
@@ -59,6 +64,14 @@ class ChangeYearsProduct(_OnGrid, Product):
     def layer(self, view: MapView, threshold: float = 0.0) -> Overlay | None:
         resampler = self._resampler(view)
         return None if resampler is None else categorical_overlay(self.labels(threshold), self.colors, resampler)
+
+    def export(self, path: str | PathLike, threshold: float) -> Path:
+        """The year map as an int16 COG on the source's grid (0 below ``threshold``, -1 no data), and its sizes."""
+        return export_change_years(path, self.change, threshold)
+
+    def export_polygons(self, path: str | PathLike, threshold: float, min_area_m2: float = 0.0) -> Path:
+        """Polygons of the pixels changed by at least ``threshold``, with their year and area, as WGS84 GeoJSON."""
+        return write_geojson(path, change_year_polygons(self.change, threshold, min_area_m2=min_area_m2))
 
 
 class AnomalyProduct(_OnGrid, ThresholdedProduct):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from ipywidgets import HTML, Checkbox, FloatSlider, Layout
+import tempfile
+from pathlib import Path
+
+from ipywidgets import HTML, Button, Checkbox, FloatSlider, HBox, Layout
 
 from ..engines.temporal_products import AnomalyProduct, ChangeYearsProduct, anomaly_product, change_years_product
 from ..rendering.legend import colorbar_html, table_html
 from .base import KEEP, Computed, Panel, ProductLayer
+from .exports import saved_file_html
 from .thresholded_layers import ThresholdedLayers
 
 
@@ -19,8 +23,14 @@ class ChangeOverYears(Panel):
     a threshold with their area.
     """
 
-    def __init__(self, state=None, **kwargs) -> None:
+    def __init__(self, state=None, *, export_dir: str | Path | None = None, **kwargs) -> None:
         super().__init__(state, **kwargs)
+        self.export_dir = Path(export_dir) if export_dir is not None else None
+        self.export_cog = Button(description="Export COG", disabled=True, layout=Layout(width="auto"))
+        self.export_cog.on_click(lambda _: self.export("tif"))
+        self.export_geojson = Button(description="Export GeoJSON", disabled=True, layout=Layout(width="auto"))
+        self.export_geojson.on_click(lambda _: self.export("geojson"))
+        self.download = HTML()
         self.show_when = Checkbox(value=False, description="When did it change (all years, in the AOI)", indent=False)
         self.show_anomaly = Checkbox(value=False, description="Anomaly of the year shown", indent=False)
         self.threshold = FloatSlider(
@@ -55,7 +65,8 @@ class ChangeOverYears(Panel):
         self.show_when.observe(lambda change: self._asked(self.when, change["new"]), names="value")
         self.show_anomaly.observe(lambda change: self._asked(self.anomaly, change["new"]), names="value")
         self.children = [
-            HTML("<b>Over all years</b>"), self.show_when, self.threshold, self.legend, self.show_anomaly,
+            HTML("<b>Over all years</b>"), self.show_when, self.threshold, self.legend,
+            HBox([self.export_cog, self.export_geojson]), self.download, self.show_anomaly,
             self.colorbar, self.anomaly_threshold, self.anomalous, self.status,
         ]  # fmt: skip
         self.add_class("aef-change-over-years")
@@ -92,6 +103,30 @@ class ChangeOverYears(Panel):
         self._clear_status(product)
         self.value = product
         self.flow.set("change years", product)
+        self.export_cog.disabled = self.export_geojson.disabled = product is None
+        self.download.value = ""
+
+    def export(self, kind: str) -> None:
+        """Write the when-it-changed map shown, at the current threshold: a COG ("tif") or polygons ("geojson")."""
+        product, threshold = self.value, self.state.change_threshold
+        if product is None:
+            self.show_status("Show when it changed first.", "error")
+            return
+        if self.export_dir is None:
+            self.export_dir = Path(tempfile.mkdtemp(prefix="aef-export-"))
+        path = self.export_dir / f"aef_change_years_{threshold:.2f}.{kind}"
+        self.show_status(f"Writing {path.name}…", "busy")
+
+        def work(job) -> str:
+            written = product.export(path, threshold) if kind == "tif" else product.export_polygons(path, threshold)
+            return saved_file_html(written)
+
+        def done(link: str) -> None:
+            if self.value is product:  # another map is shown now: this file is not its
+                self.download.value = link
+                self.show_status("Exported.", "ok")
+
+        self.runner.submit("export", work, done, self.show_error, label="export", heavy=True)
 
     def _prepare_areas(self):
         product = self.flow.values.get("change years")

@@ -117,3 +117,39 @@ def test_without_an_aoi_it_says_what_to_do(sample, runner):
     panel = ChangeOverYears(ExplorerState(sample), runner=runner)
     panel.show_when.value = True
     assert "Draw an AOI" in panel.status.value and panel.value is None
+
+
+def test_exports_read_back_on_the_source_grid(sample, runner, tmp_path):
+    import json
+
+    import shapely
+    from pyproj import Geod
+    from rio_cogeo import cog_validate
+
+    aoi, _ = event_aoi("clearing")
+    state = ExplorerState(sample, aoi=aoi, change_threshold=0.3)
+    panel = ChangeOverYears(state, runner=runner, export_dir=tmp_path)
+    assert panel.export_cog.disabled
+    panel.show_when.value = True
+    assert not panel.export_cog.disabled
+    panel.export_cog.click()
+    path = tmp_path / "aef_change_years_0.30.tif"
+    assert "Download" in panel.download.value and path.exists()
+    assert cog_validate(path, quiet=True)[0]
+    grid = panel.value.grid
+    with rasterio.open(path) as ds:
+        assert ds.crs == grid.crs and ds.transform.almost_equals(grid.transform) and ds.shape == grid.shape
+        years = ds.read(1)
+    expected = panel.value.change.above(0.3)
+    valid = np.isfinite(panel.value.change.size)
+    np.testing.assert_array_equal(years[valid], expected[valid])
+    assert (years[~valid] == -1).all()
+    panel.export_geojson.click()
+    features = json.loads((tmp_path / "aef_change_years_0.30.geojson").read_text())["features"]
+    geod = Geod(ellps="WGS84")
+    area = sum(abs(geod.geometry_area_perimeter(shapely.geometry.shape(f["geometry"]))[0]) for f in features)
+    pixels = np.count_nonzero(expected != 0)
+    # traced exactly along pixel edges: the same area, within a pixel per polygon and UTM's scale
+    assert abs(area - pixels * 100.0) <= len(features) * 100.0 + 0.002 * pixels * 100.0
+    found = {f["properties"]["year"] for f in features}
+    assert 2023 in found and found <= set(sample.years[1:])
