@@ -66,7 +66,7 @@ class Explorer(HBox, ValueWidget):
         self.clusters = ClusterPanel(state, export_dir=export_dir, **shared)
         self.similarity = SimilarityProbe(state, **shared)
         self.change = ChangePanel(state, show=False, **shared)
-        self.change_over_years = ChangeOverYears(state, **shared)
+        self.change_over_years = ChangeOverYears(state, export_dir=export_dir, **shared)
         self.time = TimeSeriesPanel(state, **shared)
         self.side_by_side = SideBySide(state, **shared)
         self.layers = LayerList(m)

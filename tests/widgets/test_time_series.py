@@ -123,3 +123,19 @@ def test_map_clicks_chart_only_while_the_time_tab_is_open(sample, runner):
     click(app.map, lon, lat)
     assert app.time.value == pytest.approx((lon, lat)) and len(app.state.probe_points) == 1
     assert app.time.trajectory is not None and len(app.time.points.x) == len(sample.years)
+
+
+def test_a_trajectory_for_an_older_year_is_never_shown(sample):
+    from aef_widgets.widgets import JobRunner
+    from aef_widgets.widgets.ui_loop import UILoop
+    from tests.widgets.frontend import ManualExecutor
+
+    pool = ManualExecutor()
+    widget = TimeSeriesPanel(ExplorerState(sample), runner=JobRunner(pool, loop=UILoop.immediate()))
+    lon, lat = event_point("clearing")
+    widget.set_pixel(lon, lat)
+    widget.state.year = 2020  # while the first one is computed
+    pool.run_all()
+    assert widget.trajectory is not None and widget.trajectory.reference_year == 2020
+    assert widget.lines.y[0][list(sample.years).index(2020)] == pytest.approx(1.0)
+    assert widget.computed.computations == 1  # the superseded request never ran
