@@ -15,7 +15,7 @@ from traitlets import dlink
 
 from ..engines.base import Layer, Tiles
 from ..rendering.overlay import Overlay
-from .base import Computed, Panel
+from .base import VIEW_DEBOUNCE_S, Computed, Panel
 from .layer_stack import ImageOverlay
 
 #: The two panes, above the tiles (200) and under Leaflet's own overlay pane (400).
@@ -40,7 +40,7 @@ class SideBySide(Panel):
         for control in (self.left, self.right):
             control.observe(lambda _: setattr(self, "value", (self.left.value, self.right.value)), names="value")
         self.computed = Computed(
-            self, "side by side", self._prepare, self._show, label="side by side",
+            self, "side by side", self._prepare, self._show, label="side by side", delay=lambda: VIEW_DEBOUNCE_S,
             key=lambda: (*self.flow.key("side by side"), self.value, self.show_split.value),
         )  # fmt: skip
         self.observe(lambda _: self.computed.update(), names="value")
