@@ -46,11 +46,12 @@ class SideBySide(Panel):
         self.observe(lambda _: self.computed.update(), names="value")
         self.show_split.observe(self._shown, names="value")
         self.state.observe(self._source_changed, names="source")
-        self.children = [self.show_split, HBox([self.left, self.right]), self.split_map, self.status]
+        # the map joins the page when first asked for, so a page that never compares has one map only
+        self.children = [self.show_split, HBox([self.left, self.right]), self.status]
         self.add_class("aef-side-by-side")
 
     def _make_map(self) -> ipyleaflet.Map:
-        m = ipyleaflet.Map(panes=PANES, layout=Layout(height="300px", display="none"), scroll_wheel_zoom=True)
+        m = ipyleaflet.Map(panes=PANES, layout=Layout(height="300px"), zoom_control=False, scroll_wheel_zoom=False)
         self.left_layer = ImageOverlay(url="", bounds=_EMPTY_BOUNDS, pane="aef-left", name="Left year", alt="Left year")
         self.right_layer = ImageOverlay(
             url="", bounds=_EMPTY_BOUNDS, pane="aef-right", name="Right year", alt="Right year"
@@ -69,6 +70,8 @@ class SideBySide(Panel):
             self.left.value, self.right.value = years[0], years[-1]
 
     def _shown(self, change) -> None:
+        if change["new"] and self.split_map not in self.children:
+            self.children = [*self.children[:2], self.split_map, *self.children[2:]]
         self.split_map.layout.display = "" if change["new"] else "none"
         self.computed.update()
 

@@ -28,7 +28,9 @@ def test_two_years_in_two_panes_of_one_split_control(sample, runner):
     state = ExplorerState(sample)
     panel = SideBySide(state, map=m, runner=runner)
     assert panel.value == (2018, 2025) and panel.left_layer.url == ""  # nothing is drawn until asked
+    assert panel.split_map not in panel.children
     panel.show_split.value = True
+    assert panel.split_map in panel.children
     control = panel.control
     assert control in panel.split_map.controls
     assert control.left_layer is panel.left_layer and control.right_layer is panel.right_layer
