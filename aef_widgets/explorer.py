@@ -13,6 +13,7 @@ from traitlets import Any
 from .sources.base import EmbeddingSource
 from .widgets.aoi_drawer import AOIDrawer
 from .widgets.band_rgb_selector import BandRGBSelector
+from .widgets.change_over_years import ChangeOverYears
 from .widgets.change_panel import ChangePanel
 from .widgets.cluster_panel import ClusterPanel
 from .widgets.jobs import JobRunner
@@ -20,17 +21,19 @@ from .widgets.layer_list import LayerList
 from .widgets.layer_stack import CRISP_CLASS
 from .widgets.map_view import make_map
 from .widgets.place_finder import PlaceFinder
+from .widgets.side_by_side import SideBySide
 from .widgets.similarity_probe import SimilarityProbe
 from .widgets.state import ExplorerState
+from .widgets.time_series import TimeSeriesPanel
 from .widgets.year_picker import YearPicker
 
 #: Page-wide rules: categorical overlays stay pixelated when the browser scales them.
 _STYLE = f"<style>.{CRISP_CLASS} {{ image-rendering: pixelated; image-rendering: crisp-edges; }}</style>"
-TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change")
+TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time")
 
 
 class Explorer(HBox, ValueWidget):
-    """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change.
+    """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change, time.
 
     ``value`` is the shared ``ExplorerState``. With no source, opens the bundled synthetic sample; Earth Engine is
     only used when a source says so, and nothing here ever asks for credentials. ``start`` is a place to open at
@@ -63,6 +66,9 @@ class Explorer(HBox, ValueWidget):
         self.clusters = ClusterPanel(state, export_dir=export_dir, **shared)
         self.similarity = SimilarityProbe(state, **shared)
         self.change = ChangePanel(state, show=False, **shared)
+        self.change_over_years = ChangeOverYears(state, export_dir=export_dir, **shared)
+        self.time = TimeSeriesPanel(state, **shared)
+        self.side_by_side = SideBySide(state, **shared)
         self.layers = LayerList(m)
         self.place = PlaceFinder(state, **shared)
         if start is not None:
@@ -70,7 +76,8 @@ class Explorer(HBox, ValueWidget):
             self.place.go_to_text()
         self.tabs = Tab(
             children=[VBox([self.bands, HTML("<b>Layers</b>"), self.layers]), self.aoi, self.clusters,
-                      self.similarity, self.change],
+                      self.similarity, VBox([self.change, self.change_over_years]),
+                      VBox([self.time, self.side_by_side])],
             titles=TAB_TITLES,
         )  # fmt: skip
         self.tabs.observe(self._tab_selected, names="selected_index")
@@ -95,6 +102,7 @@ class Explorer(HBox, ValueWidget):
     def _tab_selected(self, _change=None) -> None:
         # clicks on the map pick similarity references only while that tab is open, not while drawing an AOI
         self.similarity.picking.value = self.tabs.selected_index == TAB_TITLES.index("Similarity")
+        self.time.picking.value = self.tabs.selected_index == TAB_TITLES.index("Time")
 
     def _header(self) -> str:
         source = self.state.source

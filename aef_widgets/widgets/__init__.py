@@ -2,6 +2,7 @@
 
 from .aoi_drawer import AOIDrawer
 from .band_rgb_selector import BandRGBSelector
+from .change_over_years import ChangeOverYears
 from .change_panel import ChangePanel
 from .cluster_panel import ClusterPanel
 from .flow import GRAPH, Flow
@@ -9,8 +10,10 @@ from .jobs import Cancelled, JobRunner
 from .layer_list import LayerList
 from .map_view import make_map
 from .place_finder import PlaceFinder
+from .side_by_side import SideBySide
 from .similarity_probe import SimilarityProbe
 from .state import ExplorerState
+from .time_series import TimeSeriesPanel
 from .year_picker import YearPicker
 
 __all__ = [
@@ -18,6 +21,7 @@ __all__ = [
     "AOIDrawer",
     "BandRGBSelector",
     "Cancelled",
+    "ChangeOverYears",
     "ChangePanel",
     "ClusterPanel",
     "ExplorerState",
@@ -25,7 +29,9 @@ __all__ = [
     "JobRunner",
     "LayerList",
     "PlaceFinder",
+    "SideBySide",
     "SimilarityProbe",
+    "TimeSeriesPanel",
     "YearPicker",
     "make_map",
 ]

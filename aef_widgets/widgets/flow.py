@@ -34,6 +34,15 @@ GRAPH: dict[str, tuple[str, ...]] = {
     "change layer": ("change", "view"),
     "changed layer": ("change", "change_threshold", "view"),
     "changed area": ("change", "change_threshold", "view"),
+    "trajectory": ("source", "year", "aoi"),
+    "change years": ("source", "aoi"),
+    "change years layer": ("change years", "change_threshold", "view"),
+    "change years areas": ("change years", "change_threshold"),
+    "anomaly": ("source", "year", "aoi"),
+    "anomaly layer": ("anomaly", "view"),
+    "anomalous layer": ("anomaly", "anomaly_threshold", "view"),
+    "anomalous area": ("anomaly", "anomaly_threshold", "view"),
+    "side by side": ("source", "rgb_style", "view"),
 }
 
 

@@ -20,12 +20,13 @@ from ..rendering.overlay import Overlay
 #: Our layer kinds, each with the product family it belongs to; the list is also the initial order, bottom first.
 KINDS = {
     "rgb": "rgb", "change": "change", "changed": "change", "clusters": "clusters", "similarity": "similarity",
-    "matches": "similarity", "aoi": "aoi", "probes": "probes",
+    "matches": "similarity", "change years": "time", "anomaly": "time", "anomalous": "time", "aoi": "aoi",
+    "probes": "probes",
 }  # fmt: skip
 _BASE, _MARKS = ("rgb",), ("aoi", "probes")
 CRISP_CLASS = "aef-crisp"
 #: Highlights of pixels above a threshold start half-transparent, so the map under them stays readable.
-START_OPACITY = {"matches": 0.6, "changed": 0.6}
+START_OPACITY = {"matches": 0.6, "changed": 0.6, "anomalous": 0.6}
 
 
 class ImageOverlay(ipyleaflet.ImageOverlay):

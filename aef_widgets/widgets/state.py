@@ -49,6 +49,9 @@ class ExplorerState(HasTraits):
     change_threshold = Float(0.3)
     """Change (1 - dot product) at or above which a pixel counts as changed."""
 
+    anomaly_threshold = Float(3.0)
+    """Robust anomaly score (typical spreads above the AOI's median departure) at or above which a year is odd."""
+
     n_clusters = Int(5)
     """Number of k-means clusters."""
 
@@ -125,6 +128,12 @@ class ExplorerState(HasTraits):
                 f"k-means samples at most {MAX_KMEANS_SAMPLES:,} pixels, not {proposal['value']:,}: a larger sample "
                 "makes it slower and bigger, not its clusters better"
             )
+        return proposal["value"]
+
+    @validate("anomaly_threshold")
+    def _check_anomaly_threshold(self, proposal) -> float:
+        if not -10.0 <= proposal["value"] <= 100.0:
+            raise TraitError(f"anomaly thresholds lie between -10 and 100 spreads, not {proposal['value']}")
         return proposal["value"]
 
     @validate("similarity_threshold", "change_threshold")
