@@ -232,6 +232,23 @@ class EarthEngineEngine(Engine):
         report(1.0, "done")
         return EEClusters(self, year, labels, int(n_clusters), areas, region)
 
+    def classes(
+        self,
+        year: int,
+        points: Sequence[tuple[float, float]],
+        targets: Sequence[int],
+        n_classes: int,
+        aoi: AOI | None,
+        view: MapView | None,
+        method: str = "auto",
+        seed: int = 0,
+        progress: Progress | None = None,
+    ):
+        """``earthengine_classes.ee_classes``: the class map trained and drawn on Earth Engine."""
+        from .earthengine_classes import ee_classes  # it builds on this module
+
+        return ee_classes(self, year, points, targets, n_classes, aoi, view, method, seed, progress)
+
 
 def class_areas_from_groups(info: dict, n_classes: int) -> ClassAreas:
     """``ClassAreas`` from a grouped ``reduceRegion`` answer ``{"groups": [{"class", "sum", "count"}, ...]}``."""

@@ -21,6 +21,7 @@ from ..core.grid import Grid
 from ..rendering.view import MapView, Resampler
 from ..sources.base import EmbeddingSource
 from .base import Engine, Progress
+from .local_classes import LocalClasses, local_classes
 from .local_products import LocalChange, LocalClusters, LocalRGB, LocalSimilarity
 from .memo import Memo
 from .workflows import cluster_grid
@@ -138,3 +139,17 @@ class LocalEngine(Engine):
         model = EmbeddingKMeans(n_clusters=n_clusters, n_samples=n_samples, random_state=seed)
         labels = cluster_grid(self.source, grid, year, mask_aoi, model, progress)
         return LocalClusters(self, year, labels, grid, model, scope)
+
+    def classes(
+        self,
+        year: int,
+        points: Sequence[tuple[float, float]],
+        targets: Sequence[int],
+        n_classes: int,
+        aoi: AOI | None,
+        view: MapView | None,
+        method: str = "auto",
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> LocalClasses:
+        return local_classes(self, year, points, targets, n_classes, aoi, view, method, seed, progress)
