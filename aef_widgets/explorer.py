@@ -13,6 +13,7 @@ from .sources.base import EmbeddingSource
 from .widgets.aoi_drawer import AOIDrawer
 from .widgets.band_rgb_selector import BandRGBSelector
 from .widgets.change_panel import ChangePanel
+from .widgets.classify_panel import ClassifyPanel
 from .widgets.cluster_panel import ClusterPanel
 from .widgets.jobs import JobRunner
 from .widgets.layer_list import LayerList
@@ -24,11 +25,11 @@ from .widgets.year_picker import YearPicker
 
 #: Page-wide rules: categorical overlays stay pixelated when the browser scales them.
 _STYLE = f"<style>.{CRISP_CLASS} {{ image-rendering: pixelated; image-rendering: crisp-edges; }}</style>"
-TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change")
+TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change", "Classify")
 
 
 class Explorer(HBox, ValueWidget):
-    """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change.
+    """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change, classification.
 
     ``value`` is the shared ``ExplorerState``. With no source, opens the bundled synthetic sample; Earth Engine is
     only used when a source says so, and nothing here ever asks for credentials.
@@ -57,10 +58,11 @@ class Explorer(HBox, ValueWidget):
         self.clusters = ClusterPanel(state, export_dir=export_dir, **shared)
         self.similarity = SimilarityProbe(state, **shared)
         self.change = ChangePanel(state, show=False, **shared)
+        self.classify = ClassifyPanel(state, export_dir=export_dir, **shared)
         self.layers = LayerList(m)
         self.tabs = Tab(
             children=[VBox([self.bands, HTML("<b>Layers</b>"), self.layers]), self.aoi, self.clusters,
-                      self.similarity, self.change],
+                      self.similarity, self.change, self.classify],
             titles=TAB_TITLES,
         )  # fmt: skip
         self.tabs.observe(self._tab_selected, names="selected_index")
@@ -85,6 +87,7 @@ class Explorer(HBox, ValueWidget):
     def _tab_selected(self, _change=None) -> None:
         # clicks on the map pick similarity references only while that tab is open, not while drawing an AOI
         self.similarity.picking.value = self.tabs.selected_index == TAB_TITLES.index("Similarity")
+        self.classify.picking.value = self.tabs.selected_index == TAB_TITLES.index("Classify")
 
     def _header(self) -> str:
         source = self.state.source

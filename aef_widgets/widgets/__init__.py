@@ -3,6 +3,7 @@
 from .aoi_drawer import AOIDrawer
 from .band_rgb_selector import BandRGBSelector
 from .change_panel import ChangePanel
+from .classify_panel import ClassifyPanel
 from .cluster_panel import ClusterPanel
 from .flow import GRAPH, Flow
 from .jobs import Cancelled, JobRunner
@@ -18,6 +19,7 @@ __all__ = [
     "BandRGBSelector",
     "Cancelled",
     "ChangePanel",
+    "ClassifyPanel",
     "ClusterPanel",
     "ExplorerState",
     "Flow",

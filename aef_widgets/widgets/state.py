@@ -8,7 +8,18 @@ changes is decided in one place, the flow (``flow.GRAPH``), so any set of widget
 from __future__ import annotations
 
 from traitlets import (
-    Float, HasTraits, Instance, Int, List, TraitError, Tuple, Unicode, Union, default, observe, validate,
+    Float,
+    HasTraits,
+    Instance,
+    Int,
+    List,
+    TraitError,
+    Tuple,
+    Unicode,
+    Union,
+    default,
+    observe,
+    validate,
 )  # fmt: skip
 
 from ..analysis.composite import BandStretch, PCAStretch
