@@ -153,8 +153,14 @@ class Engine(ABC):
         """A colour composite of the embeddings; a PCA composite is fitted in ``region`` where the engine needs one."""
 
     @abstractmethod
-    def similarity(self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None) -> SimilarityProduct:
-        """Similarity to the pixels at lon/lat ``points``; areas are measured in ``aoi`` (else in a view)."""
+    def similarity(
+        self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None,
+        negatives: Sequence[tuple[float, float]] = (),
+    ) -> SimilarityProduct:  # fmt: skip
+        """Similarity to the pixels at lon/lat ``points``; areas are measured in ``aoi`` (else in a view).
+
+        With ``negatives`` ("not like these"), the score is ``contrast_score``: the mean cosine to the positives
+        minus the mean cosine to the negatives."""
 
     @abstractmethod
     def change(self, year_a: int, year_b: int, aoi: AOI | None) -> ChangeProduct:

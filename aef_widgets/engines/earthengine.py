@@ -174,7 +174,14 @@ class EarthEngineEngine(Engine):
         vectors = vectors_from_features(info, len((info or {}).get("features", [])))
         return PCAComposite(percentiles=style.percentiles).fit(vectors)
 
-    def similarity(self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None) -> EESimilarity:
+    def similarity(
+        self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None,
+        negatives: Sequence[tuple[float, float]] = (),
+    ) -> EESimilarity:  # fmt: skip
+        if negatives:
+            from .earthengine_classify import ee_contrast  # it builds on this module
+
+            return ee_contrast(self, year, points, negatives, aoi)
         self.source.check_year(year)
         if not points:
             raise NoDataError("click the map to choose a reference pixel")

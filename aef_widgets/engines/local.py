@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analysis.composite import BandStretch, PCAComposite, RGBStyle
+from ..analysis.contrast import contrast_score
 from ..analysis.kmeans import EmbeddingKMeans
 from ..analysis.similarity import reference_similarity
 from ..core.aoi import AOI
@@ -107,13 +108,20 @@ class LocalEngine(Engine):
         self.source.check_year(year)
         return LocalRGB(self, year, style or BandStretch())
 
-    def similarity(self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None) -> LocalSimilarity:
+    def similarity(
+        self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None,
+        negatives: Sequence[tuple[float, float]] = (),
+    ) -> LocalSimilarity:  # fmt: skip
         self.source.check_year(year)
         if not points:
             raise NoDataError("click the map to choose a reference pixel")
-        vectors = self.source.sample(points, year)
-        if not np.isfinite(vectors[-1]).all():
+        vectors = self.source.sample([*negatives, *points], year)  # one read; positives last, as on Earth Engine
+        neg, vectors = vectors[: len(negatives)], vectors[len(negatives) :]
+        if not np.isfinite(vectors[-1]).all() or not np.isfinite(neg).all():
             raise NoDataAtPoint("there is no embedding at that point; click where the map has data")
+        if len(neg):
+            readout = float(contrast_score(vectors[-1], vectors, neg))
+            return LocalSimilarity(self, year, vectors, readout, aoi, neg)
         readout = reference_similarity(vectors[-1], vectors)
         return LocalSimilarity(self, year, vectors, readout, aoi)
 
