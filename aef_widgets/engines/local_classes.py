@@ -68,7 +68,7 @@ class LocalClasses(ClassProduct):
         rows, cols = most_uncertain(self.margin, n, min_distance_px=SUGGESTION_SPACING_PX)
         if len(rows) == 0:
             return []
-        x, y = self.grid.transform * (cols + 0.5, rows + 0.5)
+        x, y = self.grid.transform @ (cols + 0.5, rows + 0.5)
         lon, lat = Transformer.from_crs(self.grid.crs, LONLAT, always_xy=True).transform(x, y)
         return [(float(a), float(b)) for a, b in zip(np.atleast_1d(lon), np.atleast_1d(lat))]
 

@@ -54,9 +54,11 @@ def accuracy_report(product: ClassProduct, crs, block_size: float, seed: int = 0
             results[name] = evaluate(model, X, y, folds(), scheme)
         except AEFError as e:  # too few labels or blocks: said in words next to the other scheme
             results[name], notes[name] = None, str(e)
+        except ValueError:  # scikit-learn's splitters refuse classes with fewer labels than folds
+            results[name], notes[name] = None, f"{scheme}: too few labels of some class (or blocks) for its folds"
     try:
         curve = learning_curve(model, X, y, repeats=CURVE_REPEATS, random_state=seed)
-    except AEFError as e:
+    except (AEFError, ValueError) as e:
         curve, notes["curve"] = None, str(e)
     return AccuracyReport(product.method, block_size, results["random"], results["spatial"], curve, notes)
 

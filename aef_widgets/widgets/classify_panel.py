@@ -99,11 +99,6 @@ class ClassifyPanel(Panel):
         self.draw_control = None
         if self.map is not None:
             self.map.on_interaction(self._map_event)
-            self.draw_control = ipyleaflet.DrawControl(
-                position="topleft", polygon={"shapeOptions": _DRAW_STYLE}, rectangle={"shapeOptions": _DRAW_STYLE},
-                polyline={}, circlemarker={}, circle={}, marker={}, edit=False, remove=False,
-            )  # fmt: skip
-            self.draw_control.on_draw(self._drawn)
         self.value = list(self.state.class_labels)
         self.observe(lambda _: self._to_state(), names="value")
         self.state.observe(lambda _: self._from_state(), names="class_labels")
@@ -219,10 +214,16 @@ class ClassifyPanel(Panel):
         self.layer_stack().bring_to_top("classes")
 
     def _toggle_draw(self) -> None:
-        if self.draw_control is None:
+        """The polygon tool is on the map only while clicks label (a removed control is closed: a new one comes)."""
+        if self.map is None:
             return
-        on_map = self.draw_control in self.map.controls
+        on_map = self.draw_control is not None and any(c is self.draw_control for c in self.map.controls)
         if self.picking.value and not on_map:
+            self.draw_control = ipyleaflet.DrawControl(
+                position="topleft", polygon={"shapeOptions": _DRAW_STYLE}, rectangle={"shapeOptions": _DRAW_STYLE},
+                polyline={}, circlemarker={}, circle={}, marker={}, edit=False, remove=False,
+            )  # fmt: skip
+            self.draw_control.on_draw(self._drawn)
             self.map.add(self.draw_control)
         elif not self.picking.value and on_map:
             self.map.remove(self.draw_control)

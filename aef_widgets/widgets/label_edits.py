@@ -128,7 +128,7 @@ def polygon_points(
     rows, cols, _ = polygon_pixels(field, polygon.mask(field.grid), n, seed)
     if len(rows) == 0:
         raise NoDataError("the polygon holds no pixel with data; draw it where the map has embeddings")
-    x, y = field.grid.transform * (cols + 0.5, rows + 0.5)
+    x, y = field.grid.transform @ (cols + 0.5, rows + 0.5)
     lon, lat = Transformer.from_crs(field.grid.crs, LONLAT, always_xy=True).transform(x, y)
     return list(zip(np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist()))
 
