@@ -236,7 +236,7 @@ def _truth_fractions(per_class: int = 4) -> dict[str, list[tuple[float, float]]]
     return found
 
 
-def test_labelling_three_classes_shows_the_class_map_and_accuracy(app: App):
+def test_classify_tab_three_labelled_classes_show_the_class_map_and_accuracy(app: App):
     app.open_tab("Classify")
     panel = app.panel("aef-classify-panel")
     points = _truth_fractions()
