@@ -51,10 +51,8 @@ class ClassifyPanel(Panel):
         self.class_name = w.Text(placeholder="class name", layout=w.Layout(width="10em"))
         self.class_color = w.ColorPicker(concise=True, value=edits.next_color(self.state.label_classes))
         self.add_button, self.rename_button = w.Button(description="Add class"), w.Button(description="Rename")
-        self.recolor_button, self.delete_button = (
-            w.Button(description="Set colour"),
-            w.Button(description="Delete class"),
-        )
+        self.recolor_button = w.Button(description="Set colour")
+        self.delete_button = w.Button(description="Delete class")
         for button, action in ((self.add_button, self.new_class), (self.rename_button, self._rename),
                                (self.recolor_button, self._recolor), (self.delete_button, self._delete)):  # fmt: skip
             button.layout = _WIDE
@@ -76,7 +74,7 @@ class ClassifyPanel(Panel):
         self.suggest_button = w.Button(description="Suggest where to label next", layout=_WIDE)
         self.suggest_button.on_click(lambda _: self.suggest())
         self.export_button = w.Button(description="Export GeoTIFF", disabled=True, layout=_WIDE)
-        self.export_button.on_click(lambda _: self.export())
+        self.export_button.on_click(lambda _: self._export_clicked())
         self.legend, self.download, self.notice = w.HTML(), w.HTML(), w.HTML()
         self.legend.add_class("aef-classify-legend")
         self.notice.add_class("aef-notice")
@@ -175,9 +173,8 @@ class ClassifyPanel(Panel):
         new = [LabelPoint(float(lon), float(lat), target, self.state.year) for lon, lat in points]
         away = outside(new, self.state.source.footprint)
         if away.any():
-            self.notice.value = _red(f"{int(away.sum())} of {len(new)} points lie outside the data: not labelled.")
-        else:
-            self.notice.value = ""
+            words = html.escape(f"{int(away.sum())} of {len(new)} points lie outside the data: not labelled.")
+        self.notice.value = f'<span style="color:#b00020">{words}</span>' if away.any() else ""
         self.set_labels([*self.value, *(p for p, off in zip(new, away) if not off)])
 
     def remove_labels(self, indices) -> None:
@@ -243,8 +240,7 @@ class ClassifyPanel(Panel):
         source, year, n, seed = self.state.source, self.state.year, self.max_polygon_pixels, self.seed
         self.show_status("Sampling the polygon's pixels…", "busy")
 
-        def work(job) -> list[tuple[float, float]]:
-            return edits.polygon_points(source, polygon, year, n, seed)
+        work = lambda job: edits.polygon_points(source, polygon, year, n, seed)  # noqa: E731
 
         def done(points) -> None:
             self.show_status(f"{len(points)} pixels of the polygon labelled.", "ok")
@@ -377,11 +373,23 @@ class ClassifyPanel(Panel):
         self.show_status("Exported.", "ok")
         return written
 
+    def _export_clicked(self) -> None:
+        """The button's export: written in the background, shown only if that class map is still the one shown."""
+        product, colors = self.product, self.colors
+        if product is None:
+            return
+        self.show_status("Writing the GeoTIFF…", "busy")
+        path = self._folder() / f"aef_classes_{product.year}.tif"
+
+        def done(link: str) -> None:
+            if self.product is product:
+                self.download.value = link
+                self.show_status("Exported.", "ok")
+
+        work = lambda job: saved_file_html(product.export(path, colors))  # noqa: E731
+        self.runner.submit("export", work, done, self.show_error, label="export", heavy=True)
+
     def _folder(self) -> Path:
         if self.export_dir is None:
             self.export_dir = Path(tempfile.mkdtemp(prefix="aef-export-"))
         return self.export_dir
-
-
-def _red(text: str) -> str:
-    return f'<span style="color:#b00020">{html.escape(text)}</span>'
