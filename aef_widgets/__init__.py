@@ -125,6 +125,7 @@ __all__ = [
     "evaluate",
     "evaluate_regression",
     "k_means",
+    "labels_from_bytes",
     "learning_curve",
     "load_labels",
     "load_values",
