@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from aef_widgets import AOI, EmbeddingClassifier, random_folds, sample_source, s
 from aef_widgets.explorer import TAB_TITLES, Explorer
 from aef_widgets.sources.export import LABEL_NODATA
 from aef_widgets.widgets import ClassifyPanel, ExplorerState, JobRunner, make_map
+from aef_widgets.widgets.base import VIEW_DEBOUNCE_S
 from aef_widgets.widgets.ui_loop import UILoop
 from tests.widgets.frontend import ManualExecutor, click, draw, rectangle, rgba, send_custom
 
@@ -297,3 +299,26 @@ def test_explorer_clicks_label_only_while_the_classify_tab_is_open(sample):
 
 def _on_map(control, m) -> bool:
     return any(c is control for c in m.controls)
+
+
+def test_one_label_computes_the_map_and_accuracy_once_and_a_colour_only_redraws(sample):
+    source, _ = sample
+    pool, state, m, runner = manual(source)
+    panel = ClassifyPanel(state, map=m, runner=runner, method="logistic")
+    points = truth_points(sample, 3)
+    for index, c in enumerate(TRUTH_CLASSES[:2]):
+        panel.add_labels(points[c], index)
+    pool.run_all()
+    runs = lambda: (panel.computed.computations, panel.accuracy.node.computations)  # noqa: E731
+    before = runs()
+    click(m, *points[0][0])
+    pool.run_all()
+    assert np.subtract(runs(), before).tolist() == [1, 1]
+    layer = next(x for x in m.layers if x.name == "Classes")
+    url, before = layer.url, runs()
+    panel.class_color.value = "#00ff00"
+    panel.recolor_button.click()
+    time.sleep(3 * VIEW_DEBOUNCE_S)  # a redraw of a product already drawn waits for the debounce, on a timer
+    pool.run_all()
+    assert runs() == before and layer.url != url
+    assert (rgba(layer.url)[..., :3] == (0, 255, 0)).all(axis=-1).any()  # class 0 in its new colour
