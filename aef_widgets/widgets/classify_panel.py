@@ -217,7 +217,7 @@ class ClassifyPanel(Panel):
         on_map = self.draw_control is not None and any(c is self.draw_control for c in self.map.controls)
         if self.picking.value and not on_map:
             self.draw_control = ipyleaflet.DrawControl(
-                position="topleft", polygon={"shapeOptions": _DRAW_STYLE}, rectangle={"shapeOptions": _DRAW_STYLE},
+                position="topright", polygon={"shapeOptions": _DRAW_STYLE}, rectangle={"shapeOptions": _DRAW_STYLE},
                 polyline={}, circlemarker={}, circle={}, marker={}, edit=False, remove=False,
             )  # fmt: skip
             self.draw_control.on_draw(self._drawn)
