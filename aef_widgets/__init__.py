@@ -50,7 +50,7 @@ from .engines.ee_export import ExportTask
 from .engines.workflows import classify_grid, cluster_grid, regress_grid
 from .explorer import Explorer
 from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, open_source
-from .sources.labels import LabelPoint, load_labels, load_values, save_labels
+from .sources.labels import LabelPoint, labels_from_bytes, load_labels, load_values, save_labels
 from .sources.sample import sample_source, sample_truth
 from .widgets import (
     AOIDrawer,
