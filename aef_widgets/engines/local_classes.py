@@ -92,5 +92,5 @@ def local_classes(
         raise NoDataError(f"label at least two classes where the map has data to classify{lost}")
     model = EmbeddingClassifier(method, random_state=seed).fit(training[0], training[1])
     grid, mask_aoi, scope = engine.measure_grid(aoi, view)
-    result = classify_grid(engine.source, grid, year, mask_aoi, model, progress)
+    result = classify_grid(engine.source, grid, year, mask_aoi, model, progress, executor=engine.executor)
     return LocalClasses(engine, year, result, grid, model, n_classes, scope, training)

@@ -42,7 +42,7 @@ class LocalRGB(Product):
         if isinstance(self.style, BandStretch):
             rgb = band_composite(field, self.style)
         else:
-            rgb = self.engine.pca(self.year).transform(field)
+            rgb = self.engine.pca(self.year, field).transform(field)
         return rgb_overlay(rgb, resampler)
 
 
@@ -111,7 +111,9 @@ class LocalSimilarity(_LocalThresholded, SimilarityProduct):
         return self._maps.get(field.grid, lambda: self._score(field)), resampler
 
     def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
-        return similarity_histogram(self.engine.source, grid, self.year, aoi, self.references, self.negatives)
+        return similarity_histogram(
+            self.engine.source, grid, self.year, aoi, self.references, self.engine.executor, self.negatives
+        )
 
 
 class LocalChange(_LocalThresholded, ChangeProduct):
@@ -131,7 +133,7 @@ class LocalChange(_LocalThresholded, ChangeProduct):
         return self._maps.get(before[0].grid, lambda: change(before[0], after[0])), before[1]
 
     def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
-        return change_histogram(self.engine.source, grid, self.year_a, self.year_b, aoi)
+        return change_histogram(self.engine.source, grid, self.year_a, self.year_b, aoi, self.engine.executor)
 
 
 class LocalClusters(ClusterProduct):

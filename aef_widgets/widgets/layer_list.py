@@ -34,9 +34,7 @@ class LayerList(VBox, ValueWidget):
         alive = {id(layer) for layer in ours}
         for key in [k for k in self._rows if k not in alive]:
             _, row = self._rows.pop(key)
-            for control in row.children:
-                control.close()
-            row.close()
+            close_widget(row)
         rows = []
         for layer in ours:
             if id(layer) not in self._rows:
@@ -64,3 +62,14 @@ class LayerList(VBox, ValueWidget):
     def _fade(self, layer: ipyleaflet.Layer, opacity: float) -> None:
         layer.opacity = opacity
         self.value = {**self.value, layer.name: opacity}
+
+
+def close_widget(widget) -> None:
+    """Close a widget with its children, layout and style: closing a box alone leaves them alive in the kernel."""
+    for child in getattr(widget, "children", ()):
+        close_widget(child)
+    for part in ("layout", "style"):
+        owned = getattr(widget, part, None)
+        if owned is not None:
+            owned.close()
+    widget.close()

@@ -32,6 +32,8 @@ def make_map(source: EmbeddingSource | None = None, **kwargs) -> ipyleaflet.Map:
         toolbar_ctrl=False,
         scale_ctrl=True,
         scroll_wheel_zoom=True,
+        # panning past 180 degrees jumps back to the same place in the main copy of the world, where the layers are
+        world_copy_jump=True,
     )
     if source is not None:
         lon, lat = source.footprint.center_lonlat

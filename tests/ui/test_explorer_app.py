@@ -194,7 +194,7 @@ def test_a_year_change_keeps_the_stacking_order(app: App):
     app.wait_overlay("Similarity matches")
     app.open_tab("Clusters")
     app.panel("aef-cluster-panel").get_by_role("button", name="Run k-means").click()
-    app.wait_text(app.panel("aef-cluster-panel"), r"clusters of 2024 in the view")
+    app.wait_text(app.panel("aef-cluster-panel"), r"clusters of 2025 in the view")
     app.wait_overlay("Clusters")
     before = overlay_order(app)
     assert before.index("Clusters") > before.index("Similarity matches")  # asked for last: on top

@@ -47,7 +47,7 @@ def truth_points(sample, n: int, seed: int = 0) -> dict[int, list[tuple[float, f
 
 def manual(source):
     pool = ManualExecutor()
-    state = ExplorerState(source)
+    state = ExplorerState(source, year=YEAR)
     m = make_map(source)
     return pool, state, m, JobRunner(pool, loop=UILoop.immediate())
 
@@ -161,7 +161,7 @@ def test_a_result_for_an_older_year_is_dropped(sample):
 
 def test_a_click_off_the_data_is_not_a_label(sample):
     source, _ = sample
-    panel = ClassifyPanel(ExplorerState(source), map=make_map(source), runner=JobRunner.inline(), method="logistic")
+    panel = ClassifyPanel(ExplorerState(source, year=YEAR), map=make_map(source), runner=JobRunner.inline(), method="logistic")
     west, south, _, _ = source.footprint.lonlat_bounds()
     click(panel.map, west - 0.05, south - 0.05)
     assert panel.value == [] and "outside the data" in panel.notice.value
@@ -169,7 +169,7 @@ def test_a_click_off_the_data_is_not_a_label(sample):
 
 def test_a_drawn_polygon_labels_a_bounded_sample_of_its_valid_pixels(sample):
     source, _ = sample
-    panel = ClassifyPanel(ExplorerState(source), map=make_map(source), runner=JobRunner.inline(), polygon_pixels=25)
+    panel = ClassifyPanel(ExplorerState(source, year=YEAR), map=make_map(source), runner=JobRunner.inline(), polygon_pixels=25)
     west, south, east, north = source.footprint.lonlat_bounds()
     box = (west, south, west + (east - west) * 0.2, south + (north - south) * 0.2)  # holds the nodata corner
     draw(panel.draw_control, rectangle(*box))
@@ -183,7 +183,7 @@ def test_a_drawn_polygon_labels_a_bounded_sample_of_its_valid_pixels(sample):
 def test_geojson_round_trip_through_the_panel_keeps_classes_colours_years_and_vectors(sample, tmp_path):
     source, _ = sample
     runner = JobRunner.inline()
-    panel = ClassifyPanel(ExplorerState(source), runner=runner, method="logistic")
+    panel = ClassifyPanel(ExplorerState(source, year=YEAR), runner=runner, method="logistic")
     points = truth_points(sample, 3)
     panel.class_color.value = "#123456"
     panel.class_name.value = "third"
@@ -197,7 +197,7 @@ def test_geojson_round_trip_through_the_panel_keeps_classes_colours_years_and_ve
     vector = source.sample([points[0][0]], YEAR)[0]
     np.testing.assert_allclose([first[f"A{i:02d}"] for i in range(64)], vector, rtol=1e-6)
     assert first["class"] == "Class 1" and first["year"] == YEAR
-    other = ClassifyPanel(ExplorerState(source), runner=runner, method="logistic")
+    other = ClassifyPanel(ExplorerState(source, year=YEAR), runner=runner, method="logistic")
     other.upload.value = (_upload("labels.geojson", path.read_bytes()),)
     assert [(p.lon, p.lat, p.year) for p in other.value] == [(p.lon, p.lat, p.year) for p in panel.value]
     assert [other.state.label_classes[p.target] for p in other.value] == [
@@ -213,7 +213,7 @@ def _upload(name: str, content: bytes) -> dict:
 
 def test_uploads_are_parsed_as_content_and_bad_or_distant_files_are_explained(sample, tmp_path):
     source, _ = sample
-    panel = ClassifyPanel(ExplorerState(source), runner=JobRunner.inline(), method="logistic")
+    panel = ClassifyPanel(ExplorerState(source, year=YEAR), runner=JobRunner.inline(), method="logistic")
     ((lon, lat),) = truth_points(sample, 1)[0]
     csv = f"lon,lat,class\n{lon},{lat},water\n{lon + 5},{lat},water\n".encode()
     # the name is a path on this machine: it is never opened, only the content counts
@@ -231,7 +231,7 @@ def test_uploads_are_parsed_as_content_and_bad_or_distant_files_are_explained(sa
 
 def test_classes_are_renamed_recoloured_and_deleted_with_their_labels(sample):
     source, _ = sample
-    panel = ClassifyPanel(ExplorerState(source), runner=JobRunner.inline(), method="logistic")
+    panel = ClassifyPanel(ExplorerState(source, year=YEAR), runner=JobRunner.inline(), method="logistic")
     points = truth_points(sample, 2)
     panel.class_name.value = "third"
     panel.add_button.click()
@@ -254,7 +254,7 @@ def test_classes_are_renamed_recoloured_and_deleted_with_their_labels(sample):
 
 def test_suggestions_are_uncertain_places_and_a_click_on_one_labels_it(sample):
     source, _ = sample
-    panel = ClassifyPanel(ExplorerState(source), map=make_map(source), runner=JobRunner.inline(), method="logistic")
+    panel = ClassifyPanel(ExplorerState(source, year=YEAR), map=make_map(source), runner=JobRunner.inline(), method="logistic")
     points = truth_points(sample, 5)
     for index, c in enumerate(TRUTH_CLASSES[:2]):
         panel.add_labels(points[c], index)
@@ -273,7 +273,7 @@ def test_suggestions_are_uncertain_places_and_a_click_on_one_labels_it(sample):
 
 def test_confidence_is_a_second_layer_of_the_top_probability(sample):
     source, _ = sample
-    panel = ClassifyPanel(ExplorerState(source), map=make_map(source), runner=JobRunner.inline(), method="logistic")
+    panel = ClassifyPanel(ExplorerState(source, year=YEAR), map=make_map(source), runner=JobRunner.inline(), method="logistic")
     points = truth_points(sample, 4)
     for index, c in enumerate(TRUTH_CLASSES[:2]):
         panel.add_labels(points[c], index)
