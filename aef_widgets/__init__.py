@@ -91,7 +91,7 @@ from .engines.workflows import classify_grid, cluster_grid, regress_grid
 from .explorer import Explorer
 from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, ReleaseSource, open_source
 from .sources.cog_export import write_cog
-from .sources.labels import LabelPoint, load_labels, load_values, save_labels
+from .sources.labels import LabelPoint, labels_from_bytes, load_labels, load_values, save_labels
 from .sources.release import open_release
 from .sources.sample import PlantedEvent, SampleTruth, sample_source, sample_truth
 from .sources.vector_export import write_geojson
@@ -100,6 +100,7 @@ from .widgets import (
     BandRGBSelector,
     ChangeOverYears,
     ChangePanel,
+    ClassifyPanel,
     ClusterPanel,
     ExplorerState,
     LayerList,
@@ -129,6 +130,7 @@ __all__ = [
     "ChangeYears",
     "ClassAreas",
     "ClassMap",
+    "ClassifyPanel",
     "ClusterPanel",
     "EETemporal",
     "EarthEngineEngine",
@@ -200,6 +202,7 @@ __all__ = [
     "export_rgb",
     "export_values",
     "k_means",
+    "labels_from_bytes",
     "learning_curve",
     "load_labels",
     "load_values",

@@ -15,6 +15,7 @@ from .widgets.aoi_drawer import AOIDrawer
 from .widgets.band_rgb_selector import BandRGBSelector
 from .widgets.change_over_years import ChangeOverYears
 from .widgets.change_panel import ChangePanel
+from .widgets.classify_panel import ClassifyPanel
 from .widgets.cluster_panel import ClusterPanel
 from .widgets.jobs import JobRunner
 from .widgets.layer_list import LayerList
@@ -29,11 +30,11 @@ from .widgets.year_picker import YearPicker
 
 #: Page-wide rules: categorical overlays stay pixelated when the browser scales them.
 _STYLE = f"<style>.{CRISP_CLASS} {{ image-rendering: pixelated; image-rendering: crisp-edges; }}</style>"
-TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time")
+TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify")
 
 
 class Explorer(HBox, ValueWidget):
-    """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change, time.
+    """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change, time, classification.
 
     ``value`` is the shared ``ExplorerState``. With no source, opens the bundled synthetic sample; Earth Engine is
     only used when a source says so, and nothing here ever asks for credentials. ``start`` is a place to open at
@@ -69,6 +70,7 @@ class Explorer(HBox, ValueWidget):
         self.change_over_years = ChangeOverYears(state, export_dir=export_dir, **shared)
         self.time = TimeSeriesPanel(state, **shared)
         self.side_by_side = SideBySide(state, **shared)
+        self.classify = ClassifyPanel(state, export_dir=export_dir, **shared)
         self.layers = LayerList(m)
         self.place = PlaceFinder(state, **shared)
         if start is not None:
@@ -77,7 +79,7 @@ class Explorer(HBox, ValueWidget):
         self.tabs = Tab(
             children=[VBox([self.bands, HTML("<b>Layers</b>"), self.layers]), self.aoi, self.clusters,
                       self.similarity, VBox([self.change, self.change_over_years]),
-                      VBox([self.time, self.side_by_side])],
+                      VBox([self.time, self.side_by_side]), self.classify],
             titles=TAB_TITLES,
         )  # fmt: skip
         self.tabs.observe(self._tab_selected, names="selected_index")
@@ -103,6 +105,7 @@ class Explorer(HBox, ValueWidget):
         # clicks on the map pick similarity references only while that tab is open, not while drawing an AOI
         self.similarity.picking.value = self.tabs.selected_index == TAB_TITLES.index("Similarity")
         self.time.picking.value = self.tabs.selected_index == TAB_TITLES.index("Time")
+        self.classify.picking.value = self.tabs.selected_index == TAB_TITLES.index("Classify")
 
     def _header(self) -> str:
         source = self.state.source

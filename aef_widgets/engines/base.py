@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
+
 from ..analysis.area import ClassAreas
 from ..analysis.composite import RGBStyle
 from ..core.aoi import AOI
@@ -107,6 +109,40 @@ class ClusterProduct(Product):
         """Write the clusters as a uint8 GeoTIFF in the source's CRS and grid (255 = no data)."""
 
 
+class ClassProduct(Product):
+    """A class map trained on labelled points: a class per pixel, its confidence (top probability), areas.
+
+    ``vectors``, ``targets`` and ``lonlat`` are the labels it was trained on (those with data in ``year``);
+    ``dropped`` counts the labels left out because the year has no embedding there.
+    """
+
+    year: int
+    n_classes: int
+    method: str
+    areas: ClassAreas | None
+    scope: str
+    vectors: np.ndarray
+    targets: np.ndarray
+    lonlat: np.ndarray
+    dropped: int = 0
+
+    @abstractmethod
+    def layer(self, view: MapView, colors: Sequence[str] = ()) -> Layer | None:
+        """The classes in ``colors`` (one per class index)."""
+
+    @abstractmethod
+    def confidence_layer(self, view: MapView) -> Layer | None:
+        """The top class probability of every pixel, 0 to 1."""
+
+    def suggestions(self, n: int = 10) -> list[tuple[float, float]]:
+        """(lon, lat) of up to ``n`` pixels the classifier is least sure of; [] where the engine cannot tell."""
+        return []
+
+    @abstractmethod
+    def export(self, path: str | PathLike, colors: Sequence[str] = ()) -> Path:
+        """Write the classes as a uint8 GeoTIFF with a colour table (255 = no data)."""
+
+
 class Engine(ABC):
     """Computes products from one source."""
 
@@ -117,8 +153,14 @@ class Engine(ABC):
         """A colour composite of the embeddings; a PCA composite is fitted in ``region`` where the engine needs one."""
 
     @abstractmethod
-    def similarity(self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None) -> SimilarityProduct:
-        """Similarity to the pixels at lon/lat ``points``; areas are measured in ``aoi`` (else in a view)."""
+    def similarity(
+        self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None,
+        negatives: Sequence[tuple[float, float]] = (),
+    ) -> SimilarityProduct:  # fmt: skip
+        """Similarity to the pixels at lon/lat ``points``; areas are measured in ``aoi`` (else in a view).
+
+        With ``negatives`` ("not like these"), the score is ``contrast_score``: the mean cosine to the positives
+        minus the mean cosine to the negatives."""
 
     @abstractmethod
     def change(self, year_a: int, year_b: int, aoi: AOI | None) -> ChangeProduct:
@@ -136,3 +178,34 @@ class Engine(ABC):
         progress: Progress | None = None,
     ) -> ClusterProduct:
         """K-means of the AOI (else the view) fitted on ``n_samples`` random valid pixels."""
+
+    def classes(
+        self,
+        year: int,
+        points: Sequence[tuple[float, float]],
+        targets: Sequence[int],
+        n_classes: int,
+        aoi: AOI | None,
+        view: MapView | None,
+        method: str = "auto",
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> ClassProduct:
+        """Train on the labelled ``points`` (class indices ``targets``) and classify the AOI (else the view)."""
+        raise NotImplementedError(f"{type(self).__name__} does not classify")
+
+
+def training_data(
+    source: EmbeddingSource, year: int, points: Sequence[tuple[float, float]], targets: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(vectors, targets, lonlat, dropped) of the labels that have an embedding in ``year`` (one sample request).
+
+    A label where the year has no data is left out and counted, never trained on as if it were data.
+    """
+    lonlat = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    targets = np.asarray(targets, dtype=np.int64)
+    if len(lonlat) != len(targets):
+        raise ValueError(f"{len(lonlat)} points but {len(targets)} targets")
+    vectors = source.sample([tuple(p) for p in lonlat], year) if len(lonlat) else np.empty((0, 64), np.float32)
+    valid = np.isfinite(vectors).all(axis=1) & (vectors != 0).any(axis=1)
+    return vectors[valid], targets[valid], lonlat[valid], int((~valid).sum())

@@ -174,7 +174,14 @@ class EarthEngineEngine(Engine):
         vectors = vectors_from_features(info, len((info or {}).get("features", [])))
         return PCAComposite(percentiles=style.percentiles).fit(vectors)
 
-    def similarity(self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None) -> EESimilarity:
+    def similarity(
+        self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None,
+        negatives: Sequence[tuple[float, float]] = (),
+    ) -> EESimilarity:  # fmt: skip
+        if negatives:
+            from .earthengine_classify import ee_contrast  # it builds on this module
+
+            return ee_contrast(self, year, points, negatives, aoi)
         self.source.check_year(year)
         if not points:
             raise NoDataError("click the map to choose a reference pixel")
@@ -231,6 +238,23 @@ class EarthEngineEngine(Engine):
         areas = self.class_areas(labels, int(n_clusters), region)
         report(1.0, "done")
         return EEClusters(self, year, labels, int(n_clusters), areas, region)
+
+    def classes(
+        self,
+        year: int,
+        points: Sequence[tuple[float, float]],
+        targets: Sequence[int],
+        n_classes: int,
+        aoi: AOI | None,
+        view: MapView | None,
+        method: str = "auto",
+        seed: int = 0,
+        progress: Progress | None = None,
+    ):
+        """``earthengine_classes.ee_classes``: the class map trained and drawn on Earth Engine."""
+        from .earthengine_classes import ee_classes  # it builds on this module
+
+        return ee_classes(self, year, points, targets, n_classes, aoi, view, method, seed, progress)
 
 
 def class_areas_from_groups(info: dict, n_classes: int) -> ClassAreas:

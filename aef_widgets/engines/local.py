@@ -13,6 +13,7 @@ from concurrent.futures import Executor
 import numpy as np
 
 from ..analysis.composite import BandStretch, PCAComposite, RGBStyle
+from ..analysis.contrast import contrast_score
 from ..analysis.kmeans import EmbeddingKMeans
 from ..analysis.similarity import reference_similarity
 from ..core.aoi import AOI
@@ -22,6 +23,7 @@ from ..core.grid import Grid
 from ..rendering.view import MapView, Resampler
 from ..sources.base import EmbeddingSource
 from .base import Engine, Progress
+from .local_classes import LocalClasses, local_classes
 from .local_products import LocalChange, LocalClusters, LocalRGB, LocalSimilarity
 from .memo import Memo
 from .workflows import cluster_grid
@@ -115,13 +117,20 @@ class LocalEngine(Engine):
         self.source.check_year(year)
         return LocalRGB(self, year, style or BandStretch())
 
-    def similarity(self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None) -> LocalSimilarity:
+    def similarity(
+        self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None,
+        negatives: Sequence[tuple[float, float]] = (),
+    ) -> LocalSimilarity:  # fmt: skip
         self.source.check_year(year)
         if not points:
             raise NoDataError("click the map to choose a reference pixel")
-        vectors = self.source.sample(points, year)
-        if not np.isfinite(vectors[-1]).all():
+        vectors = self.source.sample([*negatives, *points], year)  # one read; positives last, as on Earth Engine
+        neg, vectors = vectors[: len(negatives)], vectors[len(negatives) :]
+        if not np.isfinite(vectors[-1]).all() or not np.isfinite(neg).all():
             raise NoDataAtPoint("there is no embedding at that point; click where the map has data")
+        if len(neg):
+            readout = float(contrast_score(vectors[-1], vectors, neg))
+            return LocalSimilarity(self, year, vectors, readout, aoi, neg)
         readout = reference_similarity(vectors[-1], vectors)
         return LocalSimilarity(self, year, vectors, readout, aoi)
 
@@ -147,3 +156,17 @@ class LocalEngine(Engine):
         model = EmbeddingKMeans(n_clusters=n_clusters, n_samples=n_samples, random_state=seed)
         labels = cluster_grid(self.source, grid, year, mask_aoi, model, progress, executor=self.executor)
         return LocalClusters(self, year, labels, grid, model, scope)
+
+    def classes(
+        self,
+        year: int,
+        points: Sequence[tuple[float, float]],
+        targets: Sequence[int],
+        n_classes: int,
+        aoi: AOI | None,
+        view: MapView | None,
+        method: str = "auto",
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> LocalClasses:
+        return local_classes(self, year, points, targets, n_classes, aoi, view, method, seed, progress)

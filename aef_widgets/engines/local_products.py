@@ -10,6 +10,7 @@ import numpy as np
 
 from ..analysis.area import class_areas
 from ..analysis.composite import BandStretch, RGBStyle, band_composite
+from ..analysis.contrast import contrast_score
 from ..analysis.kmeans import EmbeddingKMeans
 from ..analysis.similarity import above, change, similarity
 from ..analysis.thresholds import AreaHistogram
@@ -87,19 +88,32 @@ class LocalSimilarity(_LocalThresholded, SimilarityProduct):
 
     highlight = MATCH_COLOR
 
-    def __init__(self, engine: LocalEngine, year: int, references: np.ndarray, readout: float, aoi: AOI | None) -> None:
+    def __init__(
+        self, engine: LocalEngine, year: int, references: np.ndarray, readout: float, aoi: AOI | None,
+        negatives: np.ndarray | None = None,
+    ) -> None:  # fmt: skip
         self.engine, self.year, self.references, self.readout, self.aoi = engine, year, references, readout, aoi
+        self.negatives = negatives if negatives is not None and len(negatives) else None
+        if self.negatives is not None:
+            self.vmin = -1.0  # the score runs from -2 to 2; most of it lies between -1 and 1, as on Earth Engine
         self._init_maps()
+
+    def _score(self, field) -> np.ndarray:
+        if self.negatives is None:
+            return similarity(field, self.references)
+        return contrast_score(field, self.references, self.negatives)
 
     def _values(self, view: MapView) -> tuple[np.ndarray, Resampler] | None:
         read = self.engine.view_field(self.year, view)
         if read is None:
             return None
         field, resampler = read
-        return self._maps.get(field.grid, lambda: similarity(field, self.references)), resampler
+        return self._maps.get(field.grid, lambda: self._score(field)), resampler
 
     def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
-        return similarity_histogram(self.engine.source, grid, self.year, aoi, self.references, self.engine.executor)
+        return similarity_histogram(
+            self.engine.source, grid, self.year, aoi, self.references, self.engine.executor, self.negatives
+        )
 
 
 class LocalChange(_LocalThresholded, ChangeProduct):

@@ -20,6 +20,7 @@ from rasterio.windows import Window
 from threadpoolctl import threadpool_limits
 
 from ..analysis.classify import ClassMap, EmbeddingClassifier
+from ..analysis.contrast import contrast_score
 from ..analysis.kmeans import NO_CLASS, EmbeddingKMeans, check_kmeans_params
 from ..analysis.regress import EmbeddingRegressor
 from ..analysis.sampling import Candidates, PixelSampler, candidates
@@ -167,12 +168,16 @@ def similarity_histogram(
     aoi: AOI | None,
     reference: np.ndarray,
     executor: Executor | None = None,
+    negatives: np.ndarray | None = None,
 ) -> AreaHistogram:
-    """Areas by similarity to ``reference`` over the whole grid."""
+    """Areas by similarity to ``reference`` over the whole grid (with ``negatives``: by ``contrast_score``)."""
     windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
 
     def task(window: Window) -> np.ndarray:
-        return similarity(_read(source, grid, window, year, aoi), reference)
+        field = _read(source, grid, window, year, aoi)
+        if negatives is not None and len(negatives):
+            return contrast_score(field, reference, negatives)
+        return similarity(field, reference)
 
     histogram = AreaHistogram()
     for window, values in map_chunks(windows, task, source=source, executor=executor):

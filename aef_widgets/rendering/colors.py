@@ -18,6 +18,8 @@ MATCH_COLOR = "#FF2D20"
 CHANGED_COLOR = "#00E5FF"
 AOI_COLOR = "#ff00ff"
 PROBE_COLOR = "#e6007e"
+#: Negative references ("not like that") of the similarity probe.
+NEGATIVE_COLOR = "#1a1a1a"
 
 
 def hex_to_rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:

@@ -70,21 +70,30 @@ def load_labels(path: str | PathLike, target: str = "class") -> list[LabelPoint]
     ``target`` is the property holding what was labelled: ``class`` (kept as in the file, a name or an id) or
     ``value`` (a number, for regression).
     """
-    _check_target(target)
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as e:
         raise LabelsError(f"cannot read labels from {path}: {e.strerror or e}") from e
+    return labels_from_bytes(data, path.name, target)
+
+
+def labels_from_bytes(data: bytes, name: str, target: str = "class") -> list[LabelPoint]:
+    """Labelled points from the content of a file called ``name`` (an upload): CSV if it ends in ``.csv``, else
+    GeoJSON. The content is parsed as it is; nothing is opened by name."""
+    _check_target(target)
+    name = Path(str(name)).name or "the upload"
+    try:
+        text = bytes(data).decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise LabelsError(f"{path.name} is not a text file of labels") from e
-    if path.suffix.lower() == ".csv":
-        return _from_csv(text, target, path.name)
+        raise LabelsError(f"{name} is not a text file of labels") from e
+    if name.lower().endswith(".csv"):
+        return _from_csv(text, target, name)
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
-        raise LabelsError(f"{path.name} is not valid GeoJSON: {e}") from e
-    return labels_from_geojson(obj, target, path.name)
+        raise LabelsError(f"{name} is not valid GeoJSON: {e}") from e
+    return labels_from_geojson(obj, target, name)
 
 
 def load_values(path: str | PathLike) -> list[LabelPoint]:

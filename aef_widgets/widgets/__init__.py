@@ -4,6 +4,7 @@ from .aoi_drawer import AOIDrawer
 from .band_rgb_selector import BandRGBSelector
 from .change_over_years import ChangeOverYears
 from .change_panel import ChangePanel
+from .classify_panel import ClassifyPanel
 from .cluster_panel import ClusterPanel
 from .flow import GRAPH, Flow
 from .jobs import Cancelled, JobRunner
@@ -23,6 +24,7 @@ __all__ = [
     "Cancelled",
     "ChangeOverYears",
     "ChangePanel",
+    "ClassifyPanel",
     "ClusterPanel",
     "ExplorerState",
     "Flow",

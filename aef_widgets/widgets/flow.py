@@ -26,7 +26,7 @@ GRAPH: dict[str, tuple[str, ...]] = {
     "aoi summary": ("source", "aoi"),
     "clusters": ("source", "year", "aoi"),
     "clusters layer": ("clusters", "view"),
-    "similarity": ("source", "year", "probe_points", "aoi"),
+    "similarity": ("source", "year", "probe_points", "negative_points", "aoi"),
     "similarity layer": ("similarity", "view"),
     "matches layer": ("similarity", "similarity_threshold", "view"),
     "matches area": ("similarity", "similarity_threshold", "view"),
@@ -43,6 +43,11 @@ GRAPH: dict[str, tuple[str, ...]] = {
     "anomalous layer": ("anomaly", "anomaly_threshold", "view"),
     "anomalous area": ("anomaly", "anomaly_threshold", "view"),
     "side by side": ("source", "rgb_style", "view"),
+    "classes": ("source", "year", "aoi", "class_labels"),
+    "classes layer": ("classes", "label_classes", "view"),
+    "confidence layer": ("classes", "view"),
+    "suggestions": ("classes", "view"),
+    "accuracy": ("classes", "cv_block_size"),
 }
 
 

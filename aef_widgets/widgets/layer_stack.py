@@ -19,9 +19,9 @@ from ..rendering.overlay import Overlay
 
 #: Our layer kinds, each with the product family it belongs to; the list is also the initial order, bottom first.
 KINDS = {
-    "rgb": "rgb", "change": "change", "changed": "change", "clusters": "clusters", "similarity": "similarity",
-    "matches": "similarity", "change years": "time", "anomaly": "time", "anomalous": "time", "aoi": "aoi",
-    "probes": "probes",
+    "rgb": "rgb", "change": "change", "changed": "change", "clusters": "clusters", "classes": "classes",
+    "confidence": "classes", "similarity": "similarity", "matches": "similarity", "change years": "time",
+    "anomaly": "time", "anomalous": "time", "aoi": "aoi", "probes": "probes", "suggestions": "probes",
 }  # fmt: skip
 _BASE, _MARKS = ("rgb",), ("aoi", "probes")
 CRISP_CLASS = "aef-crisp"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 
 import ipyleaflet
-from ipywidgets import HTML, Button, Checkbox, FloatSlider, Layout
+from ipywidgets import HTML, Button, Checkbox, FloatSlider, Layout, ToggleButtons
 
-from ..core.errors import NoDataAtPoint
+from ..core.errors import NoDataAtPoint, NoDataError
 from ..engines.base import SimilarityProduct
-from ..rendering.colors import PROBE_COLOR
+from ..rendering.colors import NEGATIVE_COLOR, PROBE_COLOR
 from ..rendering.legend import colorbar_html
 from .base import Computed, Panel
 from .layer_stack import close_layer
@@ -21,7 +21,8 @@ class SimilarityProbe(Panel):
 
     Each click adds a reference. A pixel's similarity is the mean of its cosines to the references. The map shows
     it for every pixel, the matches above a threshold, and their area. ``product`` holds the latest
-    ``SimilarityProduct``.
+    ``SimilarityProduct``. References marked "not like that" (``state.negative_points``) make the score the mean
+    cosine to the positives minus the mean cosine to the negatives (``contrast_score``), on both engines.
     """
 
     def __init__(self, state=None, **kwargs) -> None:
@@ -32,7 +33,12 @@ class SimilarityProbe(Panel):
         )
         self.bind(self.threshold, "similarity_threshold")
         self.clear = Button(description="Clear references", layout=Layout(width="auto"))
-        self.clear.on_click(lambda _: self.set_references([]))
+        self.clear.on_click(lambda _: self._clear_all())
+        self.kind = ToggleButtons(
+            options=[("Like this", "positive"), ("Not like that", "negative")], value="positive",
+            tooltips=["The next click is an example of what to find", "The next click is an example of what not"],
+        )  # fmt: skip
+        self._last_negative = False
         self.notice = HTML()
         self.notice.add_class("aef-notice")
         self.readout = HTML()
@@ -46,6 +52,7 @@ class SimilarityProbe(Panel):
         self.computed = Computed(self, "similarity", self._prepare, self._show, label="similarity", fail=self._failed)
         stack = self.layer_stack()
         self.markers = stack.slot("Similarity references", "probes") if stack is not None else None
+        self.negative_markers = stack.slot("Similarity negatives", "probes") if stack is not None else None
         self._group: ipyleaflet.LayerGroup | None = None
         if self.map is not None:
             self.map.on_interaction(self._map_event)
@@ -55,8 +62,8 @@ class SimilarityProbe(Panel):
         self.state.observe(lambda _: self._sync_value(), names="probe_points")
         hint = HTML("Click the map to pick a reference pixel; more clicks add references.")
         self.children = [
-            hint, self.picking, self.notice, self.readout, self.colorbar, self.threshold, self.matches, self.clear,
-            self.status,
+            hint, self.picking, self.kind, self.notice, self.readout, self.colorbar, self.threshold, self.matches,
+            self.clear, self.status,
         ]  # fmt: skip
         self.add_class("aef-similarity-probe")
         self.computed.update()
@@ -66,10 +73,19 @@ class SimilarityProbe(Panel):
         """The similarity shown, if any."""
         return self.flow.values.get("similarity")
 
-    def add_reference(self, lon: float, lat: float) -> None:
-        """Add a reference pixel, as a click on the map does."""
+    def add_reference(self, lon: float, lat: float, negative: bool | None = None) -> None:
+        """Add a reference pixel, as a click on the map does (a negative one when the toggle says so)."""
         self.notice.value = ""
-        self.set_references([*self.value, (float(lon), float(lat))])
+        self._last_negative = self.kind.value == "negative" if negative is None else bool(negative)
+        if self._last_negative:
+            self.state.negative_points = [*self.state.negative_points, (float(lon), float(lat))]
+        else:
+            self.set_references([*self.value, (float(lon), float(lat))])
+
+    def _clear_all(self) -> None:
+        with self.state.hold_trait_notifications():
+            self.state.negative_points = []
+            self.set_references([])
 
     def set_references(self, points: list[tuple[float, float]]) -> None:
         """The one place the references change (the state follows through ``value``)."""
@@ -92,10 +108,16 @@ class SimilarityProbe(Panel):
     def _prepare(self):
         state = self.state
         points, year, aoi, engine = list(state.probe_points), state.year, state.aoi, state.engine
+        negatives = list(state.negative_points)
         self._draw_markers(points)
+        self._draw_negatives(negatives)
         if not points:
+            if negatives:
+                self.show_status("Add a reference like what you look for, too.")
             return None
         self.show_status("Computing similarity…", "busy")
+        if negatives:
+            return lambda job: engine.similarity(year, points, aoi, negatives)
         return lambda job: engine.similarity(year, points, aoi)
 
     def _show(self, product: SimilarityProduct | None) -> None:
@@ -104,23 +126,42 @@ class SimilarityProbe(Panel):
         if product is None:
             self.readout.value = self.colorbar.value = ""
             return
-        n = len(product.state_key[2])
+        n, m = len(product.state_key[2]), len(product.state_key[3])
         refs = "this reference alone" if n == 1 else f"the mean of its cosines to all {n} references"
+        label = "Similarity (mean cosine to the references)"
+        if m:
+            refs = f"mean cosine to the {n} positive minus mean cosine to the {m} negative references"
+            label = "Score (mean cosine to positives − mean cosine to negatives)"
         self.readout.value = (
             f"Similarity at the reference clicked last: <b>{product.readout:.2f}</b> ({refs}, as the map shows it)"
         )
-        label = "Similarity (mean cosine to the references)"
         self.colorbar.value = colorbar_html(product.cmap, product.vmin, product.vmax, label)
 
     def _failed(self, error: BaseException) -> None:
         points = list(self.state.probe_points)
-        if isinstance(error, NoDataAtPoint) and points:
+        negatives = list(self.state.negative_points)
+        if isinstance(error, NoDataError) and self._last_negative and negatives:
+            self._last_negative = False
+            self.state.negative_points = negatives[:-1]  # the negative clicked off the data
+            self.notice.value = f'<span style="color:#b00020">{html.escape(str(error))}</span>'
+            self.show_status("")
+        elif isinstance(error, NoDataAtPoint) and points:
             # the click was off the data: keep the references that were fine, and say so
             self.set_references(points[:-1])
             self.notice.value = f'<span style="color:#b00020">{html.escape(str(error))}</span>'
             self.show_status("")
         else:
             self.show_error(error)
+
+    def _draw_negatives(self, points: list[tuple[float, float]]) -> None:
+        if self.negative_markers is None:
+            return
+        marks = [
+            ipyleaflet.CircleMarker(location=_location(p), radius=6, color="#ffffff", weight=2,
+                                    fill_color=NEGATIVE_COLOR, fill_opacity=1)
+            for p in points
+        ]  # fmt: skip
+        self.negative_markers.show(ipyleaflet.LayerGroup(layers=marks) if marks else None)
 
     def _draw_markers(self, points: list[tuple[float, float]]) -> None:
         """Add and remove markers one by one: a click adds one marker, it does not rebuild them all."""

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from concurrent.futures import Executor
 
-from traitlets import Float, HasTraits, Instance, Int, List, TraitError, Tuple, Union, default, observe, validate
+from traitlets import (
+    Float,
+    HasTraits,
+    Instance,
+    Int,
+    List,
+    TraitError,
+    Tuple,
+    Unicode,
+    Union,
+    default,
+    observe,
+    validate,
+)
 
 from ..analysis.composite import BandStretch, PCAStretch
 from ..analysis.kmeans import MAX_KMEANS_SAMPLES
@@ -17,6 +30,7 @@ from ..core.aoi import AOI
 from ..engines import Engine, engine_for
 from ..rendering.view import MapView
 from ..sources.base import EmbeddingSource
+from ..sources.labels import LabelPoint
 
 
 class ExplorerState(HasTraits):
@@ -40,6 +54,9 @@ class ExplorerState(HasTraits):
     probe_points = List(Tuple(Float(), Float()))
     """Reference pixels of the similarity probe, as (lon, lat)."""
 
+    negative_points = List(Tuple(Float(), Float()))
+    """Negative references of the similarity probe ("not like that"), as (lon, lat)."""
+
     similarity_threshold = Float(0.9)
     """Similarity at or above which a pixel counts as a match (0.9 as in the Earth Engine tutorial)."""
 
@@ -57,6 +74,15 @@ class ExplorerState(HasTraits):
 
     n_samples = Int(500)
     """Random valid pixels k-means is fitted on."""
+
+    label_classes = List(Tuple(Unicode(), Unicode()))
+    """The classes of the classifier, as (name, colour); a label's target is its index here."""
+
+    class_labels = List(Instance(LabelPoint))
+    """Labelled points of the classifier (target: index into ``label_classes``). One writer: the classify panel."""
+
+    cv_block_size = Float(1000.0)
+    """Side of the spatial blocks of the honest cross-validation, in metres."""
 
     view = Instance(MapView, allow_none=True)
     """What the map currently shows; None until a map reports its bounds."""
@@ -96,6 +122,7 @@ class ExplorerState(HasTraits):
         with self.hold_trait_notifications():
             self.set_trait("engine", engine_for(change["new"], self.executor))
             self.probe_points = []
+            self.negative_points = []
             self.year = years[-1]
             self.change_years = (years[0], years[-1])
 
@@ -134,6 +161,12 @@ class ExplorerState(HasTraits):
     def _check_anomaly_threshold(self, proposal) -> float:
         if not -10.0 <= proposal["value"] <= 100.0:
             raise TraitError(f"anomaly thresholds lie between -10 and 100 spreads, not {proposal['value']}")
+        return proposal["value"]
+
+    @validate("cv_block_size")
+    def _check_block(self, proposal) -> float:
+        if not proposal["value"] > 0:
+            raise TraitError(f"the block size must be a positive number of metres, not {proposal['value']}")
         return proposal["value"]
 
     @validate("similarity_threshold", "change_threshold")

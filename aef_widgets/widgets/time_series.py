@@ -127,9 +127,7 @@ class TimeSeriesPanel(Panel):
                 self.points.x, self.points.y, self.points.selected = [], [], None
             self._years = []
             self.chart.title = ""
-            self.chart.layout.visibility = (
-                "hidden"  # nothing to chart; hidden, it keeps its size
-            )
+            self.chart.layout.visibility = "hidden"  # nothing to chart; hidden, it keeps its size
             return
         years = np.asarray(trajectory.years, dtype=float)
         shown = np.isfinite(trajectory.to_reference)  # a year without data has no point to click

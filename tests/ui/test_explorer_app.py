@@ -21,7 +21,7 @@ def test_app_renders_map_panel_and_rgb_overlay(app: App):
     panel = app.panel("aef-side-panel")
     assert panel.is_visible()
     tabs = panel.locator(".lm-TabBar-tab").all_inner_texts()
-    assert [t.strip() for t in tabs] == ["Layers", "AOI", "Clusters", "Similarity", "Change", "Time"]
+    assert [t.strip() for t in tabs] == ["Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify"]
     assert app.panel("aef-synthetic-badge").is_visible()
     assert "produced by Google and Google DeepMind" in app.panel("aef-attribution").inner_text()
     app.wait_text(app.panel("aef-layer-list"), "RGB composite")
@@ -209,3 +209,56 @@ def test_a_year_change_keeps_the_stacking_order(app: App):
     assert after == before and after[0] == "RGB composite"
     assert app.errors_shown() == []
     app.screenshot("08-order-after-year")
+
+
+def _truth_fractions(per_class: int = 4) -> dict[str, list[tuple[float, float]]]:
+    """Points of three truth classes of the sample, as fractions of the data's box on screen (x right, y down)."""
+    import numpy as np
+    from pyproj import Transformer
+
+    from aef_widgets import sample_source, sample_truth
+
+    source, truth = sample_source(), sample_truth()
+    grid, labels = source.grid(), truth.labels(source.years[-1])
+    west, south, east, north = source.footprint.lonlat_bounds()
+    to_grid = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+    found: dict[str, list[tuple[float, float]]] = {}
+    rng = np.random.default_rng(3)
+    for c in list(truth.class_names)[:3]:
+        points: list[tuple[float, float]] = []
+        while len(points) < per_class:
+            fx, fy = rng.uniform(0.15, 0.85, 2)
+            lon, lat = west + fx * (east - west), north - fy * (north - south)
+            col, row = ~grid.transform @ to_grid.transform(lon, lat)
+            r, k = int(row), int(col)
+            window = labels[max(r - 3, 0) : r + 4, max(k - 3, 0) : k + 4]  # well inside one class
+            if window.size and (window == c).all():
+                points.append((float(fx), float(fy)))
+        found[truth.class_names[c]] = points
+    return found
+
+
+def test_classify_tab_three_labelled_classes_show_the_class_map_and_accuracy(app: App):
+    app.open_tab("Classify")
+    panel = app.panel("aef-classify-panel")
+    points = _truth_fractions()
+    names = list(points)
+    panel.get_by_placeholder("class name").fill(names[2])
+    panel.get_by_role("button", name="Add class").click()
+    app.wait_text(app.panel("aef-classify-legend"), names[2])
+    for index, name in enumerate(names):
+        label = name if index == 2 else f"Class {index + 1}"
+        app.choose("Label as", label)
+        for fx, fy in points[name]:
+            app.page.mouse.click(*app.map_point(fx, fy))
+        app.wait_text(app.panel("aef-classify-legend"), rf"{re.escape(label)}\s+{len(points[name])}\b")
+    app.wait_text(panel, r"Classes of \d{4} in the view")
+    app.wait_overlay("Classes")
+    summary = app.wait_text(app.panel("aef-accuracy-summary"), r"Spatial blocks")
+    assert "Random folds" in summary and re.search(r"\d+\.\d% ± \d+\.\d", summary), summary
+    legend = app.panel("aef-classify-legend").inner_text()
+    assert legend.count("%") <= 1 and re.search(r"[\d,]+\.\d\d", legend), legend  # hectares per class
+    svg = panel.locator("svg[role=img]")
+    assert svg.count() >= 1
+    assert app.errors_shown() == []
+    app.screenshot("07-classify")

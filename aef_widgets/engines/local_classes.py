@@ -1,0 +1,96 @@
+"""The local engine's class map: an ``EmbeddingClassifier`` trained on the labels, streamed over the AOI or view."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pyproj import Transformer
+
+from ..analysis.area import class_areas
+from ..analysis.classify import ClassMap, EmbeddingClassifier
+from ..analysis.uncertainty import most_uncertain
+from ..core.aoi import AOI
+from ..core.errors import NoDataError
+from ..core.grid import LONLAT, Grid
+from ..rendering.colors import categorical_colors, hex_to_rgba
+from ..rendering.overlay import Overlay, categorical_overlay, continuous_overlay
+from ..rendering.view import MapView, Resampler
+from ..sources.export import write_labels
+from .base import ClassProduct, Progress, training_data
+from .memo import Memo
+from .workflows import classify_grid
+
+if TYPE_CHECKING:
+    from .local import LocalEngine
+
+#: Suggested pixels are at least this many pixels of the class map apart, so they do not crowd one field edge.
+SUGGESTION_SPACING_PX = 20
+CONFIDENCE_CMAP = "viridis"
+
+
+class LocalClasses(ClassProduct):
+    """Classes of every pixel of a grid (-1 = no data), their confidence and margin, and the labels behind them."""
+
+    def __init__(
+        self, engine: LocalEngine, year: int, result: ClassMap, grid: Grid, model: EmbeddingClassifier,
+        n_classes: int, scope: str, training: tuple[np.ndarray, np.ndarray, np.ndarray, int],
+    ) -> None:  # fmt: skip
+        self.engine, self.year, self.grid, self.model, self.scope = engine, year, grid, model, scope
+        self.n_classes, self.method = n_classes, model.method_
+        self.vectors, self.targets, self.lonlat, self.dropped = training
+        # the model's classes are the labelled ones; the map holds the panel's class indices
+        known = np.asarray(model.classes_, dtype=np.int16)
+        self.labels = np.where(result.labels >= 0, known[np.clip(result.labels, 0, None)], -1).astype(np.int16)
+        self.confidence, self.margin = result.confidence, result.margin
+        self.areas = class_areas(self.labels, grid, n_classes)
+        self._resamplers: Memo[Resampler] = Memo(2)
+
+    def _resampler(self, view: MapView) -> Resampler | None:
+        overlay = view.overlay_grid(self.grid.lonlat_bounds())
+        if overlay is None:
+            return None
+        return self._resamplers.get(overlay, lambda: Resampler(self.grid, overlay))
+
+    def layer(self, view: MapView, colors: Sequence[str] = ()) -> Overlay | None:
+        resampler = self._resampler(view)
+        colors = list(colors) or categorical_colors(self.n_classes)
+        return None if resampler is None else categorical_overlay(self.labels, colors, resampler)
+
+    def confidence_layer(self, view: MapView) -> Overlay | None:
+        resampler = self._resampler(view)
+        return None if resampler is None else continuous_overlay(self.confidence, 0.0, 1.0, CONFIDENCE_CMAP, resampler)
+
+    def suggestions(self, n: int = 10) -> list[tuple[float, float]]:
+        rows, cols = most_uncertain(self.margin, n, min_distance_px=SUGGESTION_SPACING_PX)
+        if len(rows) == 0:
+            return []
+        x, y = self.grid.transform @ (cols + 0.5, rows + 0.5)
+        lon, lat = Transformer.from_crs(self.grid.crs, LONLAT, always_xy=True).transform(x, y)
+        return [(float(a), float(b)) for a, b in zip(np.atleast_1d(lon), np.atleast_1d(lat))]
+
+    def export(self, path: str | PathLike, colors: Sequence[str] = ()) -> Path:
+        colors = list(colors) or categorical_colors(self.n_classes)
+        colormap = {i: hex_to_rgba(c) for i, c in enumerate(colors)}
+        tags = {"YEAR": str(self.year), "CLASSES": str(self.n_classes), "METHOD": self.method,
+                "SOURCE": self.engine.source.name}  # fmt: skip
+        return write_labels(path, self.labels, self.grid, colormap, tags)
+
+
+def local_classes(
+    engine: LocalEngine, year: int, points: Sequence[tuple[float, float]], targets: Sequence[int], n_classes: int,
+    aoi: AOI | None, view: MapView | None, method: str = "auto", seed: int = 0, progress: Progress | None = None,
+) -> LocalClasses:  # fmt: skip
+    """Train on the labels with data in ``year`` and classify the AOI at 10 m (else the view as it is read)."""
+    engine.source.check_year(year)
+    training = training_data(engine.source, year, points, targets)
+    if len(np.unique(training[1])) < 2:
+        lost = f" ({training[3]} labels lie where {year} has no data)" if training[3] else ""
+        raise NoDataError(f"label at least two classes where the map has data to classify{lost}")
+    model = EmbeddingClassifier(method, random_state=seed).fit(training[0], training[1])
+    grid, mask_aoi, scope = engine.measure_grid(aoi, view)
+    result = classify_grid(engine.source, grid, year, mask_aoi, model, progress, executor=engine.executor)
+    return LocalClasses(engine, year, result, grid, model, n_classes, scope, training)
