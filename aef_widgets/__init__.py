@@ -12,57 +12,66 @@ Layers, bottom to top (a layer only imports those below it):
 The AlphaEarth Foundations Satellite Embedding dataset is produced by Google and Google DeepMind (CC-BY 4.0).
 """
 
-from .analysis import (
-    Accuracy,
-    AreaHistogram,
-    BandStretch,
-    ClassAreas,
-    ClassMap,
-    EmbeddingClassifier,
-    EmbeddingKMeans,
-    EmbeddingRegressor,
-    LearningCurve,
-    PCAComposite,
-    PCAStretch,
-    angle_degrees,
-    band_composite,
-    change,
-    class_areas,
-    classify,
-    contrast_score,
-    cosine,
-    evaluate,
-    evaluate_regression,
-    k_means,
-    learning_curve,
-    most_uncertain,
-    random_folds,
-    similarity,
-    spatial_folds,
-)
-from .core.aoi import AOI
-from .core.errors import AEFError, AOIError, EarthEngineError, LabelsError, NoDataError, SourceError, YearError
-from .core.field import EmbeddingField
-from .core.grid import Footprint, Grid
-from .ee_auth import ee_available, ee_init, ee_status
-from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
-from .engines.ee_export import ExportTask
-from .engines.workflows import classify_grid, cluster_grid, regress_grid
-from .explorer import Explorer
-from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, open_source
-from .sources.labels import LabelPoint, load_labels, load_values, save_labels
-from .sources.sample import sample_source, sample_truth
-from .widgets import (
-    AOIDrawer,
-    BandRGBSelector,
-    ChangePanel,
-    ClusterPanel,
-    ExplorerState,
-    LayerList,
-    SimilarityProbe,
-    YearPicker,
-    make_map,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .analysis import (
+        Accuracy,
+        AreaHistogram,
+        BandStretch,
+        ClassAreas,
+        ClassMap,
+        EmbeddingClassifier,
+        EmbeddingKMeans,
+        EmbeddingRegressor,
+        LearningCurve,
+        PCAComposite,
+        PCAStretch,
+        angle_degrees,
+        band_composite,
+        change,
+        class_areas,
+        classify,
+        contrast_score,
+        cosine,
+        evaluate,
+        evaluate_regression,
+        k_means,
+        learning_curve,
+        most_uncertain,
+        random_folds,
+        similarity,
+        spatial_folds,
+    )
+    from .core.aoi import AOI
+    from .core.errors import AEFError, AOIError, EarthEngineError, LabelsError, NoDataError, SourceError, YearError
+    from .core.field import EmbeddingField
+    from .core.grid import Footprint, Grid
+    from .ee_auth import ee_available, ee_init, ee_status
+    from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
+    from .engines.ee_export import ExportTask
+    from .engines.workflows import classify_grid, cluster_grid, regress_grid
+    from .explorer import Explorer
+    from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, open_source
+    from .sources.labels import LabelPoint, load_labels, load_values, save_labels
+    from .sources.sample import sample_source, sample_truth
+    from .widgets import (
+        AOIDrawer,
+        BandRGBSelector,
+        ChangePanel,
+        ClusterPanel,
+        ExplorerState,
+        LayerList,
+        SimilarityProbe,
+        YearPicker,
+        make_map,
+    )
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __version__ = "0.1.0"
 

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
+from ..core.lazy import lazy_exports
 from ..sources.base import EmbeddingSource
-from ..sources.earthengine import EarthEngineSource
-from .base import AreaSummary, ChangeProduct, ClusterProduct, Engine, Product, SimilarityProduct, Tiles
-from .earthengine import EarthEngineEngine
-from .local import LocalEngine
+from .base import Engine
+
+if TYPE_CHECKING:
+    from .base import AreaSummary, ChangeProduct, ClusterProduct, Product, SimilarityProduct, Tiles
+    from .earthengine import EarthEngineEngine
+    from .local import LocalEngine
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 
 def engine_for(source: EmbeddingSource) -> Engine:
     """The engine that computes products for this source: server-side for Earth Engine, else in-process."""
-    if isinstance(source, EarthEngineSource):
+    # a source can only be an EarthEngineSource once its module is loaded: asking needs no Earth Engine import
+    ee_sources = sys.modules.get("aef_widgets.sources.earthengine")
+    if ee_sources is not None and isinstance(source, ee_sources.EarthEngineSource):
+        from .earthengine import EarthEngineEngine
+
         return EarthEngineEngine(source)
+    from .local import LocalEngine
+
     return LocalEngine(source)
 
 

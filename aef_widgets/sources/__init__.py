@@ -1,7 +1,16 @@
 """Where embeddings come from: GeoTIFF files (local or remote), the bundled sample, Earth Engine."""
 
-from .base import ATTRIBUTION, EmbeddingSource
-from .earthengine import EarthEngineSource
-from .geotiff import GeoTIFFSource, open_source
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .base import ATTRIBUTION, EmbeddingSource
+    from .earthengine import EarthEngineSource
+    from .geotiff import GeoTIFFSource, open_source
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = ["ATTRIBUTION", "EarthEngineSource", "EmbeddingSource", "GeoTIFFSource", "open_source"]
