@@ -19,7 +19,7 @@ from .report import markdown, sync_readme, targets
 from .settings import FULL, PRESETS, Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WORKLOADS = ("cluster", "probe", "throughput", "scaling", "read_path", "classify")
+WORKLOADS = ("cluster", "probe", "throughput", "scaling", "read_path", "classify", "startup")
 
 
 def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]]:
@@ -28,6 +28,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
     from .cluster import cluster_aoi, scaling
     from .probe import probe_latency
     from .readpath import read_path
+    from .startup import startup
     from .throughput import throughput
 
     return {
@@ -37,6 +38,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
         "scaling": scaling,
         "read_path": lambda inputs, settings, _scratch: read_path(inputs, settings),
         "classify": lambda inputs, settings, _scratch: classify_aoi(inputs, settings),
+        "startup": lambda _inputs, settings, _scratch: startup(settings),
     }
 
 
