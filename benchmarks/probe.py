@@ -1,6 +1,6 @@
 """Workload 2: click-to-overlay latency of the real SimilarityProbe on a 1024 x 1024 px view.
 
-A map click is sent as the browser sends it (a custom comm message into the geemap Map); work runs inline
+A map click is sent as the browser sends it (a custom comm message into the map); work runs inline
 (``JobRunner.inline()``), so the time from the message to the moment the "Similarity" overlay on the map holds its
 new image is everything a user waits for, minus the browser's drawing. Each click starts a new probe with one
 reference, as after "Clear references" (the clearing is not timed).

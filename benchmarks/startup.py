@@ -32,6 +32,8 @@ from .measure import ROOT, median
 
 NOTEBOOKS = ROOT / "notebooks"
 START_TIMEOUT_S = 120
+#: A kernel past this resident size has imported the app (see ``_wait_for_kernels``).
+RENDERED_MIB = 120
 #: What the page must show before it counts as rendered: the explorer's RGB overlay as a decoded PNG.
 _OVERLAY = '.aef-explorer img.leaflet-image-layer[alt="RGB composite"]'
 _DRAWN_JS = (
@@ -188,17 +190,19 @@ def _cpu_s(pid: int) -> float:
 
 
 def _wait_for_kernels(server: subprocess.Popen, count: int) -> None:
-    """Wait until ``count`` kernels run and each has rendered the app: it has done seconds of work (imports, the
-    app) and now sits idle (under 20 ms of CPU in the last second); a pooled kernel renders as soon as it starts."""
+    """Wait until ``count`` kernels run and each has rendered the app: it holds the app's imports (a bare kernel is
+    50-70 MiB, the app's imports alone take it past 120) and now sits idle (under 20 ms of CPU in the last second);
+    a pooled kernel renders as soon as it starts."""
     deadline = time.monotonic() + START_TIMEOUT_S
     last: dict[int, float] = {}
     while time.monotonic() < deadline:
         now = {}
         with contextlib.suppress(OSError):
             now = {pid: _cpu_s(pid) for pid in _kernels(server)}
-        idle = [pid for pid, cpu in now.items() if cpu > 1.0 and cpu - last.get(pid, 0.0) < 0.02]
-        if len(idle) >= count:
-            return
+        with contextlib.suppress(OSError):
+            idle = [p for p, cpu in now.items() if p in last and cpu - last[p] < 0.02 and _rss_mib(p) > RENDERED_MIB]
+            if len(idle) >= count:
+                return
         last = now
         time.sleep(1.0)
     raise RuntimeError(f"the server did not have {count} rendered kernels within {START_TIMEOUT_S} s")
