@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         Accuracy,
         AreaHistogram,
         BandStretch,
+        ChangeYears,
         ClassAreas,
         ClassMap,
         EmbeddingClassifier,
@@ -31,10 +32,16 @@ if TYPE_CHECKING:
         LearningCurve,
         PCAComposite,
         PCAStretch,
+        RobustScale,
+        Trajectory,
+        VectorLayer,
         angle_degrees,
+        anomaly,
         band_composite,
         change,
+        change_years,
         class_areas,
+        class_polygons,
         classify,
         contrast_score,
         cosine,
@@ -43,22 +50,58 @@ if TYPE_CHECKING:
         k_means,
         learning_curve,
         most_uncertain,
+        pixel_trajectory,
         random_folds,
+        robust_scale,
         similarity,
         spatial_folds,
+        threshold_polygons,
     )
     from .core.aoi import AOI
-    from .core.errors import AEFError, AOIError, EarthEngineError, LabelsError, NoDataError, SourceError, YearError
+    from .core.errors import (
+        AEFError,
+        AOIError,
+        EarthEngineError,
+        ExportError,
+        LabelsError,
+        NoDataError,
+        SourceError,
+        TooLargeError,
+        TooManyFilesError,
+        YearError,
+    )
     from .core.field import EmbeddingField
     from .core.grid import Footprint, Grid
+    from .core.place import Place, parse_place
     from .ee_auth import ee_available, ee_init, ee_status
     from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
+    from .engines.earthengine_temporal import EETemporal
     from .engines.ee_export import ExportTask
+    from .engines.local_temporal import LocalTemporal
+    from .engines.product_export import (
+        change_year_map,
+        change_year_polygons,
+        export_anomaly,
+        export_change_years,
+        export_classes,
+        export_rgb,
+        export_values,
+    )
+    from .engines.temporal_workflows import (
+        AnomalyMap,
+        anomaly_grid,
+        change_years_grid,
+        point_trajectory,
+        trajectory_grid,
+    )
     from .engines.workflows import classify_grid, cluster_grid, regress_grid
     from .explorer import Explorer
-    from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, open_source
+    from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, ReleaseSource, open_source
+    from .sources.cog_export import write_cog
     from .sources.labels import LabelPoint, load_labels, load_values, save_labels
-    from .sources.sample import sample_source, sample_truth
+    from .sources.release import open_release
+    from .sources.sample import PlantedEvent, SampleTruth, sample_source, sample_truth
+    from .sources.vector_export import write_geojson
     from .widgets import (
         AOIDrawer,
         BandRGBSelector,
@@ -66,6 +109,7 @@ if TYPE_CHECKING:
         ClusterPanel,
         ExplorerState,
         LayerList,
+        PlaceFinder,
         SimilarityProbe,
         YearPicker,
         make_map,
@@ -82,13 +126,16 @@ __all__ = [
     "AOIDrawer",
     "AOIError",
     "Accuracy",
+    "AnomalyMap",
     "AreaHistogram",
     "BandRGBSelector",
     "BandStretch",
     "ChangePanel",
+    "ChangeYears",
     "ClassAreas",
     "ClassMap",
     "ClusterPanel",
+    "EETemporal",
     "EarthEngineEngine",
     "EarthEngineError",
     "EarthEngineSource",
@@ -100,6 +147,7 @@ __all__ = [
     "Engine",
     "Explorer",
     "ExplorerState",
+    "ExportError",
     "ExportTask",
     "Footprint",
     "GeoTIFFSource",
@@ -109,17 +157,35 @@ __all__ = [
     "LayerList",
     "LearningCurve",
     "LocalEngine",
+    "LocalTemporal",
     "NoDataError",
     "PCAComposite",
     "PCAStretch",
+    "Place",
+    "PlaceFinder",
+    "PlantedEvent",
+    "ReleaseSource",
+    "RobustScale",
+    "SampleTruth",
     "SimilarityProbe",
     "SourceError",
+    "TooLargeError",
+    "TooManyFilesError",
+    "Trajectory",
+    "VectorLayer",
     "YearError",
     "YearPicker",
     "angle_degrees",
+    "anomaly",
+    "anomaly_grid",
     "band_composite",
     "change",
+    "change_year_map",
+    "change_year_polygons",
+    "change_years",
+    "change_years_grid",
     "class_areas",
+    "class_polygons",
     "classify",
     "classify_grid",
     "cluster_grid",
@@ -131,18 +197,32 @@ __all__ = [
     "engine_for",
     "evaluate",
     "evaluate_regression",
+    "export_anomaly",
+    "export_change_years",
+    "export_classes",
+    "export_rgb",
+    "export_values",
     "k_means",
     "learning_curve",
     "load_labels",
     "load_values",
     "make_map",
     "most_uncertain",
+    "open_release",
     "open_source",
+    "parse_place",
+    "pixel_trajectory",
+    "point_trajectory",
     "random_folds",
     "regress_grid",
+    "robust_scale",
     "sample_source",
     "sample_truth",
     "save_labels",
     "similarity",
     "spatial_folds",
+    "threshold_polygons",
+    "trajectory_grid",
+    "write_cog",
+    "write_geojson",
 ]

@@ -1,8 +1,10 @@
 """The apps behind the bundled notebooks: what a Voila page shows, with errors in words and safe defaults.
 
 ``AEF_WIDGETS_SOURCE`` chooses the data of the explorer app: unset or ``sample`` for the bundled synthetic sample,
-``earthengine`` for the real dataset on Earth Engine (when credentials are configured), or a GeoTIFF path, folder,
-glob pattern or URL. Whatever goes wrong, the app opens on the sample and says why in a banner.
+``earthengine`` for the real dataset on Earth Engine (when credentials are configured), ``release`` for the public
+COG release (no account; ``release:gcs`` or ``release:source-coop`` picks a mirror, ``AEF_WIDGETS_RELEASE_URL`` and
+``AEF_WIDGETS_RELEASE_INDEX`` point elsewhere), or a GeoTIFF path, folder, glob pattern or URL. Whatever goes wrong,
+the app opens on the sample and says why in a banner.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ from ipywidgets import HTML, VBox
 from .core.errors import AEFError
 from .explorer import Explorer
 from .sources.base import EmbeddingSource
+from .sources.release import ReleaseSource
 from .sources.sample import sample_source
 
 log = logging.getLogger(__name__)
 SOURCE_ENV = "AEF_WIDGETS_SOURCE"
+#: Where the app opens ("lon, lat" or "west, south, east, north"); the release, which covers the world, opens on a
+#: farming and forest landscape in Wisconsin (where the real raster of the tests comes from) unless told otherwise.
+START_ENV = "AEF_WIDGETS_START"
+RELEASE_START = "-88.79, 44.30"
 
 
 def app_source(choice: str | None = None) -> tuple[EmbeddingSource, str]:
@@ -52,4 +59,5 @@ def explorer_app(choice: str | None = None, height: str = "calc(100vh - 60px)") 
         if message
         else ""
     )
-    return VBox([banner, Explorer(source, height=height)])
+    start = os.environ.get(START_ENV) or (RELEASE_START if isinstance(source, ReleaseSource) else None)
+    return VBox([banner, Explorer(source, height=height, start=start)])

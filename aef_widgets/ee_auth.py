@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ import google.auth.exceptions
 import google.oauth2.credentials
 
 from .core.errors import EarthEngineError
-from .sources.earthengine import ee_errors
+from .sources.earthengine import NETWORK_ERRORS, ee_errors
 
 SERVICE_ACCOUNT_KEY_VAR = "EE_SERVICE_ACCOUNT_KEY"
 KEY_FILE_VAR = "GOOGLE_APPLICATION_CREDENTIALS"
@@ -36,6 +37,10 @@ NO_CREDENTIALS = (
     "Earth Engine is not set up: no credentials were found. Set EE_SERVICE_ACCOUNT_KEY (a service-account key "
     "as JSON) or EARTHENGINE_TOKEN, or run `earthengine authenticate` once in a terminal; then call ee_init()."
 )
+
+#: Longest ``ee_init`` waits for Earth Engine and Google's sign-in to answer. Offline, a credentials refresh
+#: otherwise retries for 35-42 s before failing; a visitor should hear sooner that Earth Engine is unreachable.
+INIT_TIMEOUT_S = 15.0
 
 _status = "Earth Engine has not been set up yet: call ee_init()."
 
@@ -60,12 +65,14 @@ def ee_status() -> str:
     return _status
 
 
-def ee_init(project: str | None = None, *, strict: bool = False, force: bool = False) -> bool:
+def ee_init(
+    project: str | None = None, *, strict: bool = False, force: bool = False, timeout: float = INIT_TIMEOUT_S
+) -> bool:
     """Initialise Earth Engine from the environment or stored credentials, never prompting.
 
     Returns True when Earth Engine is ready. Otherwise returns False and ``ee_status()`` tells why, or with
     ``strict=True`` raises an ``EarthEngineError`` with that reason. ``force`` initialises again even when Earth
-    Engine already is.
+    Engine already is. Waits at most ``timeout`` seconds for Earth Engine to answer.
     """
     global _status
     if ee_available() and not force:
@@ -81,8 +88,7 @@ def ee_init(project: str | None = None, *, strict: bool = False, force: bool = F
                 f"Earth Engine needs a Google Cloud project to work in (signed in with {found.method}): pass "
                 "ee_init(project='my-project') or set EARTHENGINE_PROJECT"
             )
-        with ee_errors(f"initialising Earth Engine with {found.method}"):
-            ee.Initialize(credentials=found.credentials, project=project)
+        _initialize(found, project, timeout)
     except EarthEngineError as e:
         _status = str(e)
         if strict:
@@ -90,6 +96,53 @@ def ee_init(project: str | None = None, *, strict: bool = False, force: bool = F
         return False
     _status = f"Earth Engine is ready (signed in with {found.method}, project {project or 'of the service account'})."
     return True
+
+
+def _initialize(found: Credentials, project: str | None, timeout: float) -> None:
+    """``ee.Initialize`` in a worker thread, waited for at most ``timeout`` seconds; failures in words.
+
+    A sign-in still hanging when the time is up is abandoned: should it finish later, Earth Engine is reset, so
+    the library is never left initialised behind a status that says it is not.
+    """
+    outcome: dict[str, BaseException] = {}
+    abandoned = threading.Event()
+
+    def work() -> None:
+        try:
+            ee.Initialize(credentials=found.credentials, project=project)
+        except BaseException as e:  # handed to the caller's thread, which translates it
+            outcome["error"] = e
+        else:
+            if abandoned.is_set():
+                ee.Reset()
+
+    worker = threading.Thread(target=work, name="aef-ee-init", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        abandoned.set()
+        raise EarthEngineError(
+            f"could not reach Earth Engine within {timeout:g} s (signed in with {found.method}): check the network "
+            "connection, proxy or firewall, then call ee_init() again"
+        )
+    error = outcome.get("error")
+    if error is None:
+        return
+    ee.Reset()  # a failure part way (after ee.data.initialize) would otherwise leave ee_available() True
+    if isinstance(error, google.auth.exceptions.RefreshError):
+        raise EarthEngineError(
+            f"Google refused the credentials ({found.method}): they are invalid, expired or revoked; run "
+            "`earthengine authenticate` again or create a new service-account key"
+        ) from None
+    if isinstance(error, (google.auth.exceptions.TransportError, OSError)):  # sockets, DNS, requests, urllib3
+        raise EarthEngineError(
+            f"could not reach Earth Engine (signed in with {found.method}): check the network connection, proxy "
+            "or firewall, then call ee_init() again"
+        ) from None
+    if not isinstance(error, NETWORK_ERRORS):
+        raise error
+    with ee_errors(f"initialising Earth Engine with {found.method}"):
+        raise error
 
 
 def find_credentials() -> Credentials | None:

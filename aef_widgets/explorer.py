@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from concurrent.futures import Executor
 from pathlib import Path
 
 import ipyleaflet
@@ -18,6 +19,7 @@ from .widgets.jobs import JobRunner
 from .widgets.layer_list import LayerList
 from .widgets.layer_stack import CRISP_CLASS
 from .widgets.map_view import make_map
+from .widgets.place_finder import PlaceFinder
 from .widgets.similarity_probe import SimilarityProbe
 from .widgets.state import ExplorerState
 from .widgets.year_picker import YearPicker
@@ -31,7 +33,9 @@ class Explorer(HBox, ValueWidget):
     """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change.
 
     ``value`` is the shared ``ExplorerState``. With no source, opens the bundled synthetic sample; Earth Engine is
-    only used when a source says so, and nothing here ever asks for credentials.
+    only used when a source says so, and nothing here ever asks for credentials. ``start`` is a place to open at
+    ("lon, lat" or "west, south, east, north"), for sources that cover the world; ``executor`` runs whole-AOI work
+    (a Dask ``Client.get_executor()``, for example).
     """
 
     value = Any()
@@ -45,8 +49,10 @@ class Explorer(HBox, ValueWidget):
         runner: JobRunner | None = None,
         height: str = "640px",
         export_dir: str | Path | None = None,
+        executor: Executor | None = None,
+        start: str | None = None,
     ) -> None:
-        state = state if state is not None else ExplorerState(source)
+        state = state if state is not None else ExplorerState(source, executor=executor)
         m = map if map is not None else make_map(state.source, layout=Layout(height=height, flex="1 1 auto"))
         runner = runner if runner is not None else JobRunner()
         shared = dict(map=m, runner=runner)
@@ -58,6 +64,10 @@ class Explorer(HBox, ValueWidget):
         self.similarity = SimilarityProbe(state, **shared)
         self.change = ChangePanel(state, show=False, **shared)
         self.layers = LayerList(m)
+        self.place = PlaceFinder(state, **shared)
+        if start is not None:
+            self.place.text.value = start
+            self.place.go_to_text()
         self.tabs = Tab(
             children=[VBox([self.bands, HTML("<b>Layers</b>"), self.layers]), self.aoi, self.clusters,
                       self.similarity, self.change],
@@ -70,7 +80,7 @@ class Explorer(HBox, ValueWidget):
             self.busy, "value", f"<i>Working: {html.escape(what)}…</i>" if what else ""
         )
         side = VBox(
-            [HTML(_STYLE + self._header()), self.year, self.tabs, self.busy, HTML(self._footer())],
+            [HTML(_STYLE + self._header()), self.year, self.place, self.tabs, self.busy, HTML(self._footer())],
             layout=Layout(width="380px", min_width="320px", overflow="auto", max_height=height),
         )
         side.add_class("aef-side-panel")

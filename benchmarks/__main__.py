@@ -19,16 +19,30 @@ from .report import markdown, sync_readme, targets
 from .settings import FULL, PRESETS, Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WORKLOADS = ("cluster", "probe", "throughput", "scaling", "read_path", "classify", "startup")
+WORKLOADS = (
+    "cluster",
+    "probe",
+    "throughput",
+    "scaling",
+    "read_path",
+    "classify",
+    "release",
+    "dask",
+    "temporal",
+    "startup",
+)
 
 
 def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]]:
     # imported here: they load aef_widgets and its widgets, which the argument parsing does not need
     from .classify import classify_aoi
     from .cluster import cluster_aoi, scaling
+    from .dask_scaling import dask_scaling
     from .probe import probe_latency
     from .readpath import read_path
+    from .release import release_view
     from .startup import startup
+    from .temporal import when_changed
     from .throughput import throughput
 
     return {
@@ -38,6 +52,9 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
         "scaling": scaling,
         "read_path": lambda inputs, settings, _scratch: read_path(inputs, settings),
         "classify": lambda inputs, settings, _scratch: classify_aoi(inputs, settings),
+        "release": release_view,
+        "dask": lambda inputs, settings, _scratch: dask_scaling(inputs, settings),
+        "temporal": when_changed,
         "startup": lambda _inputs, settings, _scratch: startup(settings),
     }
 

@@ -1,4 +1,5 @@
-"""One measured run in a fresh process: ``python -m benchmarks.child {classic|library} IN OUT [SIDE]``.
+"""One measured run in a fresh process: ``python -m benchmarks.child {classic|library} IN OUT [SIDE]``, or
+``{reads|when} FOLDER N_YEARS`` for the temporal workload.
 
 Prints one JSON line: seconds from opening the input to the written labels, CPU seconds, resident memory after
 the imports and at its peak over the process's life (VmHWM).
@@ -33,6 +34,9 @@ def library_kmeans(path: Path, out: Path, side: int | None = None) -> int:
 
 
 def main(argv: list[str]) -> None:
+    if argv[0] in ("reads", "when"):  # the temporal workload: METHOD FOLDER N_YEARS
+        _temporal(argv[0], Path(argv[1]), int(argv[2]))
+        return
     method, path, out = argv[0], Path(argv[1]), Path(argv[2])
     side = int(argv[3]) if len(argv) > 3 else None
     if method == "classic":
@@ -53,6 +57,22 @@ def main(argv: list[str]) -> None:
         "rss_after_imports_mib": imported_mib,
         "peak_rss_mib": peak_rss_mib(),
     }
+    print(json.dumps(report))
+
+
+def _temporal(method: str, folder: Path, n_years: int) -> None:
+    import aef_widgets  # noqa: F401  (imported before measuring)
+
+    from .temporal import child_run
+
+    imported_mib = rss_mib()
+    start, cpu = time.perf_counter(), time.process_time()
+    valid = child_run(method, folder, n_years)
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    report = {
+        "method": method, "years": n_years, "seconds": seconds, "cpu_seconds": cpu_seconds, "valid_pixels": valid,
+        "rss_after_imports_mib": imported_mib, "peak_rss_mib": peak_rss_mib(),
+    }  # fmt: skip
     print(json.dumps(report))
 
 

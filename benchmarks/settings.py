@@ -22,6 +22,10 @@ class Settings:
     throughput_side: int
     #: Repetitions of each throughput and read measurement; the median is reported.
     repeats: int
+    #: Side in px of the view the release workload opens over HTTP (the target is stated for 1024).
+    release_view: int = 1024
+    #: Runs of each temporal workload (reads, nine years, three years, interleaved); the median is reported.
+    temporal_repeats: int = 3
 
     @property
     def scene_shape(self) -> tuple[int, int]:
@@ -60,5 +64,7 @@ TINY = Settings(
     cold_clicks=1,
     throughput_side=128,
     repeats=1,
+    release_view=256,
+    temporal_repeats=1,
 )
 PRESETS = {s.name: s for s in (FULL, QUICK, TINY)}

@@ -22,7 +22,7 @@ from aef_widgets.core.bands import BAND_NAMES
 #: The functions of ``ee.data`` that make requests; everything else in ``ee`` stays real.
 NETWORK_FUNCTIONS = (
     "computeValue", "getMapId", "computePixels", "getDownloadId", "getThumbId", "getOperation", "exportImage",
-    "cancelOperation", "listOperations", "getAsset", "getInfo", "getList", "listAssets", "listImages",
+    "cancelOperation", "listOperations", "getAsset", "getInfo", "getList", "listAssets", "listImages", "exportTable",
 )  # fmt: skip
 #: A small AOI in Wisconsin (UTM 16N) and points inside it, shared by the tests.
 AOI_WI = AOI.from_bounds(-88.78, 44.29, -88.76, 44.30)  # UTM 16N

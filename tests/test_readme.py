@@ -27,6 +27,25 @@ def test_plain_api_example_runs(capsys):
     assert "hectares" in capsys.readouterr().out
 
 
+def test_time_example_runs_and_writes_what_it_says(tmp_path, monkeypatch):
+    import json
+
+    import rasterio
+
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(python_block_after("## Time"), scope)
+    when, odd, trend, pixel, grid = (scope[k] for k in ("when", "odd", "trend", "pixel", "grid"))
+    assert when.year.shape == grid.shape and odd.raw.shape == grid.shape
+    assert abs(trend.to_reference[0] - 1) < 1e-6  # the reference year is itself
+    assert len(pixel.rows()) == len(scope["source"].years)
+    with rasterio.open("when.tif") as ds:
+        assert ds.crs == grid.crs and ds.transform == grid.transform and ds.nodata == -1
+    assert (tmp_path / "when_size.tif").is_file() and (tmp_path / "anomaly_2024.tif").is_file()
+    polygons = json.loads((tmp_path / "when.geojson").read_text())["features"]
+    assert polygons and all(f["properties"]["area_m2"] >= 500 for f in polygons)
+
+
 def test_readme_shows_the_latest_full_benchmark_run():
     latest = (Path(__file__).parents[1] / "benchmarks" / "results" / "latest.md").read_text().strip()
     assert latest in README.read_text()

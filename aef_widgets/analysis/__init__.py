@@ -11,11 +11,22 @@ if TYPE_CHECKING:
     from .classify import CANDIDATES, METHODS, ClassMap, EmbeddingClassifier, classify
     from .composite import BandStretch, PCAComposite, PCAStretch, RGBStyle, band_composite
     from .contrast import contrast_score, contrast_weights
-    from .kmeans import NO_CLASS, EmbeddingKMeans, k_means
+    from .kmeans import MAX_KMEANS_SAMPLES, NO_CLASS, EmbeddingKMeans, check_kmeans_params, k_means
     from .label_pixels import POLYGON_PIXELS, polygon_pixels
     from .regress import REGRESSION_METHODS, EmbeddingRegressor, RegressionAccuracy, evaluate_regression
     from .sampling import PixelSampler, sample_valid
     from .similarity import above, angle_degrees, change, cosine, mean_reference, similarity
+    from .temporal import (
+        ChangeYears,
+        ChangeYearsBuilder,
+        RobustScale,
+        Trajectory,
+        TrajectorySums,
+        anomaly,
+        change_years,
+        pixel_trajectory,
+        robust_scale,
+    )
     from .thresholds import AreaHistogram
     from .uncertainty import most_uncertain
     from .validation import (
@@ -29,12 +40,14 @@ if TYPE_CHECKING:
         spatial_blocks,
         spatial_folds,
     )
+    from .vectors import VectorLayer, class_polygons, threshold_polygons
 
 __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "BLOCK_SIZE_M",
     "CANDIDATES",
+    "MAX_KMEANS_SAMPLES",
     "METHODS",
     "NO_CLASS",
     "POLYGON_PIXELS",
@@ -42,6 +55,8 @@ __all__ = [
     "Accuracy",
     "AreaHistogram",
     "BandStretch",
+    "ChangeYears",
+    "ChangeYearsBuilder",
     "ClassAreas",
     "ClassMap",
     "EmbeddingClassifier",
@@ -53,12 +68,20 @@ __all__ = [
     "PixelSampler",
     "RGBStyle",
     "RegressionAccuracy",
+    "RobustScale",
+    "Trajectory",
+    "TrajectorySums",
+    "VectorLayer",
     "above",
     "angle_degrees",
+    "anomaly",
     "area_ha",
     "band_composite",
     "change",
+    "change_years",
+    "check_kmeans_params",
     "class_areas",
+    "class_polygons",
     "classify",
     "contrast_score",
     "contrast_weights",
@@ -71,10 +94,13 @@ __all__ = [
     "most_uncertain",
     "neighbours_of",
     "pixel_area_m2",
+    "pixel_trajectory",
     "polygon_pixels",
     "random_folds",
+    "robust_scale",
     "sample_valid",
     "similarity",
     "spatial_blocks",
     "spatial_folds",
+    "threshold_polygons",
 ]

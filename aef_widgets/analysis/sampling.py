@@ -49,12 +49,18 @@ class Candidates:
     valid: int
 
 
+#: Most pixels any sample holds (256 MB of vectors); k-means allows fewer (``kmeans.MAX_KMEANS_SAMPLES``).
+MAX_SAMPLE_PIXELS = 1_000_000
+
+
 class PixelSampler:
     """Keeps the ``n`` valid pixels with the smallest keys among all the chunks it is shown."""
 
     def __init__(self, n: int, seed: int = 0) -> None:
         if n < 1:
             raise UsageError("the sample needs at least one pixel")
+        if n > MAX_SAMPLE_PIXELS:  # a bound on memory (256 bytes a pixel) whoever asks
+            raise UsageError(f"a sample of {n:,} pixels is too large; at most {MAX_SAMPLE_PIXELS:,} are kept in memory")
         self.n = n
         self.seed = seed
         self._keys = np.empty(0, dtype=np.uint64)

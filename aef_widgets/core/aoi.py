@@ -1,30 +1,37 @@
 """Areas of interest: frozen polygons in lon/lat with the operations every engine needs.
 
-An AOI is stored as a MultiPolygon in EPSG:4326 (what Leaflet draws and GeoJSON carries). It can be projected onto
-any source's grid, where it becomes a pixel mask; its area is geodesic, so it does not depend on a projection.
+An AOI is stored as a MultiPolygon in EPSG:4326 (what Leaflet draws and GeoJSON carries), normalised on
+construction (``core/geometry.py``): longitudes wrapped onto one world and split at the antimeridian, invalid rings
+repaired, overlaps merged. It can be projected onto any source's grid, where it becomes a pixel mask; its area is
+geodesic, of the same straight lon/lat edges the mask follows, so it does not depend on a projection.
+
+GeoJSON content (``from_geojson``: a dict, text or bytes, e.g. an upload) is never opened as a path; reading a file
+is the separate, explicit ``from_geojson_file``.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
 from typing import Any
 
 import numpy as np
-from pyproj import Geod, Transformer
+from pyproj import Transformer
 from rasterio.crs import CRS
 from rasterio.features import geometry_mask
 
+from . import geometry
 from .errors import AOIError
+from .geojson import parse_geojson, polygons_of, read_geojson_file
 from .grid import LONLAT, Grid
 
 Ring = tuple[tuple[float, float], ...]
 Polygon = tuple[Ring, ...]
-_GEOD = Geod(ellps="WGS84")
-#: Longest edge, in degrees, kept straight when projecting; longer edges are densified.
-_MAX_EDGE_DEG = 0.01
+#: Margin, in degrees, kept around a grid when the AOI is clipped to it before projecting.
+_CLIP_PAD_DEG = 0.05
+#: AOIs wider or taller than this (a UTM zone is 6 degrees wide) are clipped to a grid before being projected onto it.
+_CLIP_ABOVE_DEG = 6.0
 
 
 @dataclass(frozen=True)
@@ -40,44 +47,58 @@ class AOI:
             if not polygon:
                 raise AOIError("a polygon needs an outer ring")
             for ring in polygon:
-                _check_ring(ring)
-            if _planar_area_deg2(polygon[0]) < 1e-10:  # about a square metre: a line or a point, not an area
-                raise AOIError("the AOI has no area (are its points all on a line?)")
+                geometry.check_coordinates(ring)
+        if not geometry.already_normal(self.polygons):
+            object.__setattr__(self, "polygons", geometry.normalize_polygons(self.polygons))
+        if max(_planar_area_deg2(polygon[0]) for polygon in self.polygons) < 1e-10:  # about 1 m²: not an area
+            raise AOIError("the AOI has no area (are its points all on a line?)")
 
     # construction -----------------------------------------------------------------------------------------
     @classmethod
     def from_bounds(cls, west: float, south: float, east: float, north: float, crs: Any = None) -> AOI:
-        """A rectangle; ``crs`` (default lon/lat) says what units the bounds are in."""
+        """A rectangle; ``crs`` (default lon/lat) says what units the bounds are in.
+
+        In lon/lat, ``east`` may exceed 180 (or ``west`` be below -180) for a box across the antimeridian, as
+        Leaflet reports it; the box is split there. A box 360 degrees wide or more is the whole world's width.
+        """
         if not (west < east and south < north):
             raise AOIError(f"bounds must satisfy west < east and south < north, got {(west, south, east, north)}")
-        ring = [(west, south), (east, south), (east, north), (west, north), (west, south)]
         if crs is not None and CRS.from_user_input(crs) != LONLAT:
-            ring = _densify(ring, max_edge=max(east - west, north - south) / 20)
+            ring = geometry.densify(
+                [(west, south), (east, south), (east, north), (west, north), (west, south)],
+                max_edge=max(east - west, north - south) / 20,
+            )
             to_lonlat = Transformer.from_crs(CRS.from_user_input(crs), LONLAT, always_xy=True)
-            xs, ys = to_lonlat.transform(*zip(*ring))
-            ring = list(zip(xs, ys))
-        return cls((((tuple(map(tuple, ring))),),))
+            xs, ys = to_lonlat.transform(*ring.T)
+            return cls(((tuple(zip(map(float, xs), map(float, ys))),),))
+        if east - west >= 360 and max(abs(south), abs(north)) <= 90:  # degrees, the world's width or more
+            west, east = -180.0, 180.0
+        ring = ((west, south), (east, south), (east, north), (west, north), (west, south))
+        return cls(((ring,),))
 
     @classmethod
-    def from_geojson(cls, obj: Mapping | str | PathLike) -> AOI:
-        """From a GeoJSON Geometry, Feature or FeatureCollection (dict, JSON text or file path)."""
-        if isinstance(obj, PathLike) or (isinstance(obj, str) and not obj.lstrip().startswith("{")):
-            try:
-                with open(obj) as f:
-                    obj = json.load(f)
-            except OSError as e:
-                raise AOIError(f"cannot read GeoJSON file {obj}: {e.strerror}") from e
-            except json.JSONDecodeError as e:
-                raise AOIError(f"not valid GeoJSON: {e}") from e
-        elif isinstance(obj, str):
-            try:
-                obj = json.loads(obj)
-            except json.JSONDecodeError as e:
-                raise AOIError(f"not valid GeoJSON: {e}") from e
-        polygons = _polygons_of(obj)
+    def from_geojson(cls, obj: Mapping | str | bytes) -> AOI:
+        """From GeoJSON content: a Geometry, Feature or FeatureCollection as a dict, JSON text or UTF-8 bytes.
+
+        Text is always parsed as GeoJSON, never opened as a file (uploads are untrusted): use
+        ``from_geojson_file`` to read a file.
+        """
+        if isinstance(obj, PathLike):
+            raise TypeError("AOI.from_geojson takes GeoJSON content; to read a file use AOI.from_geojson_file(path)")
+        if isinstance(obj, (str, bytes, bytearray, memoryview)):
+            obj = parse_geojson(obj)
+        try:
+            polygons = polygons_of(obj)
+        except RecursionError:  # a dict built in code can be deeper than Python's stack
+            raise AOIError("not usable GeoJSON: it is nested far too deeply to be a geometry") from None
         if not polygons:
             raise AOIError("the GeoJSON holds no Polygon or MultiPolygon")
         return cls(tuple(polygons))
+
+    @classmethod
+    def from_geojson_file(cls, path: str | PathLike) -> AOI:
+        """From a GeoJSON file named by code; only regular files within the size limit are read."""
+        return cls.from_geojson(read_geojson_file(path))
 
     # properties -------------------------------------------------------------------------------------------
     @property
@@ -90,22 +111,26 @@ class AOI:
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        """(west, south, east, north) in degrees."""
-        points = np.array([p for polygon in self.polygons for p in polygon[0]])
-        return (points[:, 0].min(), points[:, 1].min(), points[:, 0].max(), points[:, 1].max())
+        """(west, south, east, north) in degrees; ``east`` exceeds 180 when the AOI crosses the antimeridian."""
+        lats = [y for polygon in self.polygons for _, y in polygon[0]]
+        west, east = geometry.lon_extent(self.polygons)
+        return (west, min(lats), east, max(lats))
 
     @property
     def area_km2(self) -> float:
-        """Geodesic area on the WGS84 ellipsoid, holes subtracted."""
-        total = 0.0
-        for polygon in self.polygons:
-            for i, ring in enumerate(polygon):
-                lons, lats = zip(*ring)
-                area, _ = _GEOD.polygon_area_perimeter(lons, lats)
-                total += abs(area) if i == 0 else -abs(area)
-        return total / 1e6
+        """Geodesic area on the WGS84 ellipsoid, holes subtracted, of the lon/lat-straight edges the mask uses."""
+        return geometry.geodesic_area_m2(self.polygons) / 1e6
 
     # projection -------------------------------------------------------------------------------------------
+    def clipped(self, bounds: tuple[float, float, float, float], pad: float = 0.0) -> AOI | None:
+        """The part of the AOI inside a lon/lat box (``east`` > 180 across the antimeridian), or None."""
+        west, south, east, north = self.bounds
+        c_west, c_south, c_east, c_north = bounds
+        if c_west - pad <= west and east <= c_east + pad and c_south - pad <= south and north <= c_north + pad:
+            return self  # wholly inside: the usual case of an AOI and the grid read for it
+        parts = geometry.clip(self.polygons, bounds, pad)
+        return AOI(parts) if parts else None
+
     def to_crs(self, crs: Any) -> dict:
         """The geometry in another CRS, with long edges densified so they stay where they were drawn."""
         crs = CRS.from_user_input(crs)
@@ -114,69 +139,40 @@ class AOI:
         for polygon in self.polygons:
             rings = []
             for ring in polygon:
-                xs, ys = transformer.transform(*zip(*_densify(ring, _MAX_EDGE_DEG)))
+                xs, ys = transformer.transform(*geometry.densify(ring, geometry.MAX_EDGE_DEG).T)
                 rings.append(list(zip(xs, ys)))
             polygons.append(rings)
         return {"type": "MultiPolygon", "coordinates": polygons}
 
-    def bounds_in(self, crs: Any) -> tuple[float, float, float, float]:
-        """(left, bottom, right, top) of the projected geometry."""
-        coords = np.array([p for polygon in self.to_crs(crs)["coordinates"] for p in polygon[0]])
+    def bounds_in(self, crs: Any, within: tuple[float, float, float, float] | None = None) -> tuple[float, ...]:
+        """(left, bottom, right, top) of the projected geometry.
+
+        ``within`` (a lon/lat box) first clips the AOI to where ``crs`` is used, so that an AOI far wider than a
+        UTM zone is not projected where the projection is meaningless. Raises ``AOIError`` when nothing is left.
+        """
+        aoi = self if within is None else self.clipped(within, _CLIP_PAD_DEG)
+        if aoi is None:
+            raise AOIError("the AOI lies outside the area asked for")
+        coords = np.array([p for polygon in aoi.to_crs(crs)["coordinates"] for p in polygon[0]])
         return (coords[:, 0].min(), coords[:, 1].min(), coords[:, 0].max(), coords[:, 1].max())
 
     def mask(self, grid: Grid) -> np.ndarray:
-        """Boolean (rows, cols): True for pixels whose centre lies inside the AOI."""
-        return geometry_mask([self.to_crs(grid.crs)], out_shape=grid.shape, transform=grid.transform, invert=True)
+        """Boolean (rows, cols): True for pixels whose centre lies inside the AOI.
 
-
-def _check_ring(ring: Ring) -> None:
-    if len(ring) < 4 or ring[0] != ring[-1]:
-        raise AOIError("a polygon ring needs at least three distinct points and must be closed")
-    pts = np.asarray(ring, dtype=float)
-    if pts.ndim != 2 or pts.shape[1] != 2 or not np.isfinite(pts).all():
-        raise AOIError("polygon coordinates must be finite (lon, lat) pairs")
-    if (np.abs(pts[:, 0]) > 180).any() or (np.abs(pts[:, 1]) > 90).any():
-        raise AOIError("coordinates must be longitude (-180..180) and latitude (-90..90) in degrees")
+        An AOI wider than a UTM zone is clipped to the grid's surroundings before it is projected, so an AOI much
+        larger than the grid (a hemisphere over one UTM tile) masks exactly the pixels inside it. Smaller AOIs are
+        projected whole: clipping adds vertices that bend their projected edges a little differently for each
+        grid, and a chunk of an AOI must mask exactly the pixels the whole AOI masks there.
+        """
+        west, south, east, north = self.bounds
+        aoi: AOI | None = self
+        if max(east - west, north - south) > _CLIP_ABOVE_DEG:
+            aoi = self.clipped(grid.lonlat_bounds(), _CLIP_PAD_DEG)
+        if aoi is None:
+            return np.zeros(grid.shape, dtype=bool)
+        return geometry_mask([aoi.to_crs(grid.crs)], out_shape=grid.shape, transform=grid.transform, invert=True)
 
 
 def _planar_area_deg2(ring: Ring) -> float:
     x, y = np.asarray(ring, dtype=float).T
     return abs(float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]))) / 2
-
-
-def _closed_ring(coords: Sequence) -> Ring:
-    try:
-        ring = tuple((float(p[0]), float(p[1])) for p in coords)
-    except (TypeError, ValueError, IndexError) as e:
-        raise AOIError("polygon coordinates must be (lon, lat) pairs") from e
-    if ring and ring[0] != ring[-1]:
-        ring = (*ring, ring[0])
-    return ring
-
-
-def _polygons_of(obj: Any) -> list[Polygon]:
-    if not isinstance(obj, Mapping):
-        raise AOIError("GeoJSON must be an object with a 'type'")
-    kind = obj.get("type")
-    if kind == "FeatureCollection":
-        return [p for feature in obj.get("features", []) for p in _polygons_of(feature)]
-    if kind == "Feature":
-        return _polygons_of(obj.get("geometry") or {"type": None})
-    if kind == "GeometryCollection":
-        return [p for g in obj.get("geometries", []) for p in _polygons_of(g)]
-    if kind == "Polygon":
-        return [tuple(_closed_ring(r) for r in obj.get("coordinates", []))]
-    if kind == "MultiPolygon":
-        return [tuple(_closed_ring(r) for r in poly) for poly in obj.get("coordinates", [])]
-    if kind in ("Point", "MultiPoint", "LineString", "MultiLineString"):
-        return []
-    raise AOIError(f"unsupported GeoJSON type {kind!r}")
-
-
-def _densify(ring: Sequence[tuple[float, float]], max_edge: float) -> list[tuple[float, float]]:
-    out = [tuple(ring[0])]
-    for (x0, y0), (x1, y1) in zip(ring[:-1], ring[1:]):
-        n = max(1, int(np.ceil(max(abs(x1 - x0), abs(y1 - y0)) / max_edge)))
-        for t in np.arange(1, n + 1) / n:
-            out.append((x0 + (x1 - x0) * t, y0 + (y1 - y0) * t))
-    return out

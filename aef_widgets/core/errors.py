@@ -11,6 +11,10 @@ class SourceError(AEFError):
     """A source cannot be opened or read (missing file, wrong bands, unknown encoding)."""
 
 
+class TooManyFilesError(SourceError):
+    """A read that would open more files than the limit (a zoomed-out view of the public release): zoom in."""
+
+
 class YearError(AEFError, KeyError):
     """A year the source does not have."""
 
@@ -44,3 +48,11 @@ class UsageError(AEFError, ValueError):
 
 class LabelsError(AEFError, ValueError):
     """A file of labelled points that cannot be used (not GeoJSON or CSV, missing columns, bad numbers)."""
+
+
+class TooLargeError(AEFError):
+    """A request that would need more memory than allowed; the message gives the numbers and what to do instead."""
+
+
+class ExportError(AEFError):
+    """A result that cannot be written (no such folder, no permission, a full disk)."""

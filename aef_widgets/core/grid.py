@@ -10,6 +10,8 @@ from pyproj import Transformer
 from rasterio.crs import CRS
 
 LONLAT = CRS.from_epsg(4326)
+#: Length of a degree of latitude (the mean over the ellipsoid), for describing lon/lat pixel sizes.
+_METRES_PER_DEGREE = 111_195
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,11 @@ class Grid:
         left, top = self.transform @ (0, 0)
         right, bottom = self.transform @ (self.width, self.height)
         return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+
+    @property
+    def resolution_text(self) -> str:
+        """The pixel size in words: "10 m", or "0.0001° (about 11 m)" on a lon/lat grid."""
+        return format_resolution(self.resolution, self.crs)
 
     def lonlat_bounds(self) -> tuple[float, float, float, float]:
         """(west, south, east, north) in degrees, densified so curved edges are covered."""
@@ -64,14 +71,33 @@ class Footprint:
 
     @property
     def center_lonlat(self) -> tuple[float, float]:
+        """The centre in lon/lat, in the frame of ``lonlat_bounds``: about 180 (not 0) across the antimeridian."""
         west, south, east, north = self.lonlat_bounds()
         return ((west + east) / 2, (south + north) / 2)
 
 
+def format_resolution(resolution: float, crs: CRS) -> str:
+    """A pixel size in the units of its CRS, in words: "10 m", "30 ft", or "0.0001° (about 11 m)" in lon/lat.
+
+    Lon/lat pixel sizes are degrees; printed as metres ("0.000109851 m") they would be off by a factor of 100,000.
+    """
+    if CRS.from_user_input(crs).is_geographic:
+        return f"{resolution:.2g}° (about {resolution * _METRES_PER_DEGREE:,.0f} m)"
+    unit = CRS.from_user_input(crs).linear_units or "m"
+    return f"{resolution:g} {'m' if unit.lower() in ('metre', 'meter', 'm', 'unknown') else unit}"
+
+
 def bounds_to_lonlat(bounds: tuple[float, float, float, float], crs: CRS) -> tuple[float, float, float, float]:
-    """Transform (left, bottom, right, top) to lon/lat degrees, densifying the edges."""
+    """Transform (left, bottom, right, top) to lon/lat degrees, densifying the edges.
+
+    Bounds that cross the antimeridian come back with ``east`` above 180 (west < east always), the convention
+    Leaflet and the AOI share: 179..181, not 179..-179, which ``(west + east) / 2`` would put at longitude 0.
+    """
     transformer = Transformer.from_crs(crs, LONLAT, always_xy=True)
-    return tuple(transformer.transform_bounds(*bounds, densify_pts=21))  # type: ignore[return-value]
+    west, south, east, north = transformer.transform_bounds(*bounds, densify_pts=21)
+    if east < west:  # pyproj's way of saying the bounds cross 180 degrees
+        east += 360
+    return (west, south, east, north)
 
 
 def transform_bounds(

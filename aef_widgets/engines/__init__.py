@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 from ..core.lazy import lazy_exports
@@ -17,8 +18,9 @@ if TYPE_CHECKING:
 __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 
-def engine_for(source: EmbeddingSource) -> Engine:
-    """The engine that computes products for this source: server-side for Earth Engine, else in-process."""
+def engine_for(source: EmbeddingSource, executor: Executor | None = None) -> Engine:
+    """The engine that computes products for this source: server-side for Earth Engine, else in-process (with
+    whole-AOI work on ``executor`` when given, a Dask cluster's for example)."""
     # a source can only be an EarthEngineSource once its module is loaded: asking needs no Earth Engine import
     ee_sources = sys.modules.get("aef_widgets.sources.earthengine")
     if ee_sources is not None and isinstance(source, ee_sources.EarthEngineSource):
@@ -27,7 +29,7 @@ def engine_for(source: EmbeddingSource) -> Engine:
         return EarthEngineEngine(source)
     from .local import LocalEngine
 
-    return LocalEngine(source)
+    return LocalEngine(source, executor=executor)
 
 
 __all__ = [

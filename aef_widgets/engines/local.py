@@ -8,6 +8,7 @@ native resolution; without an AOI, in the view at the resolution it was read.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from ..analysis.composite import BandStretch, PCAComposite, RGBStyle
 from ..analysis.kmeans import EmbeddingKMeans
 from ..analysis.similarity import reference_similarity
 from ..core.aoi import AOI
-from ..core.errors import NoDataAtPoint, NoDataError, UsageError
+from ..core.errors import NoDataAtPoint, NoDataError, TooManyFilesError, UsageError
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
 from ..rendering.view import MapView, Resampler
@@ -32,8 +33,10 @@ _PCA_FIT_PX = 256
 class LocalEngine(Engine):
     """Products from a local or remote-file source, computed in this process."""
 
-    def __init__(self, source: EmbeddingSource, cached_fields: int = 3) -> None:
+    def __init__(self, source: EmbeddingSource, cached_fields: int = 3, executor: Executor | None = None) -> None:
         self.source = source
+        #: Where whole-AOI work (k-means, areas) runs its chunks: threads here, or a Dask cluster's executor.
+        self.executor = executor
         self._fields: Memo[EmbeddingField] = Memo(cached_fields)
         self._resamplers: Memo[Resampler] = Memo(6)
         self._pca: Memo[PCAComposite] = Memo(8)
@@ -75,30 +78,36 @@ class LocalEngine(Engine):
         resampler = self._resamplers.get((grid, overlay), lambda: Resampler(grid, overlay))
         return field, resampler
 
-    def pca(self, year: int) -> PCAComposite:
-        """PCA colours of a year, fitted once on a coarse read of the whole footprint."""
+    def pca(self, year: int, field: EmbeddingField | None = None) -> PCAComposite:
+        """PCA colours of a year, fitted once on a coarse read of the whole footprint; on ``field`` (the first
+        view drawn) when the footprint is too large to read, as the world-wide public release is."""
 
         def fit() -> PCAComposite:
-            left, bottom, right, top = self.source.footprint.bounds
-            resolution = max(right - left, top - bottom) / _PCA_FIT_PX
-            field = self.source.read(None, year, resolution=resolution)
-            return PCAComposite().fit(field)
+            try:
+                whole = self.source.grid(None)  # in the source's own units, whatever its footprint's CRS
+                resolution = max(whole.width, whole.height) * whole.resolution / _PCA_FIT_PX
+                return PCAComposite().fit(self.source.read(None, year, resolution=resolution))
+            except TooManyFilesError:
+                if field is None:
+                    raise
+                return PCAComposite().fit(field)
 
         return self._pca.get(year, fit)
 
     def measure_grid(self, aoi: AOI | None, view: MapView | None) -> tuple[Grid, AOI | None, str]:
         """Where areas are measured: the AOI at native resolution, else the view as read, else everything."""
         if aoi is not None:
-            return self.source.grid(aoi), aoi, f"in the AOI at {self.source.resolution:g} m"
+            grid = self.source.grid(aoi)
+            return grid, aoi, f"in the AOI at {grid.resolution_text}"
         grid = self.view_grid(view) if view is not None else None
         if grid is None:
             grid = self.source.grid(None, resolution=self._overview_resolution())
-            return grid, None, f"in the whole dataset at {grid.resolution:g} m"
-        return grid, None, f"in the view at {grid.resolution:g} m"
+            return grid, None, f"in the whole dataset at {grid.resolution_text}"
+        return grid, None, f"in the view at {grid.resolution_text}"
 
     def _overview_resolution(self) -> float:
-        left, bottom, right, top = self.source.footprint.bounds
-        return max(self.source.resolution, max(right - left, top - bottom) / 1024)
+        whole = self.source.grid(None)
+        return max(self.source.resolution, max(whole.width, whole.height) * whole.resolution / 1024)
 
     # products ---------------------------------------------------------------------------------------------
     def rgb(self, year: int, style: RGBStyle | None = None, region: AOI | MapView | None = None) -> LocalRGB:
@@ -136,5 +145,5 @@ class LocalEngine(Engine):
         self.source.check_year(year)
         grid, mask_aoi, scope = self.measure_grid(aoi, view)
         model = EmbeddingKMeans(n_clusters=n_clusters, n_samples=n_samples, random_state=seed)
-        labels = cluster_grid(self.source, grid, year, mask_aoi, model, progress)
+        labels = cluster_grid(self.source, grid, year, mask_aoi, model, progress, executor=self.executor)
         return LocalClusters(self, year, labels, grid, model, scope)

@@ -41,7 +41,7 @@ class LocalRGB(Product):
         if isinstance(self.style, BandStretch):
             rgb = band_composite(field, self.style)
         else:
-            rgb = self.engine.pca(self.year).transform(field)
+            rgb = self.engine.pca(self.year, field).transform(field)
         return rgb_overlay(rgb, resampler)
 
 
@@ -99,7 +99,7 @@ class LocalSimilarity(_LocalThresholded, SimilarityProduct):
         return self._maps.get(field.grid, lambda: similarity(field, self.references)), resampler
 
     def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
-        return similarity_histogram(self.engine.source, grid, self.year, aoi, self.references)
+        return similarity_histogram(self.engine.source, grid, self.year, aoi, self.references, self.engine.executor)
 
 
 class LocalChange(_LocalThresholded, ChangeProduct):
@@ -119,7 +119,7 @@ class LocalChange(_LocalThresholded, ChangeProduct):
         return self._maps.get(before[0].grid, lambda: change(before[0], after[0])), before[1]
 
     def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
-        return change_histogram(self.engine.source, grid, self.year_a, self.year_b, aoi)
+        return change_histogram(self.engine.source, grid, self.year_a, self.year_b, aoi, self.engine.executor)
 
 
 class LocalClusters(ClusterProduct):

@@ -12,14 +12,14 @@ import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from rasterio.windows import Window
 from threadpoolctl import threadpool_limits
 
-from ..analysis.kmeans import NO_CLASS, EmbeddingKMeans
+from ..analysis.kmeans import NO_CLASS, EmbeddingKMeans, check_kmeans_params
 from ..analysis.sampling import Candidates, PixelSampler, candidates
 from ..analysis.similarity import change, similarity
 from ..analysis.thresholds import AreaHistogram
@@ -46,39 +46,69 @@ def map_chunks(
     task: Callable[[Window], T],
     workers: int = WORKERS,
     source: EmbeddingSource | None = None,
+    executor: Executor | None = None,
 ) -> Iterator[tuple[Window, T]]:
-    """``(window, task(window))`` for every window, computed by ``workers`` threads and yielded in order.
+    """``(window, task(window))`` for every window, computed in parallel and yielded in order.
 
-    At most ``workers + 1`` chunks are read or waiting at a time, so memory stays bounded whatever the consumer's
-    pace. Reads of ``source`` in the pool run in its ``pooled_reads`` context.
+    Chunks run in ``workers`` threads of this process, or on ``executor`` when one is given: any
+    ``concurrent.futures.Executor``, a Dask ``Client.get_executor()`` included, whose workers then read the chunks
+    themselves (sources pickle, and are reopened by path). At most one chunk per worker plus one is in flight, so
+    memory stays bounded whatever the consumer's pace; reads run in the source's ``pooled_reads`` context.
     """
-
-    def run(window: Window) -> T:
-        with source.pooled_reads() if source is not None else contextlib.nullcontext():
-            return task(window)
-
-    if workers <= 1 or len(windows) <= 1:
+    if executor is None and (workers <= 1 or len(windows) <= 1):
         for window in windows:
             yield window, task(window)
         return
+    if executor is not None:
+        yield from _in_order(windows, task, source, executor, executor_width(executor))
+        return
     with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers, thread_name_prefix="aef-chunks") as pool:
-        pending: deque[tuple[Window, Future]] = deque()
+        yield from _in_order(windows, task, source, pool, workers)
+
+
+def executor_width(executor: Executor) -> int:
+    """How many tasks an executor runs at once: its threads or processes, or a Dask cluster's worker threads."""
+    width = getattr(executor, "_max_workers", None)
+    client = getattr(executor, "_client", None)  # distributed's ClientExecutor
+    if width is None and client is not None:
+        width = sum(client.nthreads().values())
+    return max(1, int(width or WORKERS))
+
+
+def _in_order(
+    windows: list[Window], task: Callable[[Window], T], source: EmbeddingSource | None, executor: Executor, width: int
+) -> Iterator[tuple[Window, T]]:
+    pending: deque[tuple[Window, Future]] = deque()
+    try:
         for window in windows:
-            pending.append((window, pool.submit(run, window)))
-            if len(pending) > workers:  # one waiting beyond those running: enough to keep them busy
+            pending.append((window, executor.submit(_pooled, source, task, window)))
+            if len(pending) > width:  # one waiting beyond those running: enough to keep them busy
                 done, future = pending.popleft()
                 yield done, future.result()
         while pending:
             done, future = pending.popleft()
             yield done, future.result()
+    finally:  # stopped early (an error, a cancelled job): what has not started never will
+        for _, future in pending:
+            future.cancel()
+
+
+def _pooled(source: EmbeddingSource | None, task: Callable[[Window], T], window: Window) -> T:
+    with source.pooled_reads() if source is not None else contextlib.nullcontext():
+        return task(window)
 
 
 def stream_grid(
-    source: EmbeddingSource, grid: Grid, year: int, aoi: AOI | None, workers: int = WORKERS
+    source: EmbeddingSource,
+    grid: Grid,
+    year: int,
+    aoi: AOI | None,
+    workers: int = WORKERS,
+    executor: Executor | None = None,
 ) -> Iterator[tuple[Window, EmbeddingField]]:
     """Chunks of ``grid`` read from ``source``, masked to the AOI, read ahead by ``workers`` threads."""
     windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
-    yield from map_chunks(windows, lambda window: _read(source, grid, window, year, aoi), workers, source)
+    yield from map_chunks(windows, lambda window: _read(source, grid, window, year, aoi), workers, source, executor)
 
 
 def _read(source: EmbeddingSource, grid: Grid, window: Window, year: int, aoi: AOI | None) -> EmbeddingField:
@@ -93,6 +123,7 @@ def cluster_grid(
     model: EmbeddingKMeans,
     progress: Progress | None = None,
     workers: int = WORKERS,
+    executor: Executor | None = None,
 ) -> np.ndarray:
     """Fit ``model`` on a random sample of the grid's valid pixels, then label every pixel (-1 = no data).
 
@@ -100,6 +131,7 @@ def cluster_grid(
     Keeping the first pass's pixels instead (even as lossless int8, 64 B/px) would grow memory with the AOI, and
     re-reading costs about what re-encoding would (see ``benchmarks/``), so the data are read twice.
     """
+    check_kmeans_params(model.n_clusters, model.n_samples)  # before any pass over the pixels
     windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
     report = progress or (lambda fraction, message: None)
     if len(windows) == 1:
@@ -115,7 +147,7 @@ def cluster_grid(
         return candidates(field, n, seed, int(window.row_off), int(window.col_off))
 
     sampler = PixelSampler(n, seed)
-    for i, (_window, found) in enumerate(map_chunks(windows, best_pixels, workers, source)):
+    for i, (_window, found) in enumerate(map_chunks(windows, best_pixels, workers, source, executor)):
         sampler.offer(found)
         report(0.5 * (i + 1) / len(windows), "sampling pixels")
     model.fit(sampler.vectors)
@@ -124,14 +156,19 @@ def cluster_grid(
     def label(window: Window) -> np.ndarray:
         return model.predict(_read(source, grid, window, year, aoi))
 
-    for i, (window, chunk_labels) in enumerate(map_chunks(windows, label, workers, source)):
+    for i, (window, chunk_labels) in enumerate(map_chunks(windows, label, workers, source, executor)):
         labels[window.toslices()] = chunk_labels
         report(0.5 + 0.5 * (i + 1) / len(windows), "labelling pixels")
     return labels
 
 
 def similarity_histogram(
-    source: EmbeddingSource, grid: Grid, year: int, aoi: AOI | None, reference: np.ndarray
+    source: EmbeddingSource,
+    grid: Grid,
+    year: int,
+    aoi: AOI | None,
+    reference: np.ndarray,
+    executor: Executor | None = None,
 ) -> AreaHistogram:
     """Areas by similarity to ``reference`` over the whole grid."""
     windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
@@ -140,12 +177,14 @@ def similarity_histogram(
         return similarity(_read(source, grid, window, year, aoi), reference)
 
     histogram = AreaHistogram()
-    for window, values in map_chunks(windows, task, source=source):
+    for window, values in map_chunks(windows, task, source=source, executor=executor):
         histogram.add(values, subgrid(grid, window))
     return histogram
 
 
-def change_histogram(source: EmbeddingSource, grid: Grid, year_a: int, year_b: int, aoi: AOI | None) -> AreaHistogram:
+def change_histogram(
+    source: EmbeddingSource, grid: Grid, year_a: int, year_b: int, aoi: AOI | None, executor: Executor | None = None
+) -> AreaHistogram:
     """Areas by change (1 - cosine) from ``year_a`` to ``year_b`` over the whole grid."""
     windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES // 2)))
 
@@ -154,7 +193,7 @@ def change_histogram(source: EmbeddingSource, grid: Grid, year_a: int, year_b: i
         return change(before, _read(source, grid, window, year_b, aoi))
 
     histogram = AreaHistogram()
-    for window, values in map_chunks(windows, task, source=source):
+    for window, values in map_chunks(windows, task, source=source, executor=executor):
         histogram.add(values, subgrid(grid, window))
     return histogram
 
@@ -167,6 +206,7 @@ def classify_grid(
     model: EmbeddingClassifier,
     progress: Progress | None = None,
     workers: int = WORKERS,
+    executor: Executor | None = None,
 ) -> ClassMap:
     """Classify every pixel of the grid with a fitted ``model``, streamed: labels (indices into
     ``model.classes_``, -1 = no data), top probability and margin to the runner-up (NaN = no data).
@@ -186,7 +226,7 @@ def classify_grid(
     def task(window: Window) -> ClassMap:
         return model.classify(_read(source, grid, window, year, aoi))
 
-    for i, (window, chunk) in enumerate(map_chunks(windows, task, workers)):
+    for i, (window, chunk) in enumerate(map_chunks(windows, task, workers, source, executor)):
         where = window.toslices()
         labels[where], confidence[where], margin[where] = chunk.labels, chunk.confidence, chunk.margin
         report((i + 1) / len(windows), "classifying pixels")
@@ -201,13 +241,14 @@ def regress_grid(
     model: EmbeddingRegressor,
     progress: Progress | None = None,
     workers: int = WORKERS,
+    executor: Executor | None = None,
 ) -> np.ndarray:
     """Predicted value of every pixel of the grid with a fitted regressor, streamed: float32, NaN = no data."""
     windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
     report = progress or (lambda fraction, message: None)
     values = np.full(grid.shape, np.nan, dtype=np.float32)
     for i, (window, chunk) in enumerate(
-        map_chunks(windows, lambda w: model.predict(_read(source, grid, w, year, aoi)), workers)
+        map_chunks(windows, lambda w: model.predict(_read(source, grid, w, year, aoi)), workers, source, executor)
     ):
         values[window.toslices()] = chunk
         report((i + 1) / len(windows), "predicting values")

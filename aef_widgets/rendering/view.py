@@ -20,6 +20,8 @@ from ..core.grid import Grid, transform_bounds
 
 WEB_MERCATOR = CRS.from_epsg(3857)
 LONLAT = CRS.from_epsg(4326)
+#: Web Mercator metres per degree of longitude (the sphere of radius 6378137 m).
+_MERCATOR_M_PER_DEG = 6378137 * math.pi / 180
 #: Overlays wider or taller than this many pixels are drawn at a coarser scale.
 MAX_OVERLAY_PX = 2048
 
@@ -46,8 +48,8 @@ class MapView:
     @property
     def metres_per_px(self) -> float:
         """Web Mercator metres per screen pixel."""
-        left, _, right, _ = transform_bounds(self.bounds, LONLAT, WEB_MERCATOR)
-        return (right - left) / max(1, self.width_px)
+        # Web Mercator x is linear in longitude, so no projection (which would wrap east of 180 degrees) is needed
+        return (self.east - self.west) * _MERCATOR_M_PER_DEG / max(1, self.width_px)
 
     def clipped(self, clip: tuple[float, float, float, float]) -> tuple[float, float, float, float] | None:
         """(west, south, east, north) of the part of the view inside ``clip`` (lon/lat bounds), None if empty."""
@@ -66,7 +68,8 @@ class MapView:
         inside = self.clipped(clip)
         if inside is None:
             return None
-        left, bottom, right, top = transform_bounds(inside, LONLAT, WEB_MERCATOR)
+        _, bottom, _, top = transform_bounds(inside, LONLAT, WEB_MERCATOR)
+        left, right = inside[0] * _MERCATOR_M_PER_DEG, inside[2] * _MERCATOR_M_PER_DEG  # past 180° too
         px = self.metres_per_px
         width, height = math.ceil((right - left) / px), math.ceil((top - bottom) / px)
         scale = max(1.0, max(width, height) / MAX_OVERLAY_PX)

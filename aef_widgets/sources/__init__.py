@@ -1,4 +1,5 @@
-"""Where embeddings come from: GeoTIFF files (local or remote), the bundled sample, Earth Engine."""
+"""Where embeddings come from: GeoTIFF files (local or remote), the public COG release, the bundled sample,
+Earth Engine."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ if TYPE_CHECKING:
     from .base import ATTRIBUTION, EmbeddingSource
     from .earthengine import EarthEngineSource
     from .geotiff import GeoTIFFSource, open_source
+    from .release import ReleaseSource, open_release
 
 __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
-__all__ = ["ATTRIBUTION", "EarthEngineSource", "EmbeddingSource", "GeoTIFFSource", "open_source"]
+__all__ = [
+    "ATTRIBUTION",
+    "EarthEngineSource",
+    "EmbeddingSource",
+    "GeoTIFFSource",
+    "ReleaseSource",
+    "open_release",
+    "open_source",
+]

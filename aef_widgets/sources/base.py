@@ -13,13 +13,15 @@ from affine import Affine
 from rasterio.windows import Window
 
 from ..core.aoi import AOI
-from ..core.errors import YearError
+from ..core.errors import TooLargeError, YearError
 from ..core.field import EmbeddingField
 from ..core.grid import Footprint, Grid
 
 ATTRIBUTION = "The AlphaEarth Foundations Satellite Embedding dataset is produced by Google and Google DeepMind."
 #: Float32 bytes per pixel of a field (64 bands); chunks are sized from it.
 FIELD_BYTES_PER_PIXEL = 64 * 4
+#: Largest field one ``read`` or ``read_window`` returns in one piece: 4 GiB, about 16.7 Mpx of 64 float32 bands.
+MAX_READ_BYTES = 4 * 2**30
 
 
 class EmbeddingSource(ABC):
@@ -31,6 +33,8 @@ class EmbeddingSource(ABC):
     attribution: str = ATTRIBUTION
     #: True for generated data that only imitates the real dataset.
     synthetic: bool = False
+    #: Largest field a read returns in one piece, in bytes; larger reads raise ``TooLargeError`` before reading.
+    max_read_bytes: int = MAX_READ_BYTES
 
     @property
     @abstractmethod
@@ -74,6 +78,7 @@ class EmbeddingSource(ABC):
         """
         self.check_year(year)
         grid = self.grid(aoi, resolution)
+        self.check_size(grid)
         field = self.read_window(grid, year)
         return mask_to_aoi(field, aoi)
 
@@ -100,10 +105,49 @@ class EmbeddingSource(ABC):
         with one thread each there, since the pool already keeps every core busy."""
         return contextlib.nullcontext()
 
+    def check_size(self, grid: Grid) -> None:
+        """Raise ``TooLargeError`` with the numbers and what to do when a field on ``grid`` exceeds ``max_read_bytes``.
+
+        Every read checks before it allocates, so a huge AOI is refused in words instead of ending in numpy's
+        "Unable to allocate 22.5 TiB" (or in the kernel being killed).
+        """
+        check_field_size(grid, self.max_read_bytes)
+
     def chunk_size(self, max_chunk_bytes: int) -> int:
         """Side of square chunks in pixels: a multiple of the files' block size when there is one."""
         side = int(math.sqrt(max_chunk_bytes / FIELD_BYTES_PER_PIXEL))
         return max(64, side)
+
+
+def field_bytes(grid: Grid) -> int:
+    """Memory a field on ``grid`` takes: 64 float32 values and a mask byte per pixel."""
+    return grid.width * grid.height * (FIELD_BYTES_PER_PIXEL + 1)
+
+
+def check_field_size(grid: Grid, max_bytes: int) -> None:
+    """``TooLargeError`` when a field on ``grid`` would take more than ``max_bytes``, saying what to do instead."""
+    need = field_bytes(grid)
+    if need <= max_bytes:
+        return
+    factor = 2 ** math.ceil(math.log2(math.sqrt(need / max_bytes)))  # the power-of-two coarsening that fits
+    raise TooLargeError(
+        f"reading {grid.width:,} x {grid.height:,} pixels ({_count(grid.width * grid.height)} at "
+        f"{grid.resolution_text}) would take {_size(need)} of memory; the limit is {_size(max_bytes)}. Choose a "
+        f"smaller AOI, a coarser resolution (at least {factor}x coarser, resolution={grid.resolution * factor:g}), "
+        "read it chunk by chunk with stream() or cluster_grid(), or compute it on Earth Engine"
+    )
+
+
+def _count(pixels: int) -> str:
+    return f"{pixels / 1e6:,.1f} Mpx" if pixels >= 100_000 else f"{pixels:,} px"
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
 
 
 def subgrid(grid: Grid, window: Window) -> Grid:

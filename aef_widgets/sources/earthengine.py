@@ -29,8 +29,9 @@ from rasterio.crs import CRS
 
 from ..core.aoi import AOI
 from ..core.bands import BAND_NAMES, N_BANDS
-from ..core.errors import EarthEngineError, SourceError
+from ..core.errors import EarthEngineError, SourceError, TooLargeError
 from ..core.field import EmbeddingField
+from ..core.geometry import wrap_lon
 from ..core.grid import LONLAT, Footprint, Grid
 from .base import ATTRIBUTION, EmbeddingSource, chunk_windows, subgrid
 
@@ -44,6 +45,9 @@ MAX_REQUEST_BYTES = 32 * 2**20
 MAX_REQUEST_SIDE = 32768
 #: Bytes per pixel of a read: 64 float32 bands plus the float32 validity band.
 _READ_BYTES_PER_PIXEL = (N_BANDS + 1) * 4
+#: Widest AOI, in degrees of longitude, put on one UTM grid: 10 zones. Transverse Mercator grows distorted away from
+#: its central meridian and reaches infinity 90° from it, where the grid of a hemisphere would be.
+_MAX_GRID_SPAN_DEG = 60
 _VALID_BAND = "valid"
 _INDEX_PROPERTY = "aef_index"
 
@@ -89,6 +93,12 @@ class EarthEngineSource(EmbeddingSource):
         factor = 1 if resolution is None else max(1, round(resolution / NATIVE_RESOLUTION))
         res = NATIVE_RESOLUTION * factor
         west, south, east, north = aoi.bounds
+        if east - west > _MAX_GRID_SPAN_DEG:  # a transverse Mercator grid that wide is distorted or infinite
+            raise TooLargeError(
+                f"the AOI spans {east - west:.0f}° of longitude, too wide for one {NATIVE_RESOLUTION:g} m UTM grid "
+                f"(at most {_MAX_GRID_SPAN_DEG}°); draw a smaller AOI, or compute it on Earth Engine's servers "
+                "(map layers, areas) or with an export task"
+            )
         crs = utm_crs((west + east) / 2, (south + north) / 2)
         left, bottom, right, top = aoi.bounds_in(crs)
         col0, col1 = math.floor(left / res), math.ceil(right / res)
@@ -118,9 +128,10 @@ class EarthEngineSource(EmbeddingSource):
     def sample(self, points: Sequence[tuple[float, float]], year: int) -> np.ndarray:
         """Vectors at lon/lat points in one request (``reduceRegions`` at 10 m), NaN rows where there is no data."""
         self.check_year(year)
-        lonlat = np.asarray(points, dtype=float).reshape(-1, 2)
+        lonlat = np.asarray(points, dtype=float).reshape(-1, 2).copy()
         if len(lonlat) == 0:
             return np.empty((0, N_BANDS), dtype=np.float32)
+        lonlat[:, 0] = wrap_lon(lonlat[:, 0])  # Leaflet's world copies: -448.79 is -88.79
         features = [
             ee.Feature(ee.Geometry.Point([float(lon), float(lat)]), {_INDEX_PROPERTY: i})
             for i, (lon, lat) in enumerate(lonlat)
@@ -145,6 +156,11 @@ class EarthEngineSource(EmbeddingSource):
     # Earth Engine objects ---------------------------------------------------------------------------------
     def collection(self) -> ee.ImageCollection:
         """The whole image collection, every tile of every year (server-side)."""
+        if not ee.data.is_initialized():  # ee itself would raise an EEException that reaches users as a class name
+            raise EarthEngineError(
+                "Earth Engine is not signed in yet: call aef_widgets.ee_init() before using EarthEngineSource "
+                "(when it returns False, ee_status() says why)"
+            )
         return ee.ImageCollection(self.collection_id)
 
     def image(self, year: int) -> ee.Image:
@@ -174,7 +190,7 @@ class EarthEngineSource(EmbeddingSource):
 # geometry helpers -----------------------------------------------------------------------------------------
 def utm_crs(lon: float, lat: float) -> CRS:
     """The WGS84 UTM zone containing a lon/lat point (standard 6° zones, north or south)."""
-    zone = min(60, max(1, math.floor((lon + 180) / 6) + 1))
+    zone = min(60, max(1, math.floor(((lon + 180) % 360) / 6) + 1))  # lon may be past 180 (Leaflet, wide AOIs)
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 

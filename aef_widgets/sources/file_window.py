@@ -25,6 +25,8 @@ from .rasterfile import RasterFile, decode_threads, gdal_env, parallel_reads
 
 #: Tolerance, in pixels, for deciding that two grids are aligned.
 _ALIGN_TOL = 1e-6
+#: Most file bytes read at once when decimating a bottom-up file without a matching overview.
+_STRIP_BYTES = 64 * 2**20
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -47,8 +49,7 @@ def paste(f: RasterFile, grid: Grid, values: np.ndarray, mask: np.ndarray) -> No
         elif f.bottom_up and k > 1 and not (k in f.overview_factors and f.height % k == 0):
             # GDAL's nearest decimation picks the pixel below the centre of an even block; counted from the
             # bottom that is a different row than from the top, so pick the top-down pixel ourselves
-            data = ds.read(f.band_indexes, window=window)[:, ::-1, :][:, k // 2 :: k, k // 2 :: k]
-            new_values, new_valid = f.decode(data)
+            new_values, new_valid = _decimate_bottom_up(f, ds, window, k)
         else:
             shape = (N_BANDS, rows.stop - rows.start, cols.stop - cols.start)
             data = ds.read(f.band_indexes, window=window, out_shape=shape, resampling=Resampling.nearest)
@@ -116,6 +117,28 @@ def _read_vectors(
     with ThreadPoolExecutor(n, thread_name_prefix="aef-read") as pool:
         list(pool.map(read, edges[:-1], edges[1:]))
     return valid
+
+
+def _decimate_bottom_up(
+    f: RasterFile, ds: rasterio.DatasetReader, window: Window, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every k-th pixel (the top-down centre of each k x k block) of a bottom-up file's window, read in strips.
+
+    Reading the whole full-resolution window first would take k² times the output: 16 GiB for a 1024 px view of
+    a 16k px file without overviews. Strips of whole blocks keep it to about ``_STRIP_BYTES`` at a time.
+    """
+    rows, cols = window.height // k, window.width // k
+    values = np.empty((rows, cols, N_BANDS), dtype=np.float32)
+    valid = np.empty((rows, cols), dtype=bool)
+    per_row = k * window.width * N_BANDS * np.dtype(ds.dtypes[0]).itemsize  # file bytes of one output row
+    step = max(1, _STRIP_BYTES // per_row)
+    bottom = window.row_off + window.height  # file row below the window; output row 0 is at the top
+    for j0 in range(0, rows, step):
+        j1 = min(rows, j0 + step)
+        strip = Window(window.col_off, bottom - j1 * k, window.width, (j1 - j0) * k)
+        data = ds.read(f.band_indexes, window=strip)[:, ::-1, :][:, k // 2 :: k, k // 2 :: k]
+        values[j0:j1], valid[j0:j1] = f.decode(data)
+    return values, valid
 
 
 def _fill(values: np.ndarray, mask: np.ndarray, rows: slice, cols: slice, new: np.ndarray, valid: np.ndarray) -> None:

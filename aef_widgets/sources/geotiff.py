@@ -23,13 +23,13 @@ from rasterio.crs import CRS
 
 from ..core.aoi import AOI
 from ..core.bands import N_BANDS
-from ..core.errors import NoDataError, SourceError
+from ..core.errors import AOIError, NoDataError, SourceError, TooLargeError
 from ..core.field import EmbeddingField
 from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
-from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource
+from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource, field_bytes
 from .file_window import paste
 from .pixel_blocks import read_pixel
-from .rasterfile import RasterFile, decode_threads, gdal_env, inspect_file
+from .rasterfile import RasterFile, decode_threads, gdal_env, inspect_file, read_errors
 
 PathSpec = str | PathLike | Sequence[str | PathLike]
 #: Tolerance, in pixels, for deciding that two grids are aligned.
@@ -84,7 +84,10 @@ class GeoTIFFSource(EmbeddingSource):
         res = self._resolution * factor
         left, bottom, right, top = self._footprint.bounds
         if aoi is not None:
-            a_left, a_bottom, a_right, a_top = aoi.bounds_in(self._crs)
+            try:  # clipped to the footprint first: an AOI wider than a UTM zone projects to garbage outside it
+                a_left, a_bottom, a_right, a_top = aoi.bounds_in(self._crs, within=self._footprint.lonlat_bounds())
+            except AOIError:
+                raise NoDataError(f"the AOI does not overlap {self.name}") from None
             left, bottom = max(left, a_left), max(bottom, a_bottom)
             right, top = min(right, a_right), min(top, a_top)
             if left >= right or bottom >= top:
@@ -99,14 +102,25 @@ class GeoTIFFSource(EmbeddingSource):
 
     def read_window(self, grid: Grid, year: int) -> EmbeddingField:
         self.check_year(year)
+        self.check_size(grid)
         # left uninitialised: the first file usually covers the grid and is read straight into it; whatever no
         # file filled is set to NaN at the end, which saves a pass over the whole buffer
-        values = np.empty((*grid.shape, N_BANDS), dtype=np.float32)
-        mask = np.zeros(grid.shape, dtype=bool)
+        try:
+            values = np.empty((*grid.shape, N_BANDS), dtype=np.float32)
+            mask = np.zeros(grid.shape, dtype=bool)
+        except MemoryError:  # under the limit, but more than this machine has free now
+            need = field_bytes(grid) / 2**30
+            raise TooLargeError(
+                f"reading {grid.width:,} x {grid.height:,} pixels needs {need:,.1f} GB, more memory than is free; "
+                "choose a smaller AOI or a coarser resolution, or read it chunk by chunk with stream()"
+            ) from None
         with gdal_env():
             for f in self.files[year]:
                 if _overlaps(f, grid):
-                    paste(f, grid, values, mask)
+                    with read_errors(f.path, year):
+                        paste(f, grid, values, mask)
+                    if mask.all():  # later files of a mosaic cannot add to a full grid: do not fetch them
+                        break
         values[~mask] = np.nan
         return EmbeddingField(values=values, mask=mask, grid=grid, year=year)
 
@@ -121,7 +135,7 @@ class GeoTIFFSource(EmbeddingSource):
                     break
                 xs, ys = _from_lonlat(f.crs).transform(*lonlat[todo].T)
                 cols, rows = ~f.transform @ (np.asarray(xs), np.asarray(ys))
-                with contextlib.ExitStack() as files:
+                with read_errors(f.path, year), contextlib.ExitStack() as files:
                     dataset = _opener(files, f.path)
                     for i, r, c in zip(np.flatnonzero(todo), np.floor(rows), np.floor(cols)):
                         if 0 <= r < f.height and 0 <= c < f.width:
@@ -161,14 +175,26 @@ def open_source(
     name: str | None = None,
     attribution: str | None = None,
     synthetic: bool = False,
-) -> GeoTIFFSource:
+    **release_options,
+) -> EmbeddingSource:
     """Open AEF embeddings stored as GeoTIFFs.
 
     ``paths`` is a file, a URL (``https://``, ``s3://``, ``gs://`` or any GDAL ``/vsi`` path), a folder, a glob
     pattern, a list of these, or a mapping ``{year: path(s)}``. Without a mapping, each file's year comes from
     its ``YEAR`` tag or a year in its name; ``years`` may instead list them in the order of ``paths``. Several
     files of one year form a mosaic.
+
+    ``"release"`` (or ``"release:gcs"``, ``"release:source-coop"``) opens the public COG release instead, with
+    ``release_options`` passed to ``open_release`` (``mirror``, ``url``, ``index``, ``cache_dir``, ...).
     """
+    if isinstance(paths, str) and (paths == "release" or paths.startswith("release:")):
+        from .release import open_release
+
+        if paths != "release":
+            release_options.setdefault("mirror", paths.split(":", 1)[1])
+        return open_release(**release_options)
+    if release_options:
+        raise TypeError(f"unexpected keyword arguments {sorted(release_options)} (only for open_source('release'))")
     by_year: dict[int, list[RasterFile]] = {}
     if isinstance(paths, Mapping):
         if years is not None:

@@ -25,11 +25,12 @@ from rasterio.windows import Window
 from ..core.bands import BAND_NAMES, N_BANDS
 from ..core.errors import SourceError
 from ..core.quantization import DEQUANTIZE_LUT, NODATA_INT8
+from .release_http import CONNECT_SECONDS, STALL_SECONDS, USER_AGENT
 
 #: GDAL settings for reading COGs locally and over HTTP: decode with every core, never list remote folders,
-#: merge neighbouring byte ranges into one request. Reads made from a pool of threads decode with one GDAL thread
-#: each (``decode_threads``). Every read opens and closes its dataset, so the block cache only ever holds the tiles
-#: of the reads in progress: 512 MB is a ceiling, not a footprint.
+#: merge neighbouring byte ranges into one request, name ourselves and give up on stalled servers. Reads made from a
+#: pool of threads decode with one GDAL thread each (``decode_threads``). Every read opens and closes its dataset,
+#: so the block cache only ever holds the tiles of the reads in progress: 512 MB is a ceiling, not a footprint.
 GDAL_OPTIONS = {
     "GDAL_NUM_THREADS": "ALL_CPUS",
     "GDAL_CACHEMAX": 512 * 2**20,
@@ -38,7 +39,20 @@ GDAL_OPTIONS = {
     "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
     "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF,.TIFF",
     "VSI_CACHE": "TRUE",
+    # HTTP: our own User-Agent (some hosts refuse library defaults), and a stalled server is a timeout, not a hang
+    "GDAL_HTTP_USERAGENT": USER_AGENT,
+    "GDAL_HTTP_CONNECTTIMEOUT": str(CONNECT_SECONDS),
+    "GDAL_HTTP_LOW_SPEED_TIME": str(STALL_SECONDS),
+    "GDAL_HTTP_LOW_SPEED_LIMIT": "1",
+    "GDAL_HTTP_MAX_RETRY": "2",
+    "GDAL_HTTP_RETRY_DELAY": "0.5",
 }
+#: What GDAL says when a file ends early or its compressed blocks do not decode.
+_DAMAGED = re.compile(
+    r"TIFFFillTile|TIFFFillStrip|Read error at|TIFFReadEncoded|IReadBlock failed|truncat|unexpected end|"
+    r"Decompression failed|ZIPDecode|LZWDecode|JPEGLib|premature end|TIFFReadDirectory|Failed to read directory",
+    re.IGNORECASE,
+)
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20[1-9]\d)(?!\d)")
 _ONES = np.ones(N_BANDS, dtype=np.float32)
 #: Per-thread override of GDAL_NUM_THREADS, set by ``decode_threads``.
@@ -68,6 +82,56 @@ def decode_threads(threads: int | str) -> Iterator[None]:
         yield
     finally:
         _local.threads = before
+
+
+@contextmanager
+def read_errors(path: str, year: int | None = None) -> Iterator[None]:
+    """GDAL's read failures as a ``SourceError`` that names the file and says what probably happened.
+
+    A failed read fails this one operation: the source, its other files and other years keep working.
+    """
+    try:
+        yield
+    except RasterioIOError as e:
+        raise SourceError(describe_read_failure(path, e, year)) from e
+
+
+def describe_read_failure(path: str, error: BaseException, year: int | None = None) -> str:
+    """Words for a GDAL read failure: truncated or damaged file, unreachable server, or GDAL's own reason."""
+    causes = _causes(error)
+    detail = " ".join(causes)
+    which = f"{path} (the {year} data)" if year is not None else path
+    if "://" in path or path.startswith("/vsi"):  # GDAL reports a failed range request as a short TIFF read
+        return (
+            f"cannot read {which}: the server did not send the data (it did not answer, refused, or holds a "
+            "truncated copy); try again later. Other files and years are not affected."
+        )
+    if _DAMAGED.search(detail):
+        return (
+            f"cannot read {which}: the file looks truncated or damaged (a download or copy cut short?); download or "
+            "copy it again. Other files and years are not affected."
+        )
+    return f"cannot read {which}: {_last_reason(causes)}"
+
+
+def gdal_reason(error: BaseException) -> str:
+    """GDAL's own words for why an operation failed (its innermost message), without exception class names."""
+    return _last_reason(_causes(error))
+
+
+def _causes(error: BaseException) -> list[str]:
+    causes = []
+    cause: BaseException | None = error
+    while cause is not None and len(causes) < 8:
+        causes.append(str(cause))
+        cause = cause.__cause__ or cause.__context__
+    return causes
+
+
+def _last_reason(causes: list[str]) -> str:
+    """GDAL's innermost message, the most specific one, shortened."""
+    reason = next((c for c in reversed(causes) if c and "see previous exception" not in c.lower()), "read failed")
+    return reason if len(reason) <= 160 else reason[:157] + "..."
 
 
 def parallel_reads() -> bool:
@@ -176,7 +240,7 @@ def inspect_file(path: str, year: int | None = None) -> RasterFile:
         with gdal_env(), rasterio.open(path) as ds:
             return _describe(ds, str(path), year)
     except RasterioIOError as e:
-        raise SourceError(f"cannot open {path}: {e}") from e
+        raise SourceError(describe_read_failure(str(path), e).replace("cannot read", "cannot open", 1)) from e
 
 
 def _describe(ds: rasterio.DatasetReader, path: str, year: int | None) -> RasterFile:
@@ -225,10 +289,30 @@ def _band_order(ds: rasterio.DatasetReader, path: str) -> tuple[int, ...]:
     names = [(d or "").strip().upper() for d in ds.descriptions]
     if sorted(names) == list(BAND_NAMES):
         return tuple(names.index(b) + 1 for b in BAND_NAMES)
-    if any(names) and set(names) != {""}:
-        unknown = sorted(set(names) - set(BAND_NAMES))[:3]
-        raise SourceError(f"{path} names its bands {unknown}...; expected the 64 bands A00..A63")
-    return tuple(range(1, N_BANDS + 1))
+    if not any(names):
+        return tuple(range(1, N_BANDS + 1))
+    problems = []
+    unknown = sorted({n for n in names if n and n not in BAND_NAMES})
+    if unknown:
+        problems.append(f"names not in A00..A63: {_few(unknown)}")
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    if repeated:
+        problems.append(f"{_few(repeated)} named more than once")
+    unnamed = names.count("")
+    if unnamed:
+        problems.append(f"{unnamed} band{'s have' if unnamed > 1 else ' has'} no name")
+    missing = [b for b in BAND_NAMES if b not in names]
+    if missing:
+        problems.append(f"no band named {_few(missing)}")
+    raise SourceError(
+        f"{path} names its bands in a way that cannot be matched to A00..A63 ({'; '.join(problems)}); each of "
+        "A00..A63 must be named exactly once, or no band named at all (then the bands are taken in order)"
+    )
+
+
+def _few(names: list[str], n: int = 4) -> str:
+    shown = ", ".join(names[:n])
+    return shown if len(names) <= n else f"{shown} and {len(names) - n} more"
 
 
 def _year_of(ds: rasterio.DatasetReader, path: str) -> int | None:

@@ -8,8 +8,10 @@ temporary folder that is then renamed, so a process never sees half a dataset. T
 - ``aef_sample_{year}.tif``: int8 COGs in the encoding of the public release (64 bands A00..A63, nodata -128),
   tagged ``YEAR`` and ``SYNTHETIC``; their overviews are renormalised means, not averages of int8 codes;
 - ``labels_{year}.tif``: uint8 class ids, 255 where the embeddings have no data;
-- ``change_{y0}_{y1}.tif``: uint8 1 where a change was planted between consecutive years, 0 elsewhere, 255 nodata;
-- ``classes.json``: class names and colours, years, and what changed.
+- ``change_{y0}_{y1}.tif``: uint8 1 where the dominant class differs between consecutive years, 0 elsewhere, 255
+  nodata;
+- ``events.tif``: uint8 id of the planted event of each pixel (0 none), described in ``classes.json``;
+- ``classes.json``: class names and colours, years, what changed, and the events (name, kind, year, steps).
 
 The data are synthetic: they imitate the statistics of real embeddings but show no real place.
 """
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
     from .geotiff import GeoTIFFSource
 
 #: Bump whenever the generator or its class statistics change, so caches of older samples are not reused.
-SAMPLE_VERSION = 1
+SAMPLE_VERSION = 2
 SAMPLE_NAME = "Synthetic sample (not real data)"
 CACHE_ENV = "AEF_WIDGETS_CACHE"
 LABEL_NODATA = 255
@@ -96,14 +98,44 @@ def sample_source(cache_dir: str | Path | None = None) -> GeoTIFFSource:
 
 
 @dataclass(frozen=True)
+class PlantedEvent:
+    """One planted event of the sample.
+
+    ``year`` is the first year that shows the event's main change (the year of its largest year-to-year change),
+    None for a gradual change; ``steps`` maps every year in which the event changes the land cover to what
+    changed into that year.
+    """
+
+    id: int
+    name: str
+    kind: str  # "abrupt", "recovery" (then regrows), "temporary" (then returns) or "gradual"
+    year: int | None
+    steps: dict[int, str]
+
+
+@dataclass(frozen=True)
 class SampleTruth:
-    """What the sample really holds: land-cover classes per year and where they changed."""
+    """What the sample really holds: land-cover classes per year, where they changed, and the planted events."""
 
     folder: Path
     years: tuple[int, ...]
     class_names: dict[int, str]
     class_colours: dict[int, str]
     grid: Grid
+    events: tuple[PlantedEvent, ...] = ()
+
+    def event(self, name: str) -> PlantedEvent:
+        """The planted event called ``name``."""
+        for e in self.events:
+            if e.name == name:
+                return e
+        raise KeyError(f"no planted event {name!r}; events: {', '.join(e.name for e in self.events)}")
+
+    def event_mask(self, name: str) -> np.ndarray:
+        """Boolean (rows, cols): the pixels of the event ``name`` (with or without data in a given year)."""
+        number = self.event(name).id
+        with rasterio.open(self.folder / "events.tif") as ds:
+            return ds.read(1) == number
 
     def labels(self, year: int) -> np.ndarray:
         """uint8 (rows, cols) class ids of ``year``; 255 where the embeddings have no data."""
@@ -131,6 +163,10 @@ def sample_truth(cache_dir: str | Path | None = None) -> SampleTruth:
         class_names={int(k): v["name"] for k, v in info["classes"].items()},
         class_colours={int(k): v["colour"] for k, v in info["classes"].items()},
         grid=grid,
+        events=tuple(
+            PlantedEvent(e["id"], e["name"], e["kind"], e["year"], {int(y): t for y, t in e["steps"].items()})
+            for e in info["events"]
+        ),
     )
 
 
@@ -144,7 +180,7 @@ def _is_complete(folder: Path) -> bool:
     except (OSError, ValueError, KeyError):
         return False
     names = [f"{kind}_{year}.tif" for year in years for kind in ("aef_sample", "labels")]
-    names += [f"change_{a}_{b}.tif" for a, b in zip(years[:-1], years[1:])]
+    names += [f"change_{a}_{b}.tif" for a, b in zip(years[:-1], years[1:])] + ["events.tif"]
     return all((folder / name).is_file() for name in names)
 
 

@@ -1,16 +1,17 @@
 """A deterministic synthetic multi-year AEF dataset, written in the int8 COG encoding of the public release.
 
 The scene is a 10 m UTM landscape: a grid of rectangular fields along section roads, forest blobs, a river with a
-reservoir, and a small town with a street grid. Between consecutive years it plants changes with known masks: a
-forest clearing, then a new subdivision on fields and a shrinking reservoir.
+reservoir, and a small town with a street grid. Over the years it plants events with known masks and years (see
+``synthetic_events``): a fire and its regrowth, a clearing, construction, a reservoir that shrinks and refills, and
+fields slowly turning to grassland.
 
 Class directions and within-class spread come from ``data/sample_classes.json``, derived from real embeddings by
 ``tools/derive_sample_classes.py``. The class names are labels for this scene, not claims about the real clusters.
 A pixel is ``c + t`` renormalised: ``c`` its class direction, ``t`` a tangent offset made of the class's principal
 components (one part shared by the whole patch, such as a field's crop, one a smooth texture, one white noise)
-plus an isotropic residual. Each part is partly carried over from the previous year, so stable pixels change a
-little while changed pixels take the new class's vector. A small blur mixes classes along boundaries, as a 10 m
-pixel straddling two land covers does.
+plus an isotropic residual; a pixel blending two classes mixes both vectors. Each part is partly carried over
+from the previous year, so stable pixels change a little while changed pixels take the new class's vector. A small
+blur mixes classes along boundaries, as a 10 m pixel straddling two land covers does.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from scipy import ndimage
 from ..core.bands import N_BANDS
 from ..core.quantization import NODATA_INT8, quantize
 from .sample import LABEL_NODATA, SAMPLE_VERSION, write_embedding_cog, write_uint8
+from .synthetic_events import BARE, CROPLAND, FOREST, GRASSLAND, URBAN, WATER, Event, plant_events
 
 DEFAULT_SEED = 20250601
-DEFAULT_YEARS = (2022, 2023, 2024)
+#: 2018-2025: each year is about 52 MB of int8 COG, so eight keep the cache near 400 MB (nine would be 470 MB).
+DEFAULT_YEARS = tuple(range(2018, 2026))
 EPSG = "EPSG:32616"
 ORIGIN = (352000.0, 4912000.0)  # top-left corner, near the real raster in tests/data/aef-real
 PIXEL_SIZE = 10.0
-WATER, FOREST, CROPLAND, GRASSLAND, BARE, URBAN = range(6)
 
 # Share of each class's variance that is shared by a whole patch (crop of a field, character of a town block);
 # the rest is smooth texture plus a little white noise, whose share follows the real lag-1 autocorrelation.
@@ -80,20 +82,25 @@ def load_class_model() -> ClassModel:
 
 @dataclass(frozen=True)
 class Scene:
-    """Land cover of every year: class ids, patch ids and nodata masks, each (rows, cols)."""
+    """Land cover of every year: class ids, blends, patch ids and nodata masks, each (rows, cols)."""
 
-    labels: tuple[np.ndarray, ...]
+    labels: tuple[np.ndarray, ...]  # the first class of each pixel
+    blend_labels: tuple[np.ndarray, ...]  # the second class, blended in at weight ``blend``
+    blend: tuple[np.ndarray, ...]  # float32 weight of the second class (0 almost everywhere)
+    truth: tuple[np.ndarray, ...]  # the dominant class
     patches: tuple[np.ndarray, ...]
     nodata: tuple[np.ndarray, ...]
     n_patches: int
     changes: tuple[str, ...]  # what happened before each year after the first
+    events: tuple[Event, ...]
 
 
 def write_sample(
     folder: Path, *, size: int = 1024, years: Sequence[int] = DEFAULT_YEARS, seed: int = DEFAULT_SEED
 ) -> None:
     """Write the sample into ``folder``: ``aef_sample_{year}.tif``, ``labels_{year}.tif``,
-    ``change_{y0}_{y1}.tif`` for consecutive years and ``classes.json``. A pure function of its arguments."""
+    ``change_{y0}_{y1}.tif`` for consecutive years, ``events.tif`` and ``classes.json``. A pure function of its
+    arguments."""
     if size < 128 or size % 64:
         raise ValueError(f"size must be a multiple of 64 and at least 128, got {size}")
     years = [int(y) for y in years]
@@ -124,18 +131,32 @@ def write_sample(
         for future in written:
             future.result()  # re-raises a failed write
     for i, year in enumerate(years):
-        labels = np.where(scene.nodata[i], LABEL_NODATA, scene.labels[i]).astype(np.uint8)
+        labels = np.where(scene.nodata[i], LABEL_NODATA, scene.truth[i]).astype(np.uint8)
         write_uint8(folder / f"labels_{year}.tif", labels, EPSG, transform, {"YEAR": str(year)})
     for i in range(1, len(years)):
         invalid = scene.nodata[i - 1] | scene.nodata[i]
-        change = np.where(invalid, LABEL_NODATA, scene.labels[i - 1] != scene.labels[i]).astype(np.uint8)
+        change = np.where(invalid, LABEL_NODATA, scene.truth[i - 1] != scene.truth[i]).astype(np.uint8)
         name = f"change_{years[i - 1]}_{years[i]}.tif"
         write_uint8(folder / name, change, EPSG, transform, {"CHANGE": scene.changes[i - 1]})
+    event_ids = np.zeros((size, size), dtype=np.uint8)
+    for number, event in enumerate(scene.events, start=1):
+        event_ids[event.mask] = number  # events are disjoint
+    write_uint8(folder / "events.tif", event_ids, EPSG, transform, {"EVENTS": "0 none, n = events[n - 1]"})
     info = {
         "classes": {str(i): {"name": n, "colour": c} for i, (n, c) in enumerate(zip(model.names, model.colours))},
         "label_nodata": LABEL_NODATA,
         "years": years,
         "changes": {f"{years[i - 1]}-{years[i]}": scene.changes[i - 1] for i in range(1, len(years))},
+        "events": [
+            {
+                "id": number,
+                "name": e.name,
+                "kind": e.kind,
+                "year": None if e.main is None else years[e.main],
+                "steps": {str(years[i]): text for i, text in sorted(e.steps.items())},
+            }
+            for number, e in enumerate(scene.events, start=1)
+        ],
         "synthetic": True,
         "version": SAMPLE_VERSION,
         "seed": seed,
@@ -147,7 +168,7 @@ def write_sample(
 
 # --- the scene ------------------------------------------------------------------------------------------------------
 def build_scene(n: int, n_years: int, rng: np.random.Generator) -> Scene:
-    """Land cover of ``n_years`` years on an n x n grid, with planted changes before the second and third."""
+    """Land cover of ``n_years`` years on an n x n grid, with the events of ``synthetic_events`` planted."""
     s = n / 1024
     rr, cc = np.mgrid[:n, :n]
     lab = np.full((n, n), CROPLAND, dtype=np.uint8)
@@ -225,35 +246,31 @@ def build_scene(n: int, n_years: int, rng: np.random.Generator) -> Scene:
     paint(site & (bi <= int(np.median(bi[site]))), CROPLAND)
     paint(site & (bi > int(np.median(bi[site]))), CROPLAND)
 
-    labels, patches = [lab.copy()], [patch.copy()]
-    # before year 2: a clear-cut in the deepest forest
-    depth = ndimage.distance_transform_edt(forest & (lab == FOREST))  # in a natural stand, not a woodlot
-    r, c = np.unravel_index(np.argmax(depth), depth.shape)
-    cut = (np.abs(rr - r) < 26 * s) & (np.abs(cc - c) < 36 * s) & (lab == FOREST)
-    paint(cut, BARE)
-    labels.append(lab.copy())
-    patches.append(patch.copy())
-    # before year 3: the subdivision is built and the reservoir's shore is exposed, bare then grass
-    paint(site & street, URBAN, 0)
-    paint(site & ~street, URBAN, block_ids)
     shrink = (12 + 5 * np.sin(3 * theta + k[1])) * s
     ring = lake & (rho >= radius - shrink) & ~river
-    paint(ring & (rho < radius - 0.45 * shrink), BARE)
-    paint(ring & (rho >= radius - 0.45 * shrink), GRASSLAND)
-    labels.append(lab.copy())
-    patches.append(patch.copy())
-
-    changes = (
-        "forest clearing: forest -> bare",
-        "new construction: cropland -> urban; shrinking reservoir: water -> bare and grassland",
+    shore = (ring & (rho < radius - 0.45 * shrink), ring & (rho >= radius - 0.45 * shrink))
+    timeline, events, next_id = plant_events(
+        lab, patch, n_years, next_id, rng, forest=forest, site=site, street=street, block_ids=block_ids,
+        ring=shore, scale=s,
+    )  # fmt: skip
+    changes = tuple(
+        "; ".join(f"{e.name}: {e.steps[i]}" for e in events if i in e.steps) or "no planted change"
+        for i in range(1, n_years)
     )
-    while len(labels) < n_years:  # later years: no more changes
-        labels.append(labels[-1])
-        patches.append(patches[-1])
-        changes += ("no planted change",)
-    corner = (n - 1 - rr) + cc  # a nodata wedge in the south-west corner, like the edge of a swath
-    nodata = tuple(corner < (20 + 4 * i) * s for i in range(n_years))
-    return Scene(tuple(labels[:n_years]), tuple(patches[:n_years]), nodata, next_id, changes[: n_years - 1])
+    corner = (n - 1 - rr) + cc  # a nodata wedge in the south-west corner, like the edge of a swath, varying by
+    # year so some pixels lack data in one year and have it in the next
+    nodata = tuple(corner < (20 + 4 * ((3 * i) % 5)) * s for i in range(n_years))
+    return Scene(
+        labels=tuple(timeline.first),
+        blend_labels=tuple(timeline.second),
+        blend=tuple(timeline.weight),
+        truth=tuple(timeline.dominant(i) for i in range(n_years)),
+        patches=tuple(timeline.patches),
+        nodata=nodata,
+        n_patches=next_id,
+        changes=changes,
+        events=events,
+    )
 
 
 def _split_section(r0: int, c0: int, sec: int, rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
@@ -313,6 +330,7 @@ def embed_year(
 ) -> tuple[np.ndarray, _YearState]:
     """int8 codes (rows, cols, 64) of one year, and the offsets the next year carries over."""
     labels, patches = scene.labels[index], scene.patches[index]
+    seconds, weights = scene.blend_labels[index], scene.blend[index]
     n, (n_classes, n_comp) = labels.shape[0], model.bases.shape[:2]
     patch = rng.standard_normal((scene.n_patches, n_comp), dtype=np.float32)
     texture = _smooth_noise(rng, n, _TEXTURE_SIGMA, n_comp)
@@ -340,7 +358,19 @@ def embed_year(
         place = lab[:, None].astype(np.intp) * width + np.arange(width)
         np.put_along_axis(rows, place, np.concatenate([np.ones((lab.size, 1), np.float32), coef], axis=1), axis=1)
         v = rows @ stacked
-        v += model.residual_std[lab, None] * bank[picks[a:b].ravel()]
+        residual = model.residual_std[lab]
+        w = weights[a:b].ravel()
+        mixed = np.flatnonzero(w)
+        if mixed.size:  # the few pixels blending two classes: (1 - w) of the first vector plus w of the second
+            other, wm = seconds[a:b].ravel()[mixed], w[mixed, None]
+            coef2 = shares[other, :1] * patch[patches[a:b].ravel()[mixed]]
+            coef2 += shares[other, 1:2] * texture[a:b].reshape(-1, n_comp)[mixed]
+            coef2 += shares[other, 2:] * white[a:b].reshape(-1, n_comp)[mixed]
+            offset = np.einsum("nc,ncb->nb", coef2, model.bases[other])
+            v[mixed] = (1 - wm) * v[mixed] + wm * (model.centroids[other] + offset)
+            residual = residual.copy()
+            residual[mixed] = (1 - wm[:, 0]) * residual[mixed] + wm[:, 0] * model.residual_std[other]
+        v += residual[:, None] * bank[picks[a:b].ravel()]
         v = _blur(_blur(v.reshape(b - a, n, N_BANDS), 0), 1)[r0 - a : r0 - a + _CHUNK]
         v /= np.sqrt(np.einsum("ijk,ijk->ij", v, v))[..., None]
         q = quantize(v)

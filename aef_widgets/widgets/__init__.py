@@ -8,6 +8,7 @@ from .flow import GRAPH, Flow
 from .jobs import Cancelled, JobRunner
 from .layer_list import LayerList
 from .map_view import make_map
+from .place_finder import PlaceFinder
 from .similarity_probe import SimilarityProbe
 from .state import ExplorerState
 from .year_picker import YearPicker
@@ -23,6 +24,7 @@ __all__ = [
     "Flow",
     "JobRunner",
     "LayerList",
+    "PlaceFinder",
     "SimilarityProbe",
     "YearPicker",
     "make_map",

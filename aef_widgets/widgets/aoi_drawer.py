@@ -16,6 +16,8 @@ from .base import Computed, Panel
 AOI_STYLE = {"color": AOI_COLOR, "weight": 2, "fillOpacity": 0.05, "fillColor": AOI_COLOR, "dashArray": "6 4"}
 #: Above this many pixels the count is estimated from the area instead of rasterising the AOI.
 _EXACT_COUNT_MAX_PX = 25_000_000
+#: Largest GeoJSON upload accepted, as ``core.geojson.MAX_GEOJSON_BYTES``.
+_MAX_UPLOAD_BYTES = 10 * 2**20
 
 
 class AOIDrawer(Panel):
@@ -82,12 +84,13 @@ class AOIDrawer(Panel):
         files = change["new"]
         if not files:
             return
-        content = files[0]["content"]
+        content = memoryview(files[0]["content"])
+        if content.nbytes > _MAX_UPLOAD_BYTES:  # refused before it is decoded or parsed
+            size, limit = content.nbytes / 2**20, _MAX_UPLOAD_BYTES / 2**20
+            self.show_status(f"That file is {size:.1f} MB; GeoJSON AOIs up to {limit:.0f} MB load.", "error")
+            return
         try:
-            text = bytes(content).decode("utf-8")
-            self._set(AOI.from_geojson(text))
-        except UnicodeDecodeError:
-            self.show_status("That file is not text GeoJSON.", "error")
+            self._set(AOI.from_geojson(content))  # uploaded content is parsed as GeoJSON, never opened as a path
         except AOIError as e:
             self.show_error(e)
 
@@ -119,4 +122,4 @@ def describe(aoi: AOI, source: EmbeddingSource) -> str:
         count = f"{int(np.count_nonzero(aoi.mask(grid))):,}"
     else:
         count = f"≈{aoi.area_km2 * 1e6 / source.resolution**2:,.0f}"
-    return f"AOI: {aoi.area_km2:,.2f} km² · {count} pixels at {source.resolution:g} m inside the data"
+    return f"AOI: {aoi.area_km2:,.2f} km² · {count} pixels at {grid.resolution_text} inside the data"

@@ -122,6 +122,7 @@ class Computed:
         self.delay_of = delay or (lambda: 0.0)
         self.fail = fail or panel.show_error
         self.heavy = heavy
+        self._error_shown: str | None = None
         self.label, self.progress = label, progress
         self.key_of = key or (lambda: panel.flow.key(node))
         self.channel = f"{node}-{id(self)}"
@@ -168,11 +169,15 @@ class Computed:
             return
         if isinstance(result, Product):
             result.state_key = self.panel.flow.key(self.node)  # every product knows the state it was computed for
+        if self._error_shown is not None and self.panel.status.value == self._error_shown:
+            self.panel.show_status("")  # this node's error is over; other messages stay
+        self._error_shown = None
         self.show_result(result)
 
     def _failed(self, error: BaseException) -> None:
         self.key = None  # the same request may be tried again
         self.fail(error)
+        self._error_shown = self.panel.status.value
 
 
 class ProductLayer:

@@ -38,7 +38,14 @@ def make_map(source: EmbeddingSource | None = None, **kwargs) -> ipyleaflet.Map:
     ``draw_ctrl=False``, ...); asking for one of its features (``ee_initialize=True``, a toolbar) returns a
     geemap Map as before. Earth Engine is never initialised unasked: a map must never ask for credentials.
     """
-    settings: dict = dict(center=(0, 0), zoom=2, max_zoom=24, scroll_wheel_zoom=True)
+    settings: dict = dict(
+        center=(0, 0),
+        zoom=2,
+        max_zoom=24,
+        scroll_wheel_zoom=True,
+        # panning past 180 degrees jumps back to the same place in the main copy of the world, where the layers are
+        world_copy_jump=True,
+    )
     if source is not None:
         lon, lat = source.footprint.center_lonlat
         settings.update(center=(lat, lon), zoom=_zoom_to_fit(source))

@@ -7,9 +7,12 @@ changes is decided in one place, the flow (``flow.GRAPH``), so any set of widget
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 from traitlets import Float, HasTraits, Instance, Int, List, TraitError, Tuple, Union, default, observe, validate
 
 from ..analysis.composite import BandStretch, PCAStretch
+from ..analysis.kmeans import MAX_KMEANS_SAMPLES
 from ..core.aoi import AOI
 from ..engines import Engine, engine_for
 from ..rendering.view import MapView
@@ -55,7 +58,9 @@ class ExplorerState(HasTraits):
     view = Instance(MapView, allow_none=True)
     """What the map currently shows; None until a map reports its bounds."""
 
-    def __init__(self, source: EmbeddingSource | None = None, **kwargs) -> None:
+    def __init__(self, source: EmbeddingSource | None = None, *, executor: Executor | None = None, **kwargs) -> None:
+        #: Where the local engine runs whole-AOI work: this process's threads, or e.g. ``Client.get_executor()``.
+        self.executor = executor
         if source is None:
             from ..sources.sample import sample_source  # the default, generated on first use
 
@@ -77,7 +82,7 @@ class ExplorerState(HasTraits):
 
     @default("engine")
     def _default_engine(self) -> Engine:
-        return engine_for(self.source)
+        return engine_for(self.source, self.executor)
 
     @observe("source")
     def _source_changed(self, change) -> None:
@@ -86,7 +91,7 @@ class ExplorerState(HasTraits):
         years = change["new"].years
         # one change for whoever observes: they see the new source with its years, never a mix of old and new
         with self.hold_trait_notifications():
-            self.set_trait("engine", engine_for(change["new"]))
+            self.set_trait("engine", engine_for(change["new"], self.executor))
             self.probe_points = []
             self.year = years[-1]
             self.change_years = (years[0], years[-1])
@@ -115,6 +120,11 @@ class ExplorerState(HasTraits):
     def _check_samples(self, proposal) -> int:
         if proposal["value"] < 10:
             raise TraitError("k-means needs a sample of at least 10 pixels")
+        if proposal["value"] > MAX_KMEANS_SAMPLES:
+            raise TraitError(
+                f"k-means samples at most {MAX_KMEANS_SAMPLES:,} pixels, not {proposal['value']:,}: a larger sample "
+                "makes it slower and bigger, not its clusters better"
+            )
         return proposal["value"]
 
     @validate("similarity_threshold", "change_threshold")

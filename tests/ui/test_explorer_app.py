@@ -33,7 +33,7 @@ def test_app_renders_map_panel_and_rgb_overlay(app: App):
     assert page.locator(".aef-explorer textarea, .aef-explorer input[type='text']").count() == 0
     assert app.errors_shown() == []
     # the server read notebooks/voila.json (the kernel culling there is not a default)
-    assert "idle durations > 1800 seconds" in (app.artifacts / "voila.log").read_text()
+    assert "idle durations > 180 seconds" in (app.artifacts / "voila.log").read_text()
     app.screenshot("01-app")
 
 
@@ -194,7 +194,7 @@ def test_a_year_change_keeps_the_stacking_order(app: App):
     app.wait_overlay("Similarity matches")
     app.open_tab("Clusters")
     app.panel("aef-cluster-panel").get_by_role("button", name="Run k-means").click()
-    app.wait_text(app.panel("aef-cluster-panel"), r"clusters of 2024 in the view")
+    app.wait_text(app.panel("aef-cluster-panel"), r"clusters of 2025 in the view")
     app.wait_overlay("Clusters")
     before = overlay_order(app)
     assert before.index("Clusters") > before.index("Similarity matches")  # asked for last: on top

@@ -230,3 +230,26 @@ def test_redraws_never_wait_behind_long_work(two_year_source):
     wait_for(lambda: explorer.clusters.value is not None)
     loop.close()
     assert set(applied_on) == {threading.current_thread()}
+
+
+def test_a_huge_sample_size_is_refused_in_words_before_any_work(real_source, fresh_map, runner):
+    panel = ClusterPanel(ExplorerState(real_source), map=fresh_map, runner=runner)
+    panel.samples.value = 1_000_000_000
+    assert panel.state.n_samples == 500 and panel.samples.value == 500
+    assert "at most 100,000" in panel.status.value
+
+
+def test_cancel_stops_a_run_at_its_next_report_and_shows_nothing():
+    from aef_widgets.sources.sample import sample_source
+
+    source = sample_source()  # 1024 x 1024 px: k-means streams it in chunks, reporting progress after each
+    pool = ManualExecutor()
+    state = ExplorerState(source)
+    panel = ClusterPanel(state, map=make_map(source), runner=JobRunner(pool, loop=UILoop.immediate()))
+    seen = []
+    panel.computed.progress = lambda fraction, message: (seen.append(fraction), panel.cancel_button.click())
+    panel.run.click()
+    assert panel.cancel_button.layout.display == ""
+    pool.run_all()  # the first chunk's report presses Cancel; the next report stops the work
+    assert len(seen) == 1 and panel.value is None and panel.status.value.endswith("Cancelled.</span>")
+    assert panel.run.disabled is False and panel.cancel_button.layout.display == "none"
