@@ -74,3 +74,9 @@ def int8_with_hole(tmp_path: Path) -> tuple[Path, np.ndarray]:
     hole[80, 5] = True
     data[:, hole] = -128
     return write_like(tmp_path / "holey_2024.tif", REAL_INT8, data), hole
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Browser tests last: Playwright keeps an event loop running in the main thread until the session ends, and
+    the tests that drive a UI loop of their own must run before it starts."""
+    items.sort(key=lambda item: "tests/ui/" in str(item.path).replace("\\", "/"))
