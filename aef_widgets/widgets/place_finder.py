@@ -20,10 +20,10 @@ class PlaceFinder(Panel):
         self.text = Text(
             placeholder="lon, lat  or  west, south, east, north",
             layout=Layout(width="auto", flex="1 1 auto"),
-            continuous_update=False,  # the value arrives on Enter (or leaving the box), as on_submit did
         )
         self.text.add_class("aef-place-text")
-        self.text.observe(lambda change: change["new"].strip() and self.go_to_text(), names="value")
+        # Enter sends the "submit" message on_submit listened for (on_submit itself is deprecated in ipywidgets 8)
+        self.text.on_msg(lambda _w, content, _b: content.get("event") == "submit" and self.go_to_text())
         self.go = Button(description="Go", layout=Layout(width="4em"), tooltip="Move the map to this place")
         self.go.on_click(lambda _: self.go_to_text())
         self.value = None
