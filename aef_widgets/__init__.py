@@ -12,105 +12,114 @@ Layers, bottom to top (a layer only imports those below it):
 The AlphaEarth Foundations Satellite Embedding dataset is produced by Google and Google DeepMind (CC-BY 4.0).
 """
 
-from .analysis import (
-    Accuracy,
-    AreaHistogram,
-    BandStretch,
-    ChangeYears,
-    ClassAreas,
-    ClassMap,
-    EmbeddingClassifier,
-    EmbeddingKMeans,
-    EmbeddingRegressor,
-    LearningCurve,
-    PCAComposite,
-    PCAStretch,
-    RobustScale,
-    Trajectory,
-    VectorLayer,
-    angle_degrees,
-    anomaly,
-    band_composite,
-    change,
-    change_years,
-    class_areas,
-    class_polygons,
-    classify,
-    contrast_score,
-    cosine,
-    evaluate,
-    evaluate_regression,
-    k_means,
-    learning_curve,
-    most_uncertain,
-    pixel_trajectory,
-    random_folds,
-    robust_scale,
-    similarity,
-    spatial_folds,
-    threshold_polygons,
-)
-from .core.aoi import AOI
-from .core.errors import (
-    AEFError,
-    AOIError,
-    EarthEngineError,
-    ExportError,
-    LabelsError,
-    NoDataError,
-    SourceError,
-    TooLargeError,
-    TooManyFilesError,
-    YearError,
-)
-from .core.field import EmbeddingField
-from .core.grid import Footprint, Grid
-from .core.place import Place, parse_place
-from .ee_auth import ee_available, ee_init, ee_status
-from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
-from .engines.earthengine_temporal import EETemporal
-from .engines.ee_export import ExportTask
-from .engines.local_temporal import LocalTemporal
-from .engines.product_export import (
-    change_year_map,
-    change_year_polygons,
-    export_anomaly,
-    export_change_years,
-    export_classes,
-    export_rgb,
-    export_values,
-)
-from .engines.temporal_workflows import (
-    AnomalyMap,
-    anomaly_grid,
-    change_years_grid,
-    point_trajectory,
-    trajectory_grid,
-)
-from .engines.workflows import classify_grid, cluster_grid, regress_grid
-from .explorer import Explorer
-from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, ReleaseSource, open_source
-from .sources.cog_export import write_cog
-from .sources.labels import LabelPoint, labels_from_bytes, load_labels, load_values, save_labels
-from .sources.release import open_release
-from .sources.sample import PlantedEvent, SampleTruth, sample_source, sample_truth
-from .sources.vector_export import write_geojson
-from .widgets import (
-    AOIDrawer,
-    BandRGBSelector,
-    ChangeOverYears,
-    ChangePanel,
-    ClassifyPanel,
-    ClusterPanel,
-    ExplorerState,
-    LayerList,
-    PlaceFinder,
-    SideBySide,
-    SimilarityProbe,
-    TimeSeriesPanel,
-    YearPicker,
-    make_map,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .analysis import (
+        Accuracy,
+        AreaHistogram,
+        BandStretch,
+        ChangeYears,
+        ClassAreas,
+        ClassMap,
+        EmbeddingClassifier,
+        EmbeddingKMeans,
+        EmbeddingRegressor,
+        LearningCurve,
+        PCAComposite,
+        PCAStretch,
+        RobustScale,
+        Trajectory,
+        VectorLayer,
+        angle_degrees,
+        anomaly,
+        band_composite,
+        change,
+        change_years,
+        class_areas,
+        class_polygons,
+        classify,
+        contrast_score,
+        cosine,
+        evaluate,
+        evaluate_regression,
+        k_means,
+        learning_curve,
+        most_uncertain,
+        pixel_trajectory,
+        random_folds,
+        robust_scale,
+        similarity,
+        spatial_folds,
+        threshold_polygons,
+    )
+    from .core.aoi import AOI
+    from .core.errors import (
+        AEFError,
+        AOIError,
+        EarthEngineError,
+        ExportError,
+        LabelsError,
+        NoDataError,
+        SourceError,
+        TooLargeError,
+        TooManyFilesError,
+        YearError,
+    )
+    from .core.field import EmbeddingField
+    from .core.grid import Footprint, Grid
+    from .core.place import Place, parse_place
+    from .ee_auth import ee_available, ee_init, ee_status
+    from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
+    from .engines.earthengine_temporal import EETemporal
+    from .engines.ee_export import ExportTask
+    from .engines.local_temporal import LocalTemporal
+    from .engines.product_export import (
+        change_year_map,
+        change_year_polygons,
+        export_anomaly,
+        export_change_years,
+        export_classes,
+        export_rgb,
+        export_values,
+    )
+    from .engines.temporal_workflows import (
+        AnomalyMap,
+        anomaly_grid,
+        change_years_grid,
+        point_trajectory,
+        trajectory_grid,
+    )
+    from .engines.workflows import classify_grid, cluster_grid, regress_grid
+    from .explorer import Explorer
+    from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, ReleaseSource, open_source
+    from .sources.cog_export import write_cog
+    from .sources.labels import LabelPoint, labels_from_bytes, load_labels, load_values, save_labels
+    from .sources.release import open_release
+    from .sources.sample import PlantedEvent, SampleTruth, sample_source, sample_truth
+    from .sources.vector_export import write_geojson
+    from .widgets import (
+        AOIDrawer,
+        BandRGBSelector,
+        ChangeOverYears,
+        ChangePanel,
+        ClassifyPanel,
+        ClusterPanel,
+        ExplorerState,
+        LayerList,
+        PlaceFinder,
+        SideBySide,
+        SimilarityProbe,
+        TimeSeriesPanel,
+        YearPicker,
+        make_map,
+    )
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __version__ = "0.1.0"
 

@@ -90,7 +90,7 @@ class Explorer(HBox, ValueWidget):
         )
         side = VBox(
             [HTML(_STYLE + self._header()), self.year, self.place, self.tabs, self.busy, HTML(self._footer())],
-            layout=Layout(width="380px", min_width="320px", overflow_y="auto", max_height=height),
+            layout=Layout(width="380px", min_width="320px", overflow="auto", max_height=height),
         )
         side.add_class("aef-side-panel")
         super().__init__([m, side], layout=Layout(width="100%", align_items="stretch"))

@@ -19,7 +19,18 @@ from .report import markdown, sync_readme, targets
 from .settings import FULL, PRESETS, Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WORKLOADS = ("cluster", "probe", "throughput", "scaling", "read_path", "classify", "release", "dask", "temporal")
+WORKLOADS = (
+    "cluster",
+    "probe",
+    "throughput",
+    "scaling",
+    "read_path",
+    "classify",
+    "release",
+    "dask",
+    "temporal",
+    "startup",
+)
 
 
 def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]]:
@@ -30,6 +41,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
     from .probe import probe_latency
     from .readpath import read_path
     from .release import release_view
+    from .startup import startup
     from .temporal import when_changed
     from .throughput import throughput
 
@@ -43,6 +55,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
         "release": release_view,
         "dask": lambda inputs, settings, _scratch: dask_scaling(inputs, settings),
         "temporal": when_changed,
+        "startup": lambda _inputs, settings, _scratch: startup(settings),
     }
 
 

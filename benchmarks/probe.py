@@ -1,6 +1,6 @@
 """Workload 2: click-to-overlay latency of the real SimilarityProbe on a 1024 x 1024 px view.
 
-A map click is sent as the browser sends it (a custom comm message into the geemap Map); work runs inline
+A map click is sent as the browser sends it (a custom comm message into the map); work runs inline
 (``JobRunner.inline()``), so the time from the message to the moment the "Similarity" overlay on the map holds its
 new image is everything a user waits for, minus the browser's drawing. Each click starts a new probe with one
 reference, as after "Clear references" (the clearing is not timed).
@@ -12,8 +12,13 @@ same with the file's pages evicted. Warm: the following clicks on the same view,
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -30,6 +35,9 @@ from .measure import evict_page_cache, median, p95, timed
 from .settings import Settings
 
 VIEW_PX = 1024
+#: The competing load of the "other core busy" row: a separate process multiplying matrices with one BLAS thread
+#: (a neighbour's notebook on a shared hub), one per core but the first.
+SPIN = "import numpy as np\na = np.random.default_rng(0).random((512, 512))\nwhile True:\n    a = a @ a; a /= a.max()\n"
 
 
 def send_click(m: Any, lon: float, lat: float) -> None:
@@ -97,7 +105,7 @@ def probe_latency(inputs: Inputs, settings: Settings) -> dict[str, Any]:
     rng = np.random.default_rng(1)
     rows, cols = np.nonzero(inputs.aoi_valid())
     breakdown_points = max(3, settings.warm_clicks // 3)
-    n = settings.warm_clicks + 2 * settings.cold_clicks + 2 + breakdown_points
+    n = 2 * settings.warm_clicks + 2 * settings.cold_clicks + 2 + breakdown_points
     pick = rng.choice(len(rows), n, replace=False)
     points = iter(inputs.lonlat_of(rows[pick], cols[pick]).tolist())
     cold, cold_disk, evicted = [], [], False
@@ -116,6 +124,10 @@ def probe_latency(inputs: Inputs, settings: Settings) -> dict[str, Any]:
         latency, total = session.click(*next(points))
         warm.append(latency)
         whole.append(total)
+    busy = []
+    with competing_load() as processes:
+        for _ in range(settings.warm_clicks):
+            busy.append(session.click(*next(points))[0])
     layer = next(x for x in session.map.layers if x.name == "Similarity")
     return {
         "view_px": [VIEW_PX, VIEW_PX],
@@ -125,8 +137,24 @@ def probe_latency(inputs: Inputs, settings: Settings) -> dict[str, Any]:
         "cold_ms": _stats(cold),
         "cold_from_disk_ms": _stats(cold_disk) | {"page_cache_evicted": evicted},
         "whole_click_warm_ms": _stats(whole),
+        "warm_busy_ms": _stats(busy) | {"load_processes": processes},
         "warm_breakdown_ms": breakdown(session, [next(points) for _ in range(breakdown_points)]),
     }
+
+
+@contextlib.contextmanager
+def competing_load() -> Iterator[int]:
+    """Keep every core but one busy with :data:`SPIN` processes for the block; yields how many run."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    env = os.environ | {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([sys.executable, "-c", SPIN], env=env) for _ in range(max(1, cores - 1))]
+    try:
+        time.sleep(0.5)  # started and spinning before the first click
+        yield len(procs)
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
 
 
 def _fresh_session(inputs: Inputs) -> Session:

@@ -10,6 +10,9 @@ from typing import Any
 #: them as uint8 grow with the AOI by design, while holding the embeddings would cost 256 MiB per Mpx as float32.
 LINEAR_R2 = 0.98
 FLAT_MIB_PER_MPX = 8.0
+#: The app's targets: page load to the map with its RGB overlay, and kernel memory per visitor (300 MB, not MiB).
+FIRST_RENDER_S = 5.0
+KERNEL_MIB = 300e6 / 2**20
 _SMALL_SUITE = "Targets are set for the full suite: at this size they are only indicative."
 
 
@@ -31,6 +34,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         warm, cold = results["probe"]["warm_ms"], results["probe"]["cold_ms"]
         add("probe, warm click: median <= 50 ms", warm["median"], "<=", 50.0,
             f"{warm['median']:.1f} ms (p95 {warm['p95']:.1f})")  # fmt: skip
+        busy = results["probe"]["warm_busy_ms"]
+        add("probe, warm click with the other core busy: median <= 50 ms", busy["median"], "<=", 50.0,
+            f"{busy['median']:.1f} ms (p95 {busy['p95']:.1f})")  # fmt: skip
         add("probe, cold click: <= 1 s", cold["median"], "<=", 1000.0,
             f"{cold['median']:.0f} ms (max {cold['max']:.0f})")  # fmt: skip
     if "throughput" in results:
@@ -64,6 +70,14 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         add(f"when it changed: memory flat in years ({t['years']} vs {t['few_years']}: peak ratio <= 1.1)",
             t["peak_rss_ratio_years"], "<=", 1.1, f"{t['peak_rss_ratio_years']:.2f} "
             f"({t['peak_rss_mib_per_year']:+.1f} MiB per year)")  # fmt: skip
+    if "startup" in results:
+        pool = results["startup"]["runs"]["preheated"]
+        slowest = max(pool["first_visitor_s"], pool["second_visitor_s"])
+        add(f"app: first render <= {FIRST_RENDER_S:g} s, first and second visitor (preheated pool)", slowest, "<=",
+            FIRST_RENDER_S, f"{pool['first_visitor_s']:.1f} s, then {pool['second_visitor_s']:.1f} s")  # fmt: skip
+        rss = pool["kernel_rss_mib"]["max"]
+        add("app: kernel memory per visitor <= 300 MB RSS", rss, "<=", KERNEL_MIB,
+            f"{rss * 2**20 / 1e6:.0f} MB ({rss:.0f} MiB), largest of {pool['kernels']} kernels")  # fmt: skip
     return out
 
 
@@ -86,7 +100,8 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     for key, render in (("cluster", _cluster), ("probe", _probe), ("throughput", _throughput),
                         ("scaling", _scaling), ("read_path", _read_path), ("classify", _classify),
-                        ("release", _release), ("dask", _dask), ("temporal", _temporal)):  # fmt: skip
+                        ("release", _release), ("dask", _dask), ("temporal", _temporal),
+                        ("startup", _startup)):  # fmt: skip
         if key in results:
             lines += ["", *render(results[key])]
     generated = results["inputs"]["generated_seconds"]
@@ -131,7 +146,9 @@ def _probe(p: dict[str, Any]) -> list[str]:
     b = p["warm_breakdown_ms"]
     rows = (("warm click", p["warm_ms"]), ("cold: first click after opening the year", p["cold_ms"]),
             ("cold, file evicted from the page cache", p["cold_from_disk_ms"]),
-            ("warm click, all its work (matches layer and area too)", p["whole_click_warm_ms"]))  # fmt: skip
+            ("warm click, all its work (matches layer and area too)", p["whole_click_warm_ms"]),
+            (f"warm click, {p['warm_busy_ms']['load_processes']} other core(s) busy with a numpy loop",
+             p["warm_busy_ms"]))  # fmt: skip
     return [
         f"**2. Similarity probe latency** (click to overlay ready; {p['view_px'][0]} x {p['view_px'][1]} px view, "
         f"field read at {p['field_px'][1]} x {p['field_px'][0]} px, PNG data URL {p['overlay_url_kb']:.0f} kB)",
@@ -220,6 +237,23 @@ def _classify(c: dict[str, Any]) -> list[str]:
         f"the method again by cross-validation takes {update['auto_choice_s']:.2f} s more (in the background).",
     ]
     return lines
+
+
+def _startup(s: dict[str, Any]) -> list[str]:
+    names = {"preheated": f"shipped voila.json: preheated pool of {s['pool_size']}", "no_pool": "pool off"}
+    return [
+        "**10. App startup**: `notebooks/explorer.ipynb` in real Voila, headless Chromium offline; page load to the "
+        "map with its RGB overlay drawn, two visitors one after the other (each a fresh kernel); kernel memory is the "
+        "VmRSS of every kernel the server holds once both have their map, a pooled one included",
+        "",
+        "| server | first visitor s | second visitor s | kernels | kernel RSS MiB (largest) |",
+        "| --- | --- | --- | --- | --- |",
+        *(
+            f"| {names.get(name, name)} | {r['first_visitor_s']:.1f} | {r['second_visitor_s']:.1f} | {r['kernels']} "
+            f"| {r['kernel_rss_mib']['max']:.0f} |"
+            for name, r in s["runs"].items()
+        ),
+    ]
 
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -43,7 +43,11 @@ def reexports(package_parts: tuple[str, ...]) -> dict[str, list[str]]:
     if not init.exists():
         return {}
     found = {}
-    for node in ast.parse(init.read_text()).body:
+    body = ast.parse(init.read_text()).body
+    # lazy re-exports (aef_widgets.core.lazy) are the imports under ``if TYPE_CHECKING:``
+    lazy = [n for node in body if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+            for n in node.body]  # fmt: skip
+    for node in [*body, *lazy]:
         if isinstance(node, ast.ImportFrom):
             target = resolve_from(node, (*package_parts, "__init__"))
             for alias in node.names:

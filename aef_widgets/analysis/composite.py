@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.decomposition import PCA
 
 from ..core.bands import BAND_NAMES, DEFAULT_RGB_BANDS, DEFAULT_STRETCH, N_BANDS, band_index
 from ..core.errors import NoDataError, UsageError
@@ -61,6 +60,8 @@ class PCAComposite:
             samples = samples[np.isfinite(samples).all(axis=1)]
         if len(samples) < 3:
             raise NoDataError("a PCA composite needs at least three valid pixels")
+        from sklearn.decomposition import PCA  # here: scikit-learn takes seconds to import, band composites need none
+
         pca = PCA(n_components=3, random_state=self.random_state).fit(samples)
         signs = np.sign(pca.components_[np.arange(3), np.abs(pca.components_).argmax(axis=1)])
         self.components_ = (pca.components_ * signs[:, None]).astype(np.float32)

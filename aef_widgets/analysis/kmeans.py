@@ -16,7 +16,6 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from sklearn.cluster import KMeans
 from threadpoolctl import ThreadpoolController
 
 from ..core.bands import N_BANDS
@@ -70,6 +69,8 @@ class EmbeddingKMeans:
                 "choose a larger AOI or fewer clusters"
             )
         self.samples_ = samples
+        from sklearn.cluster import KMeans  # here: scikit-learn takes seconds to import, a map needs none
+
         self.kmeans_ = KMeans(n_clusters=int(self.n_clusters), n_init=self.n_init, random_state=self.random_state).fit(
             samples
         )

@@ -13,16 +13,14 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from rasterio.windows import Window
 from threadpoolctl import threadpool_limits
 
-from ..analysis.classify import ClassMap, EmbeddingClassifier
 from ..analysis.contrast import contrast_score
 from ..analysis.kmeans import NO_CLASS, EmbeddingKMeans, check_kmeans_params
-from ..analysis.regress import EmbeddingRegressor
 from ..analysis.sampling import Candidates, PixelSampler, candidates
 from ..analysis.similarity import change, similarity
 from ..analysis.thresholds import AreaHistogram
@@ -31,6 +29,10 @@ from ..core.field import EmbeddingField
 from ..core.grid import Grid
 from ..sources.base import EmbeddingSource, chunk_windows, mask_to_aoi, subgrid
 from .base import Progress
+
+if TYPE_CHECKING:  # scikit-learn behind these takes seconds to import: loaded when a model is used, not by a map
+    from ..analysis.classify import ClassMap, EmbeddingClassifier
+    from ..analysis.regress import EmbeddingRegressor
 
 T = TypeVar("T")
 #: Float32 bytes per chunk: 16 MiB is one 256 x 256 tile of all 64 bands, so reads decode whole tiles once and
@@ -216,6 +218,8 @@ def classify_grid(
 
     One pass over the data; memory holds the outputs (10 bytes a pixel) and the chunks in flight.
     """
+    from ..analysis.classify import ClassMap
+
     if not hasattr(model, "estimator_"):
         raise RuntimeError("fit the classifier on labelled points before classifying a grid")
     windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))

@@ -7,11 +7,12 @@ alignment), GDAL's warper resamples it with nearest neighbour so values stay tru
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 
 import numpy as np
@@ -19,7 +20,6 @@ import rasterio
 from affine import Affine
 from pyproj import Transformer
 from rasterio.crs import CRS
-from rasterio.windows import Window
 
 from ..core.aoi import AOI
 from ..core.bands import N_BANDS
@@ -28,6 +28,7 @@ from ..core.field import EmbeddingField
 from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
 from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource, field_bytes
 from .file_window import paste
+from .pixel_blocks import read_pixel
 from .rasterfile import RasterFile, decode_threads, gdal_env, inspect_file, read_errors
 
 PathSpec = str | PathLike | Sequence[str | PathLike]
@@ -134,11 +135,11 @@ class GeoTIFFSource(EmbeddingSource):
                     break
                 xs, ys = _from_lonlat(f.crs).transform(*lonlat[todo].T)
                 cols, rows = ~f.transform @ (np.asarray(xs), np.asarray(ys))
-                with read_errors(f.path, year), rasterio.open(f.path) as ds:
+                with read_errors(f.path, year), contextlib.ExitStack() as files:
+                    dataset = _opener(files, f.path)
                     for i, r, c in zip(np.flatnonzero(todo), np.floor(rows), np.floor(cols)):
                         if 0 <= r < f.height and 0 <= c < f.width:
-                            data = ds.read(f.band_indexes, window=Window(int(c), int(r), 1, 1))
-                            vec, ok = f.decode(data)
+                            vec, ok = f.decode(read_pixel(f, int(r), int(c), dataset))
                             if ok[0, 0]:
                                 out[i] = vec[0, 0]
                                 todo[i] = False
@@ -153,6 +154,18 @@ class GeoTIFFSource(EmbeddingSource):
             return super().chunk_size(max_chunk_bytes)
         side = int(math.sqrt(max_chunk_bytes / FIELD_BYTES_PER_PIXEL))
         return max(block, side // block * block)
+
+
+def _opener(files: contextlib.ExitStack, path: str) -> Callable[[], rasterio.DatasetReader]:
+    """Opens ``path`` on the first call only (when a pixel's block is not kept already), closed with ``files``."""
+    opened: list[rasterio.DatasetReader] = []
+
+    def dataset() -> rasterio.DatasetReader:
+        if not opened:
+            opened.append(files.enter_context(rasterio.open(path)))
+        return opened[0]
+
+    return dataset
 
 
 def open_source(

@@ -16,21 +16,32 @@ _HALF_WORLD = math.pi * 6378137
 DEFAULT_SIZE_PX = (1024, 768)
 
 
+#: geemap's Map options: accepted (a notebook written for geemap keeps working); any of them asking for a geemap
+#: feature (Earth Engine initialisation, its toolbars and controls) makes the map a geemap Map.
+GEEMAP_OPTIONS = ("ee_initialize", "search_ctrl", "fullscreen_ctrl", "draw_ctrl", "measure_ctrl", "toolbar_ctrl",
+                  "layer_ctrl", "lite_mode", "data_ctrl", "plot_ctrl")  # fmt: skip
+#: OpenStreetMap, as geemap's default basemap.
+OSM = dict(
+    url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    name="OpenStreetMap.Mapnik",
+    attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    max_zoom=30,
+    base=True,
+)
+
+
 def make_map(source: EmbeddingSource | None = None, **kwargs) -> ipyleaflet.Map:
-    """A geemap Map centred on the source, with only the controls the widgets use.
+    """A map centred on the source with only the controls the widgets use: zoom, scale and attribution.
 
-    Earth Engine is initialised only if it already is: a map must never ask for credentials.
+    A plain ``ipyleaflet.Map`` on OpenStreetMap, as geemap's Map looks with its toolbars off, without geemap's
+    seconds of import and hundreds of MB. geemap's options are accepted (``ee_initialize=False``,
+    ``draw_ctrl=False``, ...); asking for one of its features (``ee_initialize=True``, a toolbar) returns a
+    geemap Map as before. Earth Engine is never initialised unasked: a map must never ask for credentials.
     """
-    import geemap  # imported here: it takes seconds and is only needed once there is a map
-
-    settings = dict(
-        ee_initialize=_ee_ready(),
-        search_ctrl=False,
-        fullscreen_ctrl=False,
-        draw_ctrl=False,
-        measure_ctrl=False,
-        toolbar_ctrl=False,
-        scale_ctrl=True,
+    settings: dict = dict(
+        center=(0, 0),
+        zoom=2,
+        max_zoom=24,
         scroll_wheel_zoom=True,
         # panning past 180 degrees jumps back to the same place in the main copy of the world, where the layers are
         world_copy_jump=True,
@@ -39,9 +50,28 @@ def make_map(source: EmbeddingSource | None = None, **kwargs) -> ipyleaflet.Map:
         lon, lat = source.footprint.center_lonlat
         settings.update(center=(lat, lon), zoom=_zoom_to_fit(source))
     settings.update(kwargs)
-    m = geemap.Map(**settings)
+    scale = settings.pop("scale_ctrl", True)
+    wants_geemap = {k: settings.pop(k) for k in GEEMAP_OPTIONS if k in settings}
+    if any(wants_geemap.values()):
+        return _geemap_map(settings, wants_geemap, scale)
+    height = settings.pop("height", None)
+    m = ipyleaflet.Map(basemap=ipyleaflet.TileLayer(**OSM), attribution_control=False, **settings)
+    if height is not None or "layout" not in settings:
+        m.layout.height = height or "600px"  # geemap's default height; a Layout passed in decides otherwise
+    if scale:
+        m.add(ipyleaflet.ScaleControl(position="bottomleft"))
+    m.add(ipyleaflet.AttributionControl(position="bottomright"))
+    return m
+
+
+def _geemap_map(settings: dict, options: dict, scale: bool) -> ipyleaflet.Map:
+    import geemap  # imported here: it takes seconds and hundreds of MB, and only a geemap feature needs it
+
+    defaults = dict(ee_initialize=False, search_ctrl=False, fullscreen_ctrl=False, draw_ctrl=False,
+                    measure_ctrl=False, toolbar_ctrl=False)  # fmt: skip
+    m = geemap.Map(**(defaults | options), scale_ctrl=scale, **settings)
     corner = getattr(m, "top_right_control", None)
-    if corner is not None and corner in m.controls:
+    if corner is not None and corner in m.controls and not options.get("toolbar_ctrl"):
         m.remove(corner)  # geemap's empty toolbar holder
     return m
 
@@ -76,12 +106,3 @@ def _x_to_lon(x: float) -> float:
 def _y_to_lat(y: float) -> float:
     y = max(-_HALF_WORLD, min(_HALF_WORLD, y))
     return math.degrees(2 * math.atan(math.exp(y / 6378137)) - math.pi / 2)
-
-
-def _ee_ready() -> bool:
-    try:
-        import ee
-
-        return bool(ee.data.is_initialized())
-    except Exception:  # an unusable ee install is the same as no Earth Engine here
-        return False

@@ -18,10 +18,12 @@ class PlaceFinder(Panel):
     def __init__(self, state=None, **kwargs) -> None:
         super().__init__(state, **kwargs)
         self.text = Text(
-            placeholder="lon, lat  or  west, south, east, north", layout=Layout(width="auto", flex="1 1 auto")
+            placeholder="lon, lat  or  west, south, east, north",
+            layout=Layout(width="auto", flex="1 1 auto"),
         )
         self.text.add_class("aef-place-text")
-        self.text.on_submit(lambda _: self.go_to_text())
+        # Enter sends the "submit" message on_submit listened for (on_submit itself is deprecated in ipywidgets 8)
+        self.text.on_msg(lambda _w, content, _b: content.get("event") == "submit" and self.go_to_text())
         self.go = Button(description="Go", layout=Layout(width="4em"), tooltip="Move the map to this place")
         self.go.on_click(lambda _: self.go_to_text())
         self.value = None

@@ -47,7 +47,7 @@ def test_json_and_markdown_are_written_and_agree(results):
     assert text == markdown(saved)
     for heading in ("| target | measured | met |", "1. Cluster", "2. Similarity probe", "3. Throughput", "4. Scaling",
                     "5. Read path", "6. Classify", "7. Public release", "8. Past one machine",
-                    "9. Time"):  # fmt: skip
+                    "9. Time", "10. App startup"):  # fmt: skip
         assert heading in text
 
 
@@ -60,7 +60,7 @@ def test_machine_info_names_what_decides_the_numbers(results):
 def test_every_number_is_finite_and_every_target_is_judged(results):
     res = results[0]
     assert all(math.isfinite(x) for x in numbers(res))
-    assert len(res["targets"]) == 13
+    assert len(res["targets"]) == 16
     assert all(isinstance(t["met"], bool) and t["measured"] for t in res["targets"])
 
 
@@ -79,6 +79,16 @@ def test_probe_clicked_the_real_widget(results):
     assert probe["warm_ms"]["n"] == TINY.warm_clicks and probe["cold_ms"]["n"] == TINY.cold_clicks
     assert probe["overlay_url_kb"] > 0 and probe["view_px"] == [1024, 1024]
     assert set(probe["warm_breakdown_ms"]) == {"read_clicked_pixel", "similarity", "overlay_png"}
+    assert probe["warm_busy_ms"]["n"] == TINY.warm_clicks and probe["warm_busy_ms"]["load_processes"] >= 1
+
+
+def test_startup_loaded_the_app_in_chromium_twice_and_read_every_kernel(results):
+    startup = results[0]["startup"]
+    pool = startup["runs"]["preheated"]
+    assert pool["first_visitor_s"] > 0 and pool["second_visitor_s"] > 0
+    # the shipped pool, refilled after both visitors took a kernel each, plus those two
+    assert startup["pool_size"] >= 1 and pool["kernels"] == startup["pool_size"] + 2
+    assert 50 < pool["kernel_rss_mib"]["median"] <= pool["kernel_rss_mib"]["max"] < 4096
 
 
 def test_scaling_and_read_path_cover_their_sizes(results):

@@ -59,6 +59,8 @@ def voila_url(artifacts: Path, tmp_path_factory) -> Iterator[str]:
     jupyter_path = write_kernelspec(tmp_path_factory.mktemp("jupyter"), sys.executable, name="python3")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AEF_WIDGETS_SOURCE", "EE_", "EARTHENGINE"))}
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(jupyter_path), env.get("JUPYTER_PATH")]))
+    # the kernels run in notebooks/: this checkout's package, not whichever one the environment installed
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     command = ["-m", "voila", "explorer.ipynb", "--no-browser", "--Voila.ip=127.0.0.1"]
     with serve(
         lambda port: [sys.executable, *command, f"--port={port}"],

@@ -1,4 +1,4 @@
-"""Widgets around a real geemap Map, fed by the real AEF raster, with work run inline or by hand."""
+"""Widgets around a plain ipyleaflet Map from ``make_map``, fed by the real AEF raster; work inline or by hand."""
 
 from __future__ import annotations
 
