@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,10 +24,12 @@ from ..core.grid import Grid
 from ..rendering.view import MapView, Resampler
 from ..sources.base import EmbeddingSource
 from .base import Engine, Progress
-from .local_classes import LocalClasses, local_classes
 from .local_products import LocalChange, LocalClusters, LocalRGB, LocalSimilarity
 from .memo import Memo
 from .workflows import cluster_grid
+
+if TYPE_CHECKING:
+    from .local_classes import LocalClasses
 
 #: Pixels of the coarse read used to fit the PCA colours of a year.
 _PCA_FIT_PX = 256
@@ -169,4 +172,6 @@ class LocalEngine(Engine):
         seed: int = 0,
         progress: Progress | None = None,
     ) -> LocalClasses:
+        from .local_classes import local_classes  # scikit-learn: loaded when something is classified
+
         return local_classes(self, year, points, targets, n_classes, aoi, view, method, seed, progress)

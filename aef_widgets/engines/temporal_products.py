@@ -6,6 +6,7 @@ over an AOI) and draw themselves for any view, as the local engine's other produ
 
 from __future__ import annotations
 
+import sys
 from os import PathLike
 from pathlib import Path
 
@@ -21,7 +22,6 @@ from ..rendering.overlay import Overlay, categorical_overlay, continuous_overlay
 from ..rendering.view import MapView, Resampler
 from ..sources.vector_export import write_geojson
 from .base import AreaSummary, Engine, Product, Progress, ThresholdedProduct
-from .earthengine import EarthEngineEngine
 from .local_temporal import LocalTemporal
 from .memo import Memo
 from .product_export import change_year_polygons, export_change_years
@@ -103,7 +103,8 @@ class AnomalyProduct(_OnGrid, ThresholdedProduct):
 
 
 def _local(engine: Engine) -> LocalTemporal:
-    if isinstance(engine, EarthEngineEngine):  # its maps are server-side images, not arrays to draw
+    ee_engines = sys.modules.get("aef_widgets.engines.earthengine")  # loaded if and only if Earth Engine is used
+    if ee_engines is not None and isinstance(engine, ee_engines.EarthEngineEngine):  # server-side, not arrays
         raise UsageError("maps over all years are drawn for local sources; on Earth Engine, use EETemporal")
     return LocalTemporal.of(engine.source)
 

@@ -5,18 +5,20 @@ background from the labels the map was trained on (a node of the flow: ``accurac
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ipywidgets import HTML, VBox
 from pyproj import Transformer
 
-from ..analysis.classify import EmbeddingClassifier
-from ..analysis.validation import Accuracy, LearningCurve, evaluate, learning_curve, random_folds, spatial_folds
 from ..core.errors import AEFError
 from ..core.grid import LONLAT
 from ..engines.base import ClassProduct
 from ..rendering.charts import accuracy_table_html, confusion_html, learning_curve_svg, precision_recall_svg
 from .base import KEEP, Computed, Panel
+
+if TYPE_CHECKING:  # scikit-learn behind these takes seconds to import: loaded when labels are first scored
+    from ..analysis.validation import Accuracy, LearningCurve
 
 #: Folds of both schemes; random folds shrink to the rarest class's count.
 N_FOLDS = 5
@@ -39,6 +41,9 @@ class AccuracyReport:
 def accuracy_report(product: ClassProduct, crs, block_size: float, seed: int = 0) -> AccuracyReport:
     """Cross-validate the method the map used on the labels it was trained on (both schemes, same folds as
     ``random_folds`` / ``spatial_folds`` give for them)."""
+    from ..analysis.classify import EmbeddingClassifier
+    from ..analysis.validation import evaluate, learning_curve, random_folds, spatial_folds
+
     X, y = product.vectors, product.targets
     x, yy = Transformer.from_crs(LONLAT, crs, always_xy=True).transform(product.lonlat[:, 0], product.lonlat[:, 1])
     xy = np.column_stack([x, yy])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import bqplot
 import ipyleaflet
 import numpy as np
-from ipywidgets import HTML, Checkbox, Layout, ToggleButton
+from ipywidgets import HTML, Checkbox, Layout, ToggleButton, VBox
 
 from ..analysis.temporal import Trajectory
 from ..engines import temporal_for
@@ -33,7 +32,10 @@ class TimeSeriesPanel(Panel):
         self.summary.add_class("aef-trajectory-summary")
         self.trajectory: Trajectory | None = None
         self._years: list[int] = []  # the year of each point of the clickable series
-        self.chart = self._make_chart()
+        # the chart is built on the first trajectory: bqplot (and pandas under it) is not worth the app's first render
+        self.chart = None
+        self.lines = self.points = None
+        self.chart_box = VBox()
         self.computed = Computed(
             self, "trajectory", self._prepare, self._show, label="trajectory",
             key=lambda: (*self.flow.key("trajectory"), self.value, self.use_aoi.value),
@@ -45,11 +47,13 @@ class TimeSeriesPanel(Panel):
         self.observe(lambda _: self.computed.update(), names="value")
         self.use_aoi.observe(lambda _: self.computed.update(), names="value")
         hint = HTML("Click the map to chart a pixel's years; click a point of the chart to show that year.")
-        self.children = [hint, self.picking, self.use_aoi, self.chart, self.summary, self.status]
+        self.children = [hint, self.picking, self.use_aoi, self.chart_box, self.summary, self.status]
         self.add_class("aef-time-series")
         self.computed.update()
 
-    def _make_chart(self) -> bqplot.Figure:
+    def _make_chart(self):
+        import bqplot
+
         x = bqplot.LinearScale()
         y = bqplot.LinearScale()
         self.lines = bqplot.Lines(
@@ -121,6 +125,11 @@ class TimeSeriesPanel(Panel):
         self.summary.value = _summary(trajectory, what)
 
     def _chart(self, trajectory: Trajectory | None) -> None:
+        if self.chart is None:
+            if trajectory is None:
+                return
+            self.chart = self._make_chart()
+            self.chart_box.children = [self.chart]
         if trajectory is None:
             with self.lines.hold_sync(), self.points.hold_sync():
                 self.lines.x, self.lines.y = [], [[], []]

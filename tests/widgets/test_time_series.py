@@ -108,7 +108,7 @@ def test_aoi_mean_without_an_aoi_says_what_to_do(sample, runner):
     widget = TimeSeriesPanel(ExplorerState(sample), runner=runner)
     widget.use_aoi.value = True
     assert "Draw an AOI" in widget.status.value and widget.trajectory is None
-    assert len(widget.points.x) == 0 and widget.chart.layout.visibility == "hidden"
+    assert widget.chart is None and widget.chart_box.children == ()  # nothing charted: not even bqplot is loaded
 
 
 def test_map_clicks_chart_only_while_the_time_tab_is_open(sample, runner):
