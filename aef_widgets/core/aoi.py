@@ -11,6 +11,7 @@ is the separate, explicit ``from_geojson_file``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 from pyproj import Transformer
 from rasterio.crs import CRS
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.features import geometry_mask
 
 from . import geometry
@@ -170,7 +172,10 @@ class AOI:
             aoi = self.clipped(grid.lonlat_bounds(), _CLIP_PAD_DEG)
         if aoi is None:
             return np.zeros(grid.shape, dtype=bool)
-        return geometry_mask([aoi.to_crs(grid.crs)], out_shape=grid.shape, transform=grid.transform, invert=True)
+        with warnings.catch_warnings():
+            # rasterio 1.4 warns of "no geotransform" from the in-memory raster it burns into, though it is given one
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return geometry_mask([aoi.to_crs(grid.crs)], out_shape=grid.shape, transform=grid.transform, invert=True)
 
 
 def _planar_area_deg2(ring: Ring) -> float:
