@@ -28,6 +28,11 @@ from .errors import AOIError
 from .geojson import parse_geojson, polygons_of, read_geojson_file
 from .grid import LONLAT, Grid
 
+# rasterio 1.4 warns of "no geotransform" from the in-memory raster it burns shapes into, though it is given one.
+# A filter for that one warning, set once: ``catch_warnings`` around each call is not thread-safe, and masks are
+# made in the chunk threads.
+warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module=r"rasterio\.features")
+
 Ring = tuple[tuple[float, float], ...]
 Polygon = tuple[Ring, ...]
 #: Margin, in degrees, kept around a grid when the AOI is clipped to it before projecting.
@@ -172,10 +177,7 @@ class AOI:
             aoi = self.clipped(grid.lonlat_bounds(), _CLIP_PAD_DEG)
         if aoi is None:
             return np.zeros(grid.shape, dtype=bool)
-        with warnings.catch_warnings():
-            # rasterio 1.4 warns of "no geotransform" from the in-memory raster it burns into, though it is given one
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            return geometry_mask([aoi.to_crs(grid.crs)], out_shape=grid.shape, transform=grid.transform, invert=True)
+        return geometry_mask([aoi.to_crs(grid.crs)], out_shape=grid.shape, transform=grid.transform, invert=True)
 
 
 def _planar_area_deg2(ring: Ring) -> float:
