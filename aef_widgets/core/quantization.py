@@ -15,6 +15,11 @@ _VALUES = np.sign(_Q) * (_Q / 127.5) ** 2
 _VALUES[0] = np.nan  # q = -128 is nodata, never a value
 #: Float32 value of every int8 code, indexed by the code viewed as uint8.
 DEQUANTIZE_LUT: np.ndarray = np.roll(_VALUES, -128).astype(np.float32)
+#: ``127.5 ** 2``, exact in float32: ``q * |q| / _SCALE`` is then the correctly rounded value of every code, which
+#: is what the table holds (``test_quantization`` checks all 255).
+_SCALE = np.float32(127.5**2)
+#: Rows dequantized at a time: 128 KiB of float32, so each of the few passes over a block stays in cache.
+_BLOCK_ROWS = 512
 
 
 def dequantize(q: np.ndarray) -> np.ndarray:
@@ -23,6 +28,34 @@ def dequantize(q: np.ndarray) -> np.ndarray:
     if q.dtype != np.int8:
         raise TypeError(f"expected int8 codes, got {q.dtype}")
     return DEQUANTIZE_LUT[q.view(np.uint8)]
+
+
+def dequantize_vectors(codes: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Dequantize (n, bands) int8 codes into ``out``, a C-contiguous float32 array of the same shape; return
+    which rows are vectors: no band is nodata and not every band is zero. The other rows are set to NaN.
+
+    The same values as ``DEQUANTIZE_LUT``, about three times faster than looking them up (numpy's gathers are not
+    vectorised; converting, squaring and dividing are), with the validity test done on each block while it is
+    still in cache: one product with ones, whose sum is NaN where a band is nodata and zero where all are zero.
+    """
+    if codes.dtype != np.int8 or out.dtype != np.float32 or codes.shape != out.shape or codes.ndim != 2:
+        raise ValueError("dequantize_vectors needs (n, bands) int8 codes and a float32 buffer of the same shape")
+    if not (codes.flags.c_contiguous and out.flags.c_contiguous):
+        raise ValueError("dequantize_vectors needs C-contiguous arrays")
+    ones = np.ones(codes.shape[1], dtype=np.float32)
+    totals = np.empty(len(codes), dtype=np.float32)
+    for start in range(0, len(codes), _BLOCK_ROWS):
+        c, v = codes[start : start + _BLOCK_ROWS], out[start : start + _BLOCK_ROWS]
+        np.copyto(v, c, casting="unsafe")  # exact: every int8 is a float32
+        np.multiply(v, np.abs(v), out=v)
+        np.divide(v, _SCALE, out=v)
+        np.copyto(v, np.float32(np.nan), where=c == NODATA_INT8)
+        np.matmul(v, ones, out=totals[start : start + _BLOCK_ROWS])
+    valid = ~np.isnan(totals)  # values are at most 1 in size: a sum is never infinite
+    zero = np.flatnonzero(totals == 0)  # all zero, or a vector whose bands happen to cancel exactly
+    valid[zero] = codes[zero].any(axis=1)
+    out[~valid] = np.nan
+    return valid
 
 
 def quantize(values: np.ndarray) -> np.ndarray:

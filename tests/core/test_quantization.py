@@ -32,3 +32,40 @@ def test_the_fast_float32_path_gives_exactly_the_float64_codes():
     values = np.concatenate([rng.normal(0, 0.15, 300_000), ties, -ties, [0.0, 1.0, -1.0, 2.0, -2.0]])
     values = values.astype(np.float32)
     np.testing.assert_array_equal(quantize(values), quantize(values.astype(np.float64)))
+
+
+def test_dequantize_vectors_equals_the_table_and_reads_validity_off_the_codes():
+    from aef_widgets.core.quantization import DEQUANTIZE_LUT, dequantize_vectors
+
+    rng = np.random.default_rng(3)
+    codes = rng.integers(-127, 128, size=(1500, 64)).astype(np.int8)  # not a whole number of blocks
+    codes[0] = np.arange(-127, -63)  # every code appears somewhere
+    codes[1] = np.arange(-63, 1)
+    codes[2] = np.arange(1, 65)
+    codes[3] = np.arange(64, 128)
+    codes[10, 17] = NODATA_INT8  # one band missing
+    codes[11] = NODATA_INT8
+    codes[12] = 0  # all zero: a gap, not a vector
+    codes[13] = 0
+    codes[13, :2] = (5, -5)  # sums to exactly zero, yet is a vector
+    out = np.empty(codes.shape, dtype=np.float32)
+    valid = dequantize_vectors(codes, out)
+    expected_valid = ~(codes == NODATA_INT8).any(axis=1) & (codes != 0).any(axis=1)
+    np.testing.assert_array_equal(valid, expected_valid)
+    assert not valid[[10, 11, 12]].any() and valid[13]
+    expected = DEQUANTIZE_LUT[codes.view(np.uint8)]
+    expected[~expected_valid] = np.nan
+    np.testing.assert_array_equal(out.view(np.uint32)[valid], expected.view(np.uint32)[valid])  # bit for bit
+    assert np.isnan(out[~valid]).all()
+
+
+def test_dequantize_vectors_refuses_buffers_it_would_misread():
+    import pytest
+
+    from aef_widgets.core.quantization import dequantize_vectors
+
+    codes = np.zeros((4, 64), dtype=np.int8)
+    with pytest.raises(ValueError, match="float32 buffer"):
+        dequantize_vectors(codes, np.empty((4, 64), dtype=np.float64))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        dequantize_vectors(codes, np.empty((64, 4), dtype=np.float32).T)
