@@ -12,7 +12,7 @@ import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -28,7 +28,6 @@ from ..core.aoi import AOI
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
 from ..sources.base import EmbeddingSource, chunk_windows, mask_to_aoi, subgrid
-from ..sources.open_files import OpenFiles, kept_open
 from .base import Progress
 
 if TYPE_CHECKING:  # scikit-learn behind these takes seconds to import: loaded when a model is used, not by a map
@@ -57,21 +56,15 @@ def map_chunks(
     themselves (sources pickle, and are reopened by path). At most one chunk per worker plus one is in flight, so
     memory stays bounded whatever the consumer's pace; reads run in the source's ``pooled_reads`` context.
     """
-    files = OpenFiles()  # each thread opens a file once for the whole run, not once per chunk
-    try:
-        if executor is None and (workers <= 1 or len(windows) <= 1):
-            for window in windows:
-                with kept_open(files):
-                    result = task(window)
-                yield window, result
-        elif executor is not None:
-            yield from _in_order(windows, task, source, files, executor, executor_width(executor))
-        else:
-            pool = ThreadPoolExecutor(workers, thread_name_prefix="aef-chunks")
-            with threadpool_limits(1, user_api="blas"), pool:
-                yield from _in_order(windows, task, source, files, pool, workers)
-    finally:
-        files.close()  # after the last read: _in_order waits for every chunk it started
+    if executor is None and (workers <= 1 or len(windows) <= 1):
+        for window in windows:
+            yield window, task(window)
+        return
+    if executor is not None:
+        yield from _in_order(windows, task, source, executor, executor_width(executor))
+        return
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers, thread_name_prefix="aef-chunks") as pool:
+        yield from _in_order(windows, task, source, pool, workers)
 
 
 def executor_width(executor: Executor) -> int:
@@ -84,17 +77,12 @@ def executor_width(executor: Executor) -> int:
 
 
 def _in_order(
-    windows: list[Window],
-    task: Callable[[Window], T],
-    source: EmbeddingSource | None,
-    files: OpenFiles,
-    executor: Executor,
-    width: int,
+    windows: list[Window], task: Callable[[Window], T], source: EmbeddingSource | None, executor: Executor, width: int
 ) -> Iterator[tuple[Window, T]]:
     pending: deque[tuple[Window, Future]] = deque()
     try:
         for window in windows:
-            pending.append((window, executor.submit(_pooled, source, files, task, window)))
+            pending.append((window, executor.submit(_pooled, source, task, window)))
             if len(pending) > width:  # one waiting beyond those running: enough to keep them busy
                 done, future = pending.popleft()
                 yield done, future.result()
@@ -102,12 +90,12 @@ def _in_order(
             done, future = pending.popleft()
             yield done, future.result()
     finally:  # stopped early (an error, a cancelled job): what has not started never will
-        started = [future for _, future in pending if not future.cancel()]
-        wait(started)  # and what has started ends before its files are closed
+        for _, future in pending:
+            future.cancel()
 
 
-def _pooled(source: EmbeddingSource | None, files: OpenFiles, task: Callable[[Window], T], window: Window) -> T:
-    with kept_open(files), source.pooled_reads() if source is not None else contextlib.nullcontext():
+def _pooled(source: EmbeddingSource | None, task: Callable[[Window], T], window: Window) -> T:
+    with source.pooled_reads() if source is not None else contextlib.nullcontext():
         return task(window)
 
 

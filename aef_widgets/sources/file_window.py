@@ -21,7 +21,6 @@ from rasterio.windows import Window
 from ..core.bands import N_BANDS
 from ..core.grid import Grid
 from .base import subgrid
-from .open_files import open_dataset
 from .rasterfile import RasterFile, decode_threads, gdal_env, parallel_reads
 
 #: Tolerance, in pixels, for deciding that two grids are aligned.
@@ -35,7 +34,7 @@ def paste(f: RasterFile, grid: Grid, values: np.ndarray, mask: np.ndarray) -> No
     """Fill the still-empty pixels of ``values``/``mask`` from one file (first file wins in a mosaic)."""
     if _paste_overview(f, grid, values, mask):
         return
-    with open_dataset(f.path) as ds:
+    with rasterio.open(f.path) as ds:
         direct = _direct_window(f, grid)
         if direct is None:
             _fill(values, mask, slice(0, grid.height), slice(0, grid.width), *_warp(ds, f, grid))
@@ -75,7 +74,7 @@ def _paste_overview(f: RasterFile, grid: Grid, values: np.ndarray, mask: np.ndar
     if k == 1 or k not in f.overview_factors or off_x % k or off_y % k:
         return False
     level = f.overview_factors.index(k)
-    with open_dataset(f.path, overview_level=level) as ds:
+    with rasterio.open(f.path, overview_level=level) as ds:
         if (ds.width, ds.height) != (math.ceil(f.width / k), math.ceil(f.height / k)):
             return False  # an overview of unexpected size: not pixel for pixel
         ox, oy = off_x // k, off_y // k  # the overview pixel under the grid's first pixel
