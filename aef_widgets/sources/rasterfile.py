@@ -24,7 +24,7 @@ from rasterio.windows import Window
 
 from ..core.bands import BAND_NAMES, N_BANDS
 from ..core.errors import SourceError
-from ..core.quantization import DEQUANTIZE_LUT, NODATA_INT8
+from ..core.quantization import DEQUANTIZE_LUT, NODATA_INT8, dequantize_into
 from .release_http import CONNECT_SECONDS, STALL_SECONDS, USER_AGENT
 
 #: GDAL settings for reading COGs locally and over HTTP: decode with every core, never list remote folders,
@@ -208,7 +208,7 @@ class RasterFile:
         if self.encoding == "int8":
             codes = np.empty(out.shape, dtype=np.int8)
             ds.read(self.band_indexes, window=window, out=np.moveaxis(codes, -1, 0), resampling=Resampling.nearest)
-            np.take(DEQUANTIZE_LUT, codes.view(np.uint8), out=out, mode="wrap")  # nodata -> NaN; wrap: unbuffered
+            dequantize_into(codes, out)  # nodata -> NaN
         else:
             ds.read(self.band_indexes, window=window, out=bands, resampling=Resampling.nearest)
         return finish_vectors(out.reshape(-1, N_BANDS)).reshape(out.shape[:2])
