@@ -21,6 +21,7 @@ from ..core.aoi import AOI
 from ..core.errors import NoDataAtPoint, NoDataError, TooManyFilesError, UsageError
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
+from ..core.memory import release_freed_memory
 from ..rendering.view import MapView, Resampler
 from ..sources.base import EmbeddingSource
 from .base import Engine, Progress
@@ -79,7 +80,13 @@ class LocalEngine(Engine):
         if grids is None:
             return None
         grid, overlay = grids
-        field = self._fields.get((year, grid), lambda: self.source.read_window(grid, year))
+
+        def read() -> EmbeddingField:
+            field = self.source.read_window(grid, year)
+            release_freed_memory()  # the read's buffers and tiles, which glibc would keep while the kernel idles
+            return field
+
+        field = self._fields.get((year, grid), read)
         resampler = self._resamplers.get((grid, overlay), lambda: Resampler(grid, overlay))
         return field, resampler
 
