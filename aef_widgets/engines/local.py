@@ -21,7 +21,6 @@ from ..core.aoi import AOI
 from ..core.errors import NoDataAtPoint, NoDataError, TooManyFilesError, UsageError
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
-from ..core.memory import release_freed_memory
 from ..rendering.view import MapView, Resampler
 from ..sources.base import EmbeddingSource
 from .base import Engine, Progress
@@ -80,13 +79,7 @@ class LocalEngine(Engine):
         if grids is None:
             return None
         grid, overlay = grids
-
-        def read() -> EmbeddingField:
-            field = self.source.read_window(grid, year)
-            release_freed_memory()  # the read's buffers and tiles, which glibc would keep while the kernel idles
-            return field
-
-        field = self._fields.get((year, grid), read)
+        field = self._fields.get((year, grid), lambda: self.source.read_window(grid, year))
         resampler = self._resamplers.get((grid, overlay), lambda: Resampler(grid, overlay))
         return field, resampler
 
