@@ -9,7 +9,6 @@ job runner calls it when its last job ends, never between the chunks of one.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import sys
 
@@ -19,8 +18,8 @@ def _malloc_trim():
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim  # glibc only: musl has none, and then there is nothing to do
+        # glibc's own name, so no ldconfig subprocess is spawned to find it; musl has neither name nor malloc_trim
+        return ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
         return None
 
