@@ -18,8 +18,9 @@ DEQUANTIZE_LUT: np.ndarray = np.roll(_VALUES, -128).astype(np.float32)
 #: ``127.5 ** 2``, exact in float32: ``q * |q| / _SCALE`` is then the correctly rounded value of every code, which
 #: is what the table holds (``test_quantization`` checks all 255).
 _SCALE = np.float32(127.5**2)
-#: Rows dequantized at a time: 128 KiB of float32, so each of the few passes over a block stays in cache.
+#: Rows of 64 codes dequantized at a time: 128 KiB of float32, so each of the few passes over a block stays in cache.
 _BLOCK_ROWS = 512
+_BLOCK = _BLOCK_ROWS * 64
 
 
 def dequantize(q: np.ndarray) -> np.ndarray:
@@ -27,7 +28,29 @@ def dequantize(q: np.ndarray) -> np.ndarray:
     q = np.asarray(q)
     if q.dtype != np.int8:
         raise TypeError(f"expected int8 codes, got {q.dtype}")
-    return DEQUANTIZE_LUT[q.view(np.uint8)]
+    return dequantize_into(q, np.empty(q.shape, dtype=np.float32))
+
+
+def dequantize_into(q: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Float32 values of int8 codes written into ``out`` (C-contiguous float32 of q's shape); nodata becomes NaN.
+
+    The values of ``DEQUANTIZE_LUT``, computed rather than looked up, in blocks that stay in cache: numpy's take
+    first casts its indices to int64, a temporary of eight bytes a code (128 MiB for one 512 x 512 view) that
+    glibc then keeps, and its gathers are not vectorised; converting, squaring and dividing are.
+    """
+    if q.dtype != np.int8 or out.dtype != np.float32 or q.shape != out.shape or not out.flags.c_contiguous:
+        raise TypeError(f"expected int8 codes and a C-contiguous float32 array of their shape, got {q.dtype}")
+    codes, flat = q.reshape(-1), out.reshape(-1)  # copies only when q is not contiguous
+    for start in range(0, flat.size, _BLOCK):
+        _dequantize_block(codes[start : start + _BLOCK], flat[start : start + _BLOCK])
+    return out
+
+
+def _dequantize_block(codes: np.ndarray, out: np.ndarray) -> None:
+    np.copyto(out, codes, casting="unsafe")  # exact: every int8 is a float32
+    np.multiply(out, np.abs(out), out=out)
+    np.divide(out, _SCALE, out=out)
+    np.copyto(out, np.float32(np.nan), where=codes == NODATA_INT8)
 
 
 def dequantize_vectors(codes: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -46,10 +69,7 @@ def dequantize_vectors(codes: np.ndarray, out: np.ndarray) -> np.ndarray:
     totals = np.empty(len(codes), dtype=np.float32)
     for start in range(0, len(codes), _BLOCK_ROWS):
         c, v = codes[start : start + _BLOCK_ROWS], out[start : start + _BLOCK_ROWS]
-        np.copyto(v, c, casting="unsafe")  # exact: every int8 is a float32
-        np.multiply(v, np.abs(v), out=v)
-        np.divide(v, _SCALE, out=v)
-        np.copyto(v, np.float32(np.nan), where=c == NODATA_INT8)
+        _dequantize_block(c, v)
         np.matmul(v, ones, out=totals[start : start + _BLOCK_ROWS])
     valid = ~np.isnan(totals)  # values are at most 1 in size: a sum is never infinite
     zero = np.flatnonzero(totals == 0)  # all zero, or a vector whose bands happen to cancel exactly

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib import colormaps
 
 #: Kelly's colours of maximum contrast (without black and white): distinct for up to 20 classes.
 CATEGORICAL_HEX: tuple[str, ...] = (
@@ -34,6 +33,8 @@ def categorical_colors(n: int) -> list[str]:
 
 def continuous_palette(cmap: str, n: int = 255) -> np.ndarray:
     """(n, 4) uint8 RGBA samples of a matplotlib colormap, low to high."""
+    from matplotlib import colormaps  # 20 MiB once loaded: the first view (an RGB composite) needs no palette
+
     rgba = colormaps[cmap](np.linspace(0, 1, n))
     return np.round(rgba * 255).astype(np.uint8)
 

@@ -24,7 +24,7 @@ from rasterio.windows import Window
 
 from ..core.bands import BAND_NAMES, N_BANDS
 from ..core.errors import SourceError
-from ..core.quantization import DEQUANTIZE_LUT, NODATA_INT8, dequantize_vectors
+from ..core.quantization import NODATA_INT8, dequantize, dequantize_vectors
 from .release_http import CONNECT_SECONDS, STALL_SECONDS, USER_AGENT
 
 #: GDAL settings for reading COGs locally and over HTTP: decode with every core, never list remote folders,
@@ -174,7 +174,7 @@ class RasterFile:
         """Band-first file values (64, rows, cols) to float32 (rows, cols, 64) values and a validity mask."""
         pixels = np.moveaxis(data, 0, -1)
         if self.encoding == "int8":
-            values = DEQUANTIZE_LUT[np.moveaxis(data.view(np.uint8), 0, -1)]
+            values = dequantize(pixels)
             valid = ~(pixels == NODATA_INT8).any(axis=-1)
         else:
             values = pixels.astype(np.float32)

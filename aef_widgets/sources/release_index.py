@@ -15,13 +15,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ..core.errors import SourceError
 from .release_http import download
+
+if TYPE_CHECKING:  # pyarrow holds 60 MiB once loaded: only apps that open the release read an index
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +174,9 @@ def index_file(
 
 def read_index(path: Path, annual_root: str, where: str) -> ReleaseIndex:
     """Parse a local index file (GeoParquet or plain Parquet, or CSV) into a ReleaseIndex."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         if path.suffix.lower() == ".csv":
             from pyarrow import csv
@@ -186,5 +191,7 @@ def read_index(path: Path, annual_root: str, where: str) -> ReleaseIndex:
 
 def _present(path: Path) -> list[str]:
     """The needed columns the file has (reading only those keeps a tens-of-MB index quick to load)."""
+    import pyarrow.parquet as pq
+
     names = pq.read_schema(path).names
     return [c for c in REQUIRED_COLUMNS if c in names]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
+from ..core.memory import release_freed_memory
 from .ui_loop import UILoop
 
 log = logging.getLogger(__name__)
@@ -183,6 +184,9 @@ class JobRunner:
                 self._running[channel] = label
             words = ", ".join(sorted({x for x in self._running.values() if x}))
             changed, self._words = words != self._words, words
+            idle = label is None and not self._running
+        if idle:  # the kernel now waits for the user: hand back what the jobs freed, which glibc would keep
+            release_freed_memory()
         if self.on_busy is not None and changed:
             on_busy = self.on_busy
             self.loop.call(lambda: on_busy(words))

@@ -1,5 +1,5 @@
-"""Package names load on first use: the app's first render imports neither scikit-learn nor Earth Engine, and every
-public name still resolves to the object its module defines."""
+"""Package names load on first use: the app's first render imports neither scikit-learn nor Earth Engine nor
+pyarrow nor matplotlib, and every public name still resolves to the object its module defines."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from aef_widgets.core.lazy import _lazy_imports
 ROOT = Path(__file__).resolve().parents[2]
 LAZY_PACKAGES = ["aef_widgets", "aef_widgets.analysis", "aef_widgets.engines", "aef_widgets.sources"]
 #: Heavy imports the explorer's first render must not need (seconds and hundreds of MB between them).
-NOT_FOR_A_MAP = ["sklearn", "scipy", "pandas", "ee", "geemap"]
+NOT_FOR_A_MAP = ["sklearn", "scipy", "pandas", "ee", "geemap", "pyarrow", "matplotlib"]
 
 
 @pytest.mark.parametrize("name", LAZY_PACKAGES)

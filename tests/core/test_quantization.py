@@ -1,7 +1,9 @@
 import numpy as np
+import pytest
 import rasterio
 
-from aef_widgets.core.quantization import NODATA_INT8, dequantize, quantize
+from aef_widgets.core import quantization
+from aef_widgets.core.quantization import DEQUANTIZE_LUT, NODATA_INT8, dequantize, dequantize_into, quantize
 
 
 def test_dequantize_matches_the_published_formula_for_every_code():
@@ -12,6 +14,18 @@ def test_dequantize_matches_the_published_formula_for_every_code():
 
 def test_nodata_code_dequantizes_to_nan():
     assert np.isnan(dequantize(np.array([NODATA_INT8], dtype=np.int8))).all()
+
+
+def test_dequantize_into_fills_the_buffer_block_by_block_like_a_lookup(monkeypatch):
+    monkeypatch.setattr(quantization, "_BLOCK", 1000)  # several blocks and a short last one
+    q = np.random.default_rng(0).integers(-128, 128, (37, 41, 3), dtype=np.int16).astype(np.int8)
+    out = np.empty(q.shape, dtype=np.float32)
+    assert dequantize_into(q[:, ::-1], out) is out  # codes need not be contiguous
+    np.testing.assert_array_equal(out, DEQUANTIZE_LUT[q[:, ::-1].view(np.uint8)])
+    with pytest.raises(TypeError, match="C-contiguous float32"):
+        dequantize_into(q, np.empty(q.shape, dtype=np.float64))
+    with pytest.raises(TypeError, match="C-contiguous float32"):
+        dequantize_into(q[:, :3], out[:, ::20])  # same shape, strided
 
 
 def test_quantize_inverts_dequantize_and_marks_non_finite_as_nodata():

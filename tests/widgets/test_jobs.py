@@ -95,3 +95,23 @@ def test_cancelled_is_what_work_raises_when_superseded():
     runner.submit("a", work, print, print)
     executor.run_all()
     assert len(raised) == 1
+
+
+def test_freed_memory_is_handed_back_when_the_last_running_job_ends(monkeypatch):
+    from aef_widgets.widgets import jobs
+
+    trims = []
+    monkeypatch.setattr(jobs, "release_freed_memory", lambda: trims.append("trim"))
+    executor = ManualExecutor()
+    runner = JobRunner(executor, loop=UILoop.immediate())
+    done = []
+
+    def outer(job):
+        executor.run(0)  # another job starts and ends while this one runs: the runner is not idle yet
+        assert trims == []
+        return "outer"
+
+    runner.submit("a", outer, done.append, print)
+    runner.submit("b", lambda job: "inner", done.append, print)
+    executor.run(0)
+    assert done == ["inner", "outer"] and trims == ["trim"]
