@@ -36,6 +36,11 @@ PathSpec = str | PathLike | Sequence[str | PathLike]
 _ALIGN_TOL = 1e-6
 
 
+#: GDAL threads per read in a pool of chunk readers: two is the fewest that turns on GDAL's multi-threaded decoding,
+#: which writes a chunk's tiles straight into place instead of through the block cache (see ``CHUNK_BYTES``).
+POOLED_DECODE_THREADS = 2
+
+
 class GeoTIFFSource(EmbeddingSource):
     """Embeddings stored in GeoTIFF files, grouped by year."""
 
@@ -146,7 +151,7 @@ class GeoTIFFSource(EmbeddingSource):
         return out
 
     def pooled_reads(self):
-        return decode_threads(1)
+        return decode_threads(POOLED_DECODE_THREADS)
 
     def chunk_size(self, max_chunk_bytes: int) -> int:
         block = max(f.block for fs in self.files.values() for f in fs)

@@ -73,8 +73,9 @@ def decode_threads(threads: int | str) -> Iterator[None]:
     """Reads made by this thread decode with ``threads`` GDAL threads (a number or "ALL_CPUS") and are not split
     into bands over threads of their own (``parallel_reads`` is then True).
 
-    Callers that already read chunks in a pool of threads use 1: GDAL's own threads would then only compete with
-    the pool for the same cores (measured on 2 cores: a pool of 2 single-threaded reads is about 30% faster).
+    Callers that already read chunks in a pool of threads use few: GDAL's own threads then mostly compete with the
+    pool for the same cores (measured on 2 cores: a pool of 2 single-threaded reads of one tile each is about 30%
+    faster than one read decoded by all cores), though two let GDAL decode a multi-tile read straight into place.
     """
     before = getattr(_local, "threads", None)
     _local.threads = threads
