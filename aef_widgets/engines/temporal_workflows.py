@@ -72,8 +72,9 @@ def _years_of(
 
 
 def _windows(source: EmbeddingSource, grid: Grid) -> list[Window]:
-    # half the usual chunk: a chunk holds two years at once
-    return list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES // 2)))
+    # the usual chunk, though one holds two years at once: a smaller one would be a single tile, which GDAL
+    # decodes on one thread through its block cache (measured: 1.43x the single-year reads, against 1.06x)
+    return list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
 
 
 def change_years_grid(
@@ -97,7 +98,7 @@ def change_years_grid(
             builder.add(field)
         return builder.result()
 
-    for i, (window, chunk) in enumerate(map_chunks(windows, task, workers)):
+    for i, (window, chunk) in enumerate(map_chunks(windows, task, workers, source)):
         year_map[window.toslices()] = chunk.year
         size[window.toslices()] = chunk.size
         report((i + 1) / len(windows), f"comparing {len(years)} years")
@@ -126,7 +127,7 @@ def anomaly_grid(
     def task(window: Window) -> np.ndarray:
         return anomaly(_years_of(source, grid, window, years, aoi), years, year, min_years)
 
-    for i, (window, chunk) in enumerate(map_chunks(windows, task, workers)):
+    for i, (window, chunk) in enumerate(map_chunks(windows, task, workers, source)):
         raw[window.toslices()] = chunk
         report((i + 1) / len(windows), f"comparing {year} with {len(years) - 1} other years")
     scale = robust_scale(raw)
@@ -152,7 +153,7 @@ def trajectory_grid(
         fields = _years_of(source, grid, window, years, aoi, {reference_year: reference})
         return TrajectorySums(years, reference_year).add(reference, fields)
 
-    for _window, chunk in map_chunks(windows, task, workers):
+    for _window, chunk in map_chunks(windows, task, workers, source):
         sums.merge(chunk)
     return sums.trajectory()
 

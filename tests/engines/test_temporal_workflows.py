@@ -96,7 +96,7 @@ def test_a_one_year_departure_is_the_strongest_anomaly(anomalies, truth):
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(temporal_workflows, "CHUNK_BYTES", 2 * 64 * 64 * 256)  # 64 px chunks
+    monkeypatch.setattr(temporal_workflows, "CHUNK_BYTES", 64 * 64 * 256)  # 64 px chunks
 
 
 def test_streaming_in_chunks_equals_the_analysis_of_whole_reads(source, small_chunks):

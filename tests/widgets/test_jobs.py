@@ -97,21 +97,35 @@ def test_cancelled_is_what_work_raises_when_superseded():
     assert len(raised) == 1
 
 
-def test_freed_memory_is_handed_back_when_the_last_running_job_ends(monkeypatch):
+def test_freed_memory_is_handed_back_once_the_runner_has_been_idle_a_while(monkeypatch):
     from aef_widgets.widgets import jobs
 
-    trims = []
+    trims, timers = [], []
     monkeypatch.setattr(jobs, "release_freed_memory", lambda: trims.append("trim"))
+    loop = UILoop.immediate()
+    monkeypatch.setattr(loop, "call_later", lambda delay, callback: timers.append((delay, callback)))
     executor = ManualExecutor()
-    runner = JobRunner(executor, loop=UILoop.immediate())
+    runner = JobRunner(executor, loop=loop)
     done = []
 
     def outer(job):
         executor.run(0)  # another job starts and ends while this one runs: the runner is not idle yet
-        assert trims == []
+        assert timers == []
         return "outer"
 
     runner.submit("a", outer, done.append, print)
     runner.submit("b", lambda job: "inner", done.append, print)
     executor.run(0)
-    assert done == ["inner", "outer"] and trims == ["trim"]
+    assert done == ["inner", "outer"] and trims == []  # not at once: the next click would pay for it
+    [(delay, trim_later)] = timers
+    assert delay == jobs.IDLE_TRIM_S
+    runner.submit("a", lambda job: "again", done.append, print)
+    executor.run(0)
+    assert len(timers) == 1  # one trim is planned at a time
+    trim_later()  # a job ran since it was planned: put off again
+    assert trims == [] and len(timers) == 2
+    timers[-1][1]()  # nothing since
+    assert trims == ["trim"]
+    runner.submit("a", lambda job: "later", done.append, print)
+    executor.run(0)
+    assert len(timers) == 3  # idle again: the next trim is planned
