@@ -33,7 +33,15 @@ MAX_KERNEL_RSS_MB = 1200
 
 
 def kernels(server: psutil.Process) -> list[psutil.Process]:
-    return [p for p in server.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+    """The server's live kernels: one that has just ended (gone, or a zombie not yet reaped) is not one."""
+    alive = []
+    for p in server.children(recursive=True):
+        try:
+            if "ipykernel" in " ".join(p.cmdline()):
+                alive.append(p)
+        except psutil.NoSuchProcess:  # ZombieProcess included: culled between listing and asking
+            pass
+    return alive
 
 
 @pytest.fixture(scope="module")
