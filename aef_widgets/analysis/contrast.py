@@ -19,6 +19,7 @@ import numpy as np
 from ..core.bands import N_BANDS
 from ..core.errors import NoDataError
 from ..core.field import EmbeddingField
+from .blas import one_blas_thread
 
 
 def _unit_references(references: np.ndarray | None, what: str) -> np.ndarray:
@@ -51,7 +52,8 @@ def contrast_score(X: EmbeddingField | np.ndarray, positives: np.ndarray, negati
     weights = contrast_weights(positives, negatives)
     if isinstance(X, EmbeddingField):
         rows, cols = X.shape
-        score = (X.values.reshape(-1, N_BANDS) @ weights.astype(np.float32)).reshape(rows, cols)
+        with one_blas_thread():
+            score = (X.values.reshape(-1, N_BANDS) @ weights.astype(np.float32)).reshape(rows, cols)
         score /= X.norms
         score[~X.mask] = np.nan
         return score

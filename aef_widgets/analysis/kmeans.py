@@ -16,11 +16,11 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from ..core.bands import N_BANDS
 from ..core.errors import NoDataError, UsageError
 from ..core.field import EmbeddingField
+from .blas import one_blas_thread
 from .sampling import sample_valid
 
 NO_CLASS = -1
@@ -30,7 +30,6 @@ MAX_KMEANS_SAMPLES = 100_000
 #: Centres are padded to a multiple of this many columns: OpenBLAS multiplies by 8 columns several times faster
 #: than by 5 (measured 6x on AVX-512 for a 64k x 64 chunk), and a padded centre can never be nearest.
 _GEMM_COLUMNS = 8
-_BLAS = ThreadpoolController()
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -98,7 +97,7 @@ class EmbeddingKMeans:
         starts = range(0, flat_mask.size, self.chunk_pixels)
         # one BLAS thread per chunk and chunks spread over the cores, as scikit-learn does: a multithreaded
         # product this narrow (8 columns) spends its time synchronising, measured 5-10x slower on 2 busy cores
-        with _BLAS.limit(limits=1, user_api="blas"):
+        with one_blas_thread():
             if len(starts) == 1 or _CORES == 1:
                 for start in starts:
                     label(start)

@@ -20,6 +20,7 @@ import numpy as np
 from ..core.bands import N_BANDS
 from ..core.errors import GridMismatchError, NoDataError
 from ..core.field import EmbeddingField
+from .blas import one_blas_thread
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:
@@ -46,7 +47,8 @@ def similarity(field: EmbeddingField, references: np.ndarray) -> np.ndarray:
     """Mean cosine of every pixel to the (n, 64) references: float32 (rows, cols), NaN without data."""
     reference = mean_reference(references)
     rows, cols = field.shape
-    sim = (field.values.reshape(-1, N_BANDS) @ reference).reshape(rows, cols)
+    with one_blas_thread():
+        sim = (field.values.reshape(-1, N_BANDS) @ reference).reshape(rows, cols)
     sim /= field.norms
     sim[~field.mask] = np.nan
     return sim
