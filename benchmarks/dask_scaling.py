@@ -19,7 +19,7 @@ def dask_scaling(inputs: Inputs, settings: Settings) -> dict[str, Any]:
     """Wall and worker CPU time of k-means on 1 and 2 local worker processes. The suite's environment is restored
     after: a ``LocalCluster`` sets ``MALLOC_TRIM_THRESHOLD_``, ``OPENBLAS_NUM_THREADS`` and others in this
     process's ``os.environ``, which every later workload's processes would inherit (measured: the 9-year change
-    map then ran 1.2-1.4x its baseline instead of 1.02-1.08x)."""
+    map then ran 1.2-1.4x its baseline instead of 1.02-1.09x)."""
     saved = dict(os.environ)
     try:
         return _dask_scaling(inputs)

@@ -53,31 +53,6 @@ def _dequantize_block(codes: np.ndarray, out: np.ndarray) -> None:
     np.copyto(out, np.float32(np.nan), where=codes == NODATA_INT8)
 
 
-def dequantize_vectors(codes: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Dequantize (n, bands) int8 codes into ``out``, a C-contiguous float32 array of the same shape; return
-    which rows are vectors: no band is nodata and not every band is zero. The other rows are set to NaN.
-
-    The same values as ``DEQUANTIZE_LUT``, about three times faster than looking them up (numpy's gathers are not
-    vectorised; converting, squaring and dividing are), with the validity test done on each block while it is
-    still in cache: one product with ones, whose sum is NaN where a band is nodata and zero where all are zero.
-    """
-    if codes.dtype != np.int8 or out.dtype != np.float32 or codes.shape != out.shape or codes.ndim != 2:
-        raise ValueError("dequantize_vectors needs (n, bands) int8 codes and a float32 buffer of the same shape")
-    if not (codes.flags.c_contiguous and out.flags.c_contiguous):
-        raise ValueError("dequantize_vectors needs C-contiguous arrays")
-    ones = np.ones(codes.shape[1], dtype=np.float32)
-    totals = np.empty(len(codes), dtype=np.float32)
-    for start in range(0, len(codes), _BLOCK_ROWS):
-        c, v = codes[start : start + _BLOCK_ROWS], out[start : start + _BLOCK_ROWS]
-        _dequantize_block(c, v)
-        np.matmul(v, ones, out=totals[start : start + _BLOCK_ROWS])
-    valid = ~np.isnan(totals)  # values are at most 1 in size: a sum is never infinite
-    zero = np.flatnonzero(totals == 0)  # all zero, or a vector whose bands happen to cancel exactly
-    valid[zero] = codes[zero].any(axis=1)
-    out[~valid] = np.nan
-    return valid
-
-
 def quantize(values: np.ndarray) -> np.ndarray:
     """Nearest int8 codes of float values; NaN and infinities become nodata (-128)."""
     values = np.asarray(values)

@@ -24,7 +24,7 @@ from rasterio.windows import Window
 
 from ..core.bands import BAND_NAMES, N_BANDS
 from ..core.errors import SourceError
-from ..core.quantization import NODATA_INT8, dequantize, dequantize_vectors
+from ..core.quantization import NODATA_INT8, dequantize, dequantize_into
 from .release_http import CONNECT_SECONDS, STALL_SECONDS, USER_AGENT
 
 #: GDAL settings for reading COGs locally and over HTTP: decode with every core, never list remote folders,
@@ -209,9 +209,9 @@ class RasterFile:
         if self.encoding == "int8":
             codes = np.empty(out.shape, dtype=np.int8)
             ds.read(self.band_indexes, window=window, out=np.moveaxis(codes, -1, 0), resampling=Resampling.nearest)
-            valid = dequantize_vectors(codes.reshape(-1, N_BANDS), out.reshape(-1, N_BANDS))
-            return valid.reshape(out.shape[:2])
-        ds.read(self.band_indexes, window=window, out=bands, resampling=Resampling.nearest)
+            dequantize_into(codes, out)  # nodata -> NaN
+        else:
+            ds.read(self.band_indexes, window=window, out=bands, resampling=Resampling.nearest)
         return finish_vectors(out.reshape(-1, N_BANDS)).reshape(out.shape[:2])
 
 

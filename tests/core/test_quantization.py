@@ -48,8 +48,8 @@ def test_the_fast_float32_path_gives_exactly_the_float64_codes():
     np.testing.assert_array_equal(quantize(values), quantize(values.astype(np.float64)))
 
 
-def test_dequantize_vectors_equals_the_table_and_reads_validity_off_the_codes():
-    from aef_widgets.core.quantization import DEQUANTIZE_LUT, dequantize_vectors
+def test_dequantized_vectors_equal_the_table_and_their_validity_is_read_exactly():
+    from aef_widgets.sources.rasterfile import finish_vectors
 
     rng = np.random.default_rng(3)
     codes = rng.integers(-127, 128, size=(1500, 64)).astype(np.int8)  # not a whole number of blocks
@@ -63,7 +63,7 @@ def test_dequantize_vectors_equals_the_table_and_reads_validity_off_the_codes():
     codes[13] = 0
     codes[13, :2] = (5, -5)  # sums to exactly zero, yet is a vector
     out = np.empty(codes.shape, dtype=np.float32)
-    valid = dequantize_vectors(codes, out)
+    valid = finish_vectors(dequantize_into(codes, out))  # as RasterFile.read_vectors does
     expected_valid = ~(codes == NODATA_INT8).any(axis=1) & (codes != 0).any(axis=1)
     np.testing.assert_array_equal(valid, expected_valid)
     assert not valid[[10, 11, 12]].any() and valid[13]
@@ -71,15 +71,3 @@ def test_dequantize_vectors_equals_the_table_and_reads_validity_off_the_codes():
     expected[~expected_valid] = np.nan
     np.testing.assert_array_equal(out.view(np.uint32)[valid], expected.view(np.uint32)[valid])  # bit for bit
     assert np.isnan(out[~valid]).all()
-
-
-def test_dequantize_vectors_refuses_buffers_it_would_misread():
-    import pytest
-
-    from aef_widgets.core.quantization import dequantize_vectors
-
-    codes = np.zeros((4, 64), dtype=np.int8)
-    with pytest.raises(ValueError, match="float32 buffer"):
-        dequantize_vectors(codes, np.empty((4, 64), dtype=np.float64))
-    with pytest.raises(ValueError, match="C-contiguous"):
-        dequantize_vectors(codes, np.empty((64, 4), dtype=np.float32).T)
