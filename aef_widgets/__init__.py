@@ -75,6 +75,7 @@ if TYPE_CHECKING:
     from .core.place import Place, parse_place
     from .ee_auth import ee_available, ee_init, ee_status
     from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
+    from .engines.classifier_file import ClassifierFileError, SavedClassifier, load_classifier, save_classifier
     from .engines.earthengine_temporal import EETemporal
     from .engines.ee_export import ExportTask
     from .engines.local_temporal import LocalTemporal
@@ -139,6 +140,7 @@ __all__ = [
     "ChangeYears",
     "ClassAreas",
     "ClassMap",
+    "ClassifierFileError",
     "ClassifyPanel",
     "ClusterPanel",
     "EETemporal",
@@ -173,6 +175,7 @@ __all__ = [
     "ReleaseSource",
     "RobustScale",
     "SampleTruth",
+    "SavedClassifier",
     "SideBySide",
     "SimilarityProbe",
     "SourceError",
@@ -213,6 +216,7 @@ __all__ = [
     "k_means",
     "labels_from_bytes",
     "learning_curve",
+    "load_classifier",
     "load_labels",
     "load_values",
     "make_map",
@@ -227,6 +231,7 @@ __all__ = [
     "robust_scale",
     "sample_source",
     "sample_truth",
+    "save_classifier",
     "save_labels",
     "similarity",
     "spatial_folds",

@@ -5,10 +5,9 @@
 pixel without data never gets a class (``NO_CLASS``, -1, as k-means labels them).
 
 Methods: ``knn1`` and ``knn3`` (nearest labelled pixels by cosine, the measure the embeddings are made for),
-``logistic`` (multinomial logistic regression on standardised bands), ``forest`` (a random forest), and ``auto``,
-which picks one of them by stratified cross-validation on the labels. Accuracies tie often with few labels (every
-method gets 58 of 60 right), and ties go to the method that was most accurate on the bundled sample at 10 labels
-per class: logistic regression, then the forest, 3-NN and 1-NN.
+``logistic`` (multinomial logistic regression on standardised bands, L2-regularised), ``forest`` (a random forest),
+and ``auto``: logistic regression unless a paired test on cross-validated labels shows another method is better
+(``classify_choice``; ``choice_`` says what was chosen and why in words).
 """
 
 from __future__ import annotations
@@ -27,14 +26,13 @@ from sklearn.preprocessing import StandardScaler
 from ..core.bands import N_BANDS
 from ..core.errors import NoDataError
 from ..core.field import EmbeddingField
+from .classify_choice import AUTO_FOLDS, DEFAULT, choose_method
 from .classify_fast import FastProba, top_two_class_major
 from .kmeans import NO_CLASS
 
-#: The methods ``auto`` chooses from, in the order ties are broken.
-CANDIDATES = ("logistic", "forest", "knn3", "knn1")
+#: The methods ``auto`` chooses from: the default first, then the order ``choose_scores`` breaks ties in.
+CANDIDATES = (DEFAULT, "forest", "knn3", "knn1")
 METHODS = ("auto", *CANDIDATES)
-#: Folds of the cross-validation that ``auto`` chooses by (fewer when a class has fewer labels).
-AUTO_FOLDS = 5
 #: Trees of the random forest: at a few labels per class 50 trees are as accurate as 100 (on the sample) and fit,
 #: cross-validate and map in half the time, which keeps a refit after each new label under a second.
 N_TREES = 50
@@ -78,7 +76,8 @@ class EmbeddingClassifier(ClassifierMixin, BaseEstimator):
     """Classify embeddings by ``method`` (see the module docstring); a scikit-learn classifier.
 
     ``fit`` sets ``method_`` (the method used, chosen when ``auto``), ``estimator_``, ``classes_`` and, for
-    ``auto``, ``cv_scores_`` (mean cross-validated accuracy of each candidate).
+    ``auto``, ``choice_`` (a ``Choice``: why, in ``choice_.reason``) and ``cv_scores_`` (each candidate's
+    cross-validated accuracy on the labels, pooled over the folds).
     """
 
     def __init__(self, method: str = "auto", random_state: int = 0, chunk_pixels: int = 2**16) -> None:
@@ -97,8 +96,9 @@ class EmbeddingClassifier(ClassifierMixin, BaseEstimator):
             raise NoDataError("label at least two classes to classify")
         method = self.method
         if method == "auto":
-            self.cv_scores_ = choose_scores(X, y, self.random_state)
-            method = max(CANDIDATES, key=lambda m: (self.cv_scores_[m], -CANDIDATES.index(m)))
+            self.choice_ = choose_method(X, y, CANDIDATES, make_estimator, self.random_state)
+            self.cv_scores_ = dict(self.choice_.scores)
+            method = self.choice_.method
         if method == "knn3" and len(X) < 3:
             raise NoDataError("3-NN needs at least 3 labels")
         self.method_ = method
@@ -187,7 +187,8 @@ def top_two(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def choose_scores(X: np.ndarray, y: np.ndarray, random_state: int = 0) -> dict[str, float]:
-    """Mean stratified k-fold accuracy of every candidate method, on the same folds."""
+    """Mean stratified k-fold accuracy of every candidate method, on the same folds (Earth Engine's ``auto``,
+    which has no logistic regression to default to, picks the best of its methods by these)."""
     counts = np.unique(y, return_counts=True)[1]
     folds = min(AUTO_FOLDS, int(counts.min()))
     if folds < 2:  # a class with one label cannot be held out: fall back to the tie order

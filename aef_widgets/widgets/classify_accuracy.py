@@ -1,9 +1,11 @@
-"""Honest accuracy of a class map, as the classify panel shows it: random and spatially blocked cross-validation
-side by side, the confusion matrix, precision and recall per class and a learning curve, computed in the
-background from the labels the map was trained on (a node of the flow: ``accuracy``)."""
+"""Honest accuracy of a class map, as the classify panel shows it: which method made it and why (``auto``'s
+``Choice.reason``), random and spatially blocked cross-validation side by side, the confusion matrix, precision and
+recall per class and a learning curve, computed in the background from the labels the map was trained on (a node
+of the flow: ``accuracy``)."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,7 +30,8 @@ CURVE_REPEATS = 3
 
 @dataclass(frozen=True)
 class AccuracyReport:
-    """What the panel shows: each scheme's ``Accuracy`` (None, with ``notes`` saying why, if it cannot run)."""
+    """What the panel shows: each scheme's ``Accuracy`` (None, with ``notes`` saying why, if it cannot run), and
+    ``choice``, why ``auto`` chose the method ("" when the method was asked for, or chosen on Earth Engine)."""
 
     method: str
     block_size: float
@@ -36,6 +39,7 @@ class AccuracyReport:
     spatial: Accuracy | None
     curve: LearningCurve | None
     notes: dict
+    choice: str = ""
 
 
 def accuracy_report(product: ClassProduct, crs, block_size: float, seed: int = 0) -> AccuracyReport:
@@ -65,7 +69,9 @@ def accuracy_report(product: ClassProduct, crs, block_size: float, seed: int = 0
         curve = learning_curve(model, X, y, repeats=CURVE_REPEATS, random_state=seed)
     except (AEFError, ValueError) as e:
         curve, notes["curve"] = None, str(e)
-    return AccuracyReport(product.method, block_size, results["random"], results["spatial"], curve, notes)
+    choice = getattr(getattr(product, "model", None), "choice_", None)  # the local engine's fitted model
+    reason = choice.reason if choice is not None else ""
+    return AccuracyReport(product.method, block_size, results["random"], results["spatial"], curve, notes, reason)
 
 
 class AccuracyView:
@@ -105,8 +111,11 @@ class AccuracyView:
             note = report.notes.get(css[7:], note)
             mean = None if accuracy is None else accuracy.mean
             rows.append((css, name, mean, None if accuracy is None else accuracy.std, note))
+        chosen = f'<div class="aef-method-choice">Chosen by auto: {html.escape(report.choice)}.</div>'
         self.summary.value = (
-            f"<b>Accuracy</b> of {report.method} by cross-validation on the labels" + accuracy_table_html(rows)
+            (chosen if report.choice else "")
+            + f"<b>Accuracy</b> of {report.method} by cross-validation on the labels"
+            + accuracy_table_html(rows)
         )
         shown = report.spatial or report.random
         if shown is None:

@@ -19,6 +19,7 @@ from ..sources.labels import LabelPoint, labels_from_bytes, outside, save_labels
 from . import label_edits as edits
 from .base import Computed, Panel, ProductLayer
 from .classify_accuracy import AccuracyView
+from .classify_model import ModelFiles
 from .exports import saved_file_html
 from .label_marks import show_labels, show_suggestions
 
@@ -90,6 +91,7 @@ class ClassifyPanel(Panel):
                                        draw=self._draw_confidence)  # fmt: skip
         self.show_confidence.observe(lambda _: self.confidence.node.update(force=True), names="value")
         self.accuracy = AccuracyView(self)
+        self.model_files = ModelFiles(self)
         self.suggested = Computed(
             self, "suggestions", self._prepare_suggestions, self._show_suggestions,
             key=lambda: self.flow.key("suggestions")[:1], label="finding doubtful pixels",
@@ -108,7 +110,7 @@ class ClassifyPanel(Panel):
             w.HBox([self.recolor_button, self.delete_button]), self.picking, self.notice, self.label_list,
             w.HBox([self.remove_button, self.clear_button]), w.HBox([self.save_button, self.upload]), self.status,
             self.legend, self.show_confidence, w.HBox([self.suggest_button, self.export_button]), self.download,
-            self.block_size, self.accuracy.box,
+            self.model_files.box, self.block_size, self.accuracy.box,
         ]  # fmt: skip
         self.add_class("aef-classify-panel")
         self._toggle_draw()

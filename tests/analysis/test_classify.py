@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -30,23 +31,33 @@ def draw(y: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in np.unique(y)])
 
 
-def test_auto_at_10_labels_per_class_is_as_accurate_as_the_best_of_1nn_and_logistic(truth_pixels):
+def test_auto_at_10_labels_per_class_is_as_accurate_as_the_best_candidate_within_the_sampling_noise(truth_pixels):
+    """Issue 22: ``auto`` is not less accurate than the best of its candidates by more than the draws can tell.
+
+    The candidates are built here from scikit-learn directly, not through the package; the noise is two standard
+    errors of auto's paired shortfall against the best candidate over the draws (same labels, same test pixels).
+    """
     X, y = truth_pixels
     rng = np.random.default_rng(12)
-    test = rng.choice(len(y), 20_000, replace=False)
-    scores: dict[str, list[float]] = {"auto": [], "1-NN": [], "logistic": []}
-    references = {  # built here from scikit-learn directly, not through the package
-        "1-NN": lambda: KNeighborsClassifier(1, metric="cosine", algorithm="brute"),
-        "logistic": lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)),
+    test = rng.choice(len(y), 10_000, replace=False)
+    references = {
+        "1-NN": lambda seed: KNeighborsClassifier(1, metric="cosine", algorithm="brute"),
+        "3-NN": lambda seed: KNeighborsClassifier(3, metric="cosine", algorithm="brute"),
+        "logistic": lambda seed: make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)),
+        "forest": lambda seed: RandomForestClassifier(50, random_state=seed),
     }
+    scores: dict[str, list[float]] = {"auto": [], **{name: [] for name in references}}
     for draw_seed in range(16):
         train = draw(y, 10, rng)
         scores["auto"].append(EmbeddingClassifier("auto", random_state=draw_seed).fit(X[train], y[train]).score(
             X[test], y[test]))  # fmt: skip
         for name, make in references.items():
-            scores[name].append(make().fit(X[train], y[train]).score(X[test], y[test]))
+            scores[name].append(make(draw_seed).fit(X[train], y[train]).score(X[test], y[test]))
     means = {name: float(np.mean(s)) for name, s in scores.items()}
-    assert means["auto"] >= max(means["1-NN"], means["logistic"]) - 0.003, means
+    best = max(references, key=means.get)
+    shortfall = np.subtract(scores[best], scores["auto"])
+    noise = 2 * shortfall.std(ddof=1) / np.sqrt(len(shortfall))
+    assert shortfall.mean() <= noise, (means, noise)
     assert means["auto"] >= 0.95, means  # the six classes are recovered from 60 labels
     assert min(scores["auto"]) >= 0.9, scores["auto"]
 
@@ -59,7 +70,9 @@ def test_each_method_recovers_the_truth_and_auto_reports_its_choice(truth_pixels
         model = EmbeddingClassifier(method).fit(X[train], y[train])
         assert model.method_ == method and model.score(X[test], y[test]) > 0.9, method
     auto = EmbeddingClassifier().fit(X[train], y[train])
-    assert auto.method_ in auto.cv_scores_ and auto.cv_scores_[auto.method_] == max(auto.cv_scores_.values())
+    assert auto.method_ == auto.choice_.method and auto.method_ in auto.cv_scores_
+    assert auto.choice_.reason.startswith({"logistic": "logistic regression", "forest": "random forest",
+                                           "knn3": "3-NN", "knn1": "1-NN"}[auto.method_])  # fmt: skip
 
 
 def test_predicting_a_field_gives_no_class_to_nodata_and_matches_the_vectors(int8_with_hole):
