@@ -88,13 +88,16 @@ class Session:
         self.probe = SimilarityProbe(self.state, map=self.map, runner=JobRunner.inline())
         self.state.view = view_covering(self.source)
         self.clock = LayerClock(self.map, "Similarity")
+        #: CPU seconds of this process during the last click: the work it did, which the load does not change
+        self.last_cpu = 0.0
 
     def click(self, lon: float, lat: float) -> tuple[float, float]:
         """(seconds until the Similarity overlay holds the new image, seconds until all the click's work ended)."""
         self.probe.value = []
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         send_click(self.map, lon, lat)
         end = time.perf_counter()
+        self.last_cpu = time.process_time() - cpu
         if self.clock.updated_at is None or self.clock.updated_at < start:
             raise RuntimeError(f"the click drew no similarity layer: {self.probe.status.value}")
         return self.clock.updated_at - start, end - start
@@ -122,15 +125,17 @@ def probe_latency(inputs: Inputs, settings: Settings) -> dict[str, Any]:
     # warm clicks read the file from the OS page cache, as cold ones do: the evictions above must not leave the
     # warm rows timing the disk instead (measured once: 128 ms a click just after an eviction, 36 ms cached)
     warm_page_cache([inputs.aoi_int8])
-    warm, whole = [], []
+    warm, whole, warm_cpu = [], [], []
     for _ in range(settings.warm_clicks):
         latency, total = session.click(*next(points))
         warm.append(latency)
         whole.append(total)
-    busy = []
+        warm_cpu.append(session.last_cpu)
+    busy, busy_cpu = [], []
     with competing_load() as processes:
         for _ in range(settings.warm_clicks):
             busy.append(session.click(*next(points))[0])
+            busy_cpu.append(session.last_cpu)
     layer = next(x for x in session.map.layers if x.name == "Similarity")
     return {
         "view_px": [VIEW_PX, VIEW_PX],
@@ -141,6 +146,9 @@ def probe_latency(inputs: Inputs, settings: Settings) -> dict[str, Any]:
         "cold_from_disk_ms": _stats(cold_disk) | {"page_cache_evicted": evicted},
         "whole_click_warm_ms": _stats(whole),
         "warm_busy_ms": _stats(busy) | {"load_processes": processes},
+        # CPU of the whole click (all threads of this process): tells a slow machine from a busy one
+        "warm_cpu_ms": _stats(warm_cpu),
+        "warm_busy_cpu_ms": _stats(busy_cpu),
         "warm_breakdown_ms": breakdown(session, [next(points) for _ in range(breakdown_points)]),
     }
 

@@ -103,7 +103,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"### Benchmarks ({results['suite']} suite, {results['started']})",
         "",
-        f"Machine: {m['cpu']}, {m['cores']} cores ({', '.join(m['simd']) or 'no AVX'}), {m['ram_gib']} GiB RAM; "
+        f"Machine: {m['cpu']}, {m['cores']} cores ({', '.join(m['simd']) or 'no AVX'}"
+        f"{'; ' + m['caches'] if m.get('caches') else ''}), {m['ram_gib']} GiB RAM; "
         f"{m['os']}; Python {m['python']}, "
         f"numpy {m['numpy']}, GDAL {m['gdal']}, rasterio {m['rasterio']}, scikit-learn {m['scikit-learn']}; "
         f"BLAS: {'; '.join(m['blas'])}. Load average at start {m['load_average']}, at end "
@@ -151,11 +152,18 @@ def _cluster(c: dict[str, Any]) -> list[str]:
         f"Labels from the float64 file and the int8 COG are identical: {agree['float64_equals_int8']}; nodata matches "
         f"the classic path: {agree['nodata_agrees_with_classic']}; adjusted Rand index against the classic labels "
         f"(other sample, same k): {agree['adjusted_rand_vs_classic']:.3f}. Per 256 x 256 chunk of the float64 file, "
-        f"re-reading costs {design['reread_cpu_ms']:.0f} CPU ms; keeping an int8 copy instead costs "
-        f"{design['reencode_and_check_cpu_ms']:.0f} ms to encode and check (lossless: {design['lossless']}) plus "
+        f"re-reading costs {design['reread_cpu_ms']:.0f} CPU ms{_raw_decode(design)}; keeping an int8 copy instead "
+        f"costs {design['reencode_and_check_cpu_ms']:.0f} ms to encode and check (lossless: {design['lossless']}) plus "
         f"{design['dequantize_cpu_ms']:.0f} ms to decode, and 64 MiB per Mpx of memory.",
     ]
     return lines
+
+
+def _raw_decode(design: dict[str, Any]) -> str:
+    """The float64 decoding floor within a re-read (absent from results taken before it was recorded)."""
+    if "raw_decode_cpu_ms" not in design:
+        return ""
+    return f" (decoding its float64 bands as stored, the floor of any reader: {design['raw_decode_cpu_ms']:.0f})"
 
 
 def _probe(p: dict[str, Any]) -> list[str]:
@@ -174,8 +182,20 @@ def _probe(p: dict[str, Any]) -> list[str]:
         *(f"| {name} | {s['median']:.1f} | {s['p95']:.1f} | {s['max']:.1f} | {s['n']} |" for name, s in rows),
         "",
         f"A warm click's steps, timed alone: reading the clicked pixel {b['read_clicked_pixel']:.1f} ms, similarity of "
-        f"the cached view field {b['similarity']:.1f} ms, colouring, resampling and PNG {b['overlay_png']:.1f} ms.",
+        f"the cached view field {b['similarity']:.1f} ms, colouring, resampling and PNG {b['overlay_png']:.1f} ms."
+        + _click_cpu(p),
     ]
+
+
+def _click_cpu(p: dict[str, Any]) -> str:
+    """The CPU a whole warm click used (absent from results taken before it was recorded)."""
+    if "warm_cpu_ms" not in p:
+        return ""
+    idle, busy = p["warm_cpu_ms"]["median"], p["warm_busy_cpu_ms"]["median"]
+    return (
+        f" CPU per warm click (all its threads, so the load does not change it much): median {idle:.1f} ms, "
+        f"{busy:.1f} ms with the other core busy; a click slower than its CPU waited for a core."
+    )
 
 
 def _throughput(t: dict[str, Any]) -> list[str]:

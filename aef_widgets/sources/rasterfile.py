@@ -210,9 +210,45 @@ class RasterFile:
             codes = np.empty(out.shape, dtype=np.int8)
             ds.read(self.band_indexes, window=window, out=np.moveaxis(codes, -1, 0), resampling=Resampling.nearest)
             dequantize_into(codes, out)  # nodata -> NaN
+        elif out.shape[:2] == (window.height, window.width):
+            _read_float_interleaved(ds, self.band_indexes, window, out, self.block)
         else:
             ds.read(self.band_indexes, window=window, out=bands, resampling=Resampling.nearest)
         return finish_vectors(out.reshape(-1, N_BANDS)).reshape(out.shape[:2])
+
+
+#: Most bytes of one band-first piece of a float file read before it is interleaved into pixel-first vectors.
+_PIECE_BYTES = 16 * 2**20
+
+
+def _read_float_interleaved(
+    ds: rasterio.DatasetReader, band_indexes: tuple[int, ...], window: Window, out: np.ndarray, block: int
+) -> None:
+    """Read a float window into pixel-first ``out`` band by band, a tile-aligned piece at a time.
+
+    GDAL asked for pixel-first float32 writes every value of a band to its own cache line, so a float64 file's
+    chunk went through memory 16 times over; that cost 1.2 CPU s/Mpx on an AMD family 25 machine, against 0.5 for
+    reading band-first and transposing here (measured with one GDAL thread; decoding alone is 0.3-0.5). Pieces
+    span whole tiles so each tile is decoded once, and the band stride is padded because a power-of-two stride
+    makes the transpose hit one cache set 64 times (measured 6x slower).
+    """
+    step_rows = block if block else max(1, _PIECE_BYTES // (window.width * N_BANDS * 4))
+    step_cols = block * max(1, _PIECE_BYTES // (step_rows * block * N_BANDS * 4)) if block else window.width
+    row_cuts = _cuts(window.row_off, window.height, step_rows)
+    col_cuts = _cuts(window.col_off, window.width, step_cols)
+    largest = max(b - a for a, b in zip(row_cuts, row_cuts[1:])) * max(b - a for a, b in zip(col_cuts, col_cuts[1:]))
+    flat = np.empty((N_BANDS, largest + 16), dtype=np.float32)  # 16 floats: successive bands one cache line apart
+    for r0, r1 in zip(row_cuts, row_cuts[1:]):
+        for c0, c1 in zip(col_cuts, col_cuts[1:]):
+            piece = flat[:, : (r1 - r0) * (c1 - c0)].reshape(N_BANDS, r1 - r0, c1 - c0)
+            ds.read(band_indexes, window=Window(window.col_off + c0, window.row_off + r0, c1 - c0, r1 - r0), out=piece)
+            out[r0:r1, c0:c1] = np.moveaxis(piece, 0, -1)
+
+
+def _cuts(offset: int, length: int, step: int) -> list[int]:
+    """Offsets within ``length`` where the file's ``step``-sized tiles start, with 0 and ``length``."""
+    first = -offset % step
+    return [0, *range(first or step, length, step), length] if length else [0]
 
 
 def finish_vectors(values: np.ndarray) -> np.ndarray:

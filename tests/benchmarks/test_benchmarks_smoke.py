@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -55,6 +56,17 @@ def test_machine_info_names_what_decides_the_numbers(results):
     machine = results[0]["machine"]
     for key in ("cpu", "cores", "ram_gib", "python", "numpy", "gdal", "rasterio", "blas", "load_average"):
         assert machine[key], key
+    # the kind of machine, so tables from different kinds are told apart (issue 22): checked against the kernel's
+    # own words, read here independently of benchmarks.machine
+    info = dict(
+        line.split(":", 1) for line in Path("/proc/cpuinfo").read_text().split("\n\n")[0].splitlines() if ":" in line
+    )
+    info = {k.strip(): v.strip() for k, v in info.items()}
+    if "cpu family" in info:
+        assert machine["cpu_kind"]["family"] == info["cpu family"] and machine["cpu_kind"]["model"] == info["model"]
+        assert f"family {info['cpu family']}, model {info['model']}" in markdown(results[0])
+    flags = set(info.get("flags", "").split())
+    assert ("avx512f" in machine["simd"]) == ("avx512f" in flags) and ("avx2" in machine["simd"]) == ("avx2" in flags)
 
 
 def test_every_number_is_finite_and_every_target_is_judged(results):
@@ -69,6 +81,7 @@ def test_cluster_paths_agree_and_int8_reencoding_is_lossless(results):
     assert cluster["agreement"]["float64_equals_int8"]
     assert cluster["agreement"]["nodata_agrees_with_classic"]
     assert cluster["reread_vs_reencode"]["lossless"]
+    assert cluster["reread_vs_reencode"]["raw_decode_cpu_ms"] > 0
     runs = cluster["runs"]
     assert len({r["valid_pixels"] for r in runs.values()}) == 1
     assert all(r["peak_rss_mib"] >= r["rss_after_imports_mib"] > 0 for r in runs.values())
@@ -80,6 +93,10 @@ def test_probe_clicked_the_real_widget(results):
     assert probe["overlay_url_kb"] > 0 and probe["view_px"] == [1024, 1024]
     assert set(probe["warm_breakdown_ms"]) == {"read_clicked_pixel", "similarity", "overlay_png"}
     assert probe["warm_busy_ms"]["n"] == TINY.warm_clicks and probe["warm_busy_ms"]["load_processes"] >= 1
+    # a click's CPU is positive, and no more than its whole wall time on every core of the machine
+    cores = results[0]["machine"]["cores"]
+    assert 0 < probe["warm_cpu_ms"]["median"] <= cores * probe["whole_click_warm_ms"]["max"] + 10
+    assert probe["warm_busy_cpu_ms"]["n"] == TINY.warm_clicks
 
 
 def test_startup_loaded_the_app_in_chromium_twice_and_read_every_kernel(results):
