@@ -16,7 +16,8 @@ from tests.sources.test_release import _aoi_in_pixels, _dequantize
 
 
 def _tags(path) -> dict[int, tuple]:
-    """The first IFD's tags of a BigTIFF, read with ``struct``: an account independent of GDAL."""
+    """The first IFD's tags of a BigTIFF (and at -1 the next IFD's offset), read with ``struct``: an account
+    independent of GDAL."""
     with open(path, "rb") as f:
         head = f.read(16)
         assert head[:4] == b"II+\x00", "not a little-endian BigTIFF"
@@ -34,6 +35,7 @@ def _tags(path) -> dict[int, tuple]:
                 f.seek(struct.unpack("<Q", value)[0])
                 out[tag] = struct.unpack("<" + fmt * count, f.read(size))
                 f.seek(here)
+        out[-1] = struct.unpack("<Q", f.read(8))  # where the next IFD is
         return out
 
 
@@ -66,7 +68,7 @@ def _points(f, pixels: list[tuple[int, int]]) -> list[tuple[float, float]]:
 PIXELS = [(0, 0), (5, 2000), (1023, 1023), (1024, 1024), (2047, 10), (1500, 300), (2040, 2040)]
 
 
-@pytest.mark.parametrize("cache", [False])
+@pytest.mark.parametrize("cache", [False, True])
 def test_points_are_the_codes_written(real_release, real_files, cache):
     f = real_files[0]
     source = real_release.open(cache=cache)
@@ -76,7 +78,7 @@ def test_points_are_the_codes_written(real_release, real_files, cache):
     assert np.isnan(got[-1]).all()  # the sea corner is nodata, not data
 
 
-@pytest.mark.parametrize("cache", [False])
+@pytest.mark.parametrize("cache", [False, True])
 def test_an_unaligned_10m_view_across_four_tiles_is_exact(real_release, real_files, cache):
     f = real_files[0]
     rows, cols = slice(1001, 1100), slice(950, 1090)  # across both 1024 px tile edges
@@ -99,3 +101,95 @@ def test_a_view_by_lon_lat_lands_on_the_file_lattice(real_release, real_files):
     expected = _dequantize(f.codes[r : r + h, c : c + w])
     np.testing.assert_allclose(field.values[inside], expected[inside], rtol=0, atol=1e-7)
     assert np.isnan(field.values[~inside]).all()
+
+
+def test_the_default_index_is_the_stac_one(real_release, real_files):
+    source = real_release.open()
+    paths = real_release.log.paths()
+    assert any(p.endswith("aef_index_stac_geoparquet.parquet") for p in paths)
+    assert not any(p.endswith("/aef_index.parquet") for p in paths)  # the 70-78 MB one is not fetched
+    got = source.sample(_points(real_files[0], PIXELS[:2]), 2024)
+    np.testing.assert_allclose(got, np.stack([_dequantize(real_files[0].codes[r, c]) for r, c in PIXELS[:2]]))
+
+
+@pytest.mark.parametrize("index", ["aef_index.parquet", "aef_index_binary_path.parquet"])
+def test_every_index_form_finds_the_file(real_release, real_files, index):
+    """gs:// (Google layout) and s3:// (Source Cooperative) paths, as strings and as Parquet binary."""
+    f = real_files[0]
+    source = real_release.open(index=f"{real_release.url}/v1/annual/{index}")
+    (tile,) = source.index.lookup(source.index.coverage, 2024)
+    assert tile.url == f"{real_release.url}/v1/annual/{f.relpath}"  # no quote at its end, no s3:// or gs://
+    got = source.sample(_points(f, PIXELS[:3]), 2024)
+    np.testing.assert_allclose(got, np.stack([_dequantize(f.codes[r, c]) for r, c in PIXELS[:3]]), rtol=0, atol=1e-7)
+
+
+REOPEN = """
+import pickle, sys, numpy as np
+from aef_widgets.sources import open_source
+source = open_source("release", url=sys.argv[1], cache_dir=sys.argv[2])
+with open(sys.argv[3], "rb") as f:
+    field = source.read(pickle.load(f), 2024)
+np.save(sys.argv[4], field.values)
+"""
+
+
+def test_a_place_read_before_opens_with_no_request_also_after_a_restart(real_release, real_files, tmp_path):
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    f = real_files[0]
+    aoi = _aoi_in_pixels(f, slice(1001, 1100), slice(950, 1090))
+    first = real_release.open().read(aoi, 2024)
+    real_release.log.reset()
+    again = real_release.open().read(aoi, 2024)  # the same process: no request
+    assert real_release.log.requests == []
+    np.testing.assert_array_equal(again.values, first.values)
+    # a new process (a restarted kernel): GDAL's memory is gone, the bytes on disk are not
+    out = tmp_path / "values.npy"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    (tmp_path / "aoi.pickle").write_bytes(pickle.dumps(aoi))
+    args = [real_release.url, str(real_release.cache_dir), str(tmp_path / "aoi.pickle"), str(out)]
+    subprocess.run([sys.executable, "-c", REOPEN, *args], check=True, env=env, timeout=300)
+    assert real_release.log.requests == []
+    np.testing.assert_array_equal(np.load(out), first.values)
+    np.testing.assert_allclose(first.values, _dequantize(f.codes[1001:1100, 950:1090]), rtol=0, atol=1e-7)
+
+
+@pytest.fixture(scope="module")
+def late_headers(tmp_path_factory) -> tuple:
+    """A file whose overview headers come after its image (not a COG): a reader fetches them when asked for them."""
+    from tests.release_real import build_real_release, real_file, write_real_tiff
+
+    f = real_file(size=1024, seed=3)
+    written = tmp_path_factory.mktemp("late") / "late.tiff"
+    write_real_tiff(written, f, headers_first=False)
+    root = tmp_path_factory.mktemp("late-release")
+    build_real_release(root, "gcs", [f], built={f.name: written})
+    return f, root, written
+
+
+def test_overview_headers_after_the_image_do_not_stall_a_read(late_headers, tmp_path):
+    """rasterio's ``ds.overviews()`` holds the GIL while GDAL fetches these headers: a cache server needing a
+    thread of this process stalled it for minutes. The cache is another process; the read takes seconds."""
+    import os
+    import time
+
+    from aef_widgets.sources import open_source
+    from tests.http_server import serve
+
+    f, root, written = late_headers
+    tags = _tags(written)
+    assert struct.unpack("<Q", written.read_bytes()[8:16])[0] < min(tags[324])  # the image's header first...
+    assert tags[-1][0] > max(tags[324])  # ...the overviews' headers after the image's tiles
+    with rasterio.open(written) as ds:
+        assert len(ds.overviews(1)) == 10
+    with serve(root, process=True) as (url, log):
+        base = f"{url}/satellite_embedding"
+        start = time.perf_counter()
+        source = open_source("release", url=base, cache_dir=tmp_path)
+        assert source.cache._process.pid != os.getpid()
+        got = source.sample(_points(f, [(3, 4), (1000, 900)]), 2024)
+        assert time.perf_counter() - start < 60  # the bug waited out GDAL's 30 s stall limit, with retries
+    np.testing.assert_allclose(got, np.stack([_dequantize(f.codes[3, 4]), _dequantize(f.codes[1000, 900])]))
