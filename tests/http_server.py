@@ -199,13 +199,15 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
         if status < 300 and self.log._take(self.log.short, unquote(urlsplit(self.path).path)):
             data = data[: len(data) // 2]  # the body ends early, and the connection with it
             self.close_connection = True
+        counted = not self.path.startswith(CONTROL)  # the log's own answers are not traffic
         try:
             for k in range(0, len(data), 1 << 16):
                 piece = data[k : k + (1 << 16)]
-                self.log._spend(len(piece))
+                if counted:
+                    self.log._spend(len(piece))
                 self.wfile.write(piece)
                 with self.log.lock:
-                    self.log.bytes_sent += len(piece)
+                    self.log.bytes_sent += len(piece) if counted else 0
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
             return
 

@@ -13,6 +13,7 @@ import functools
 import logging
 import math
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -37,6 +38,8 @@ from .release_index import ReleaseIndex, Tile, index_file, known_missing, read_i
 from .sample import cache_root
 
 log = logging.getLogger(__name__)
+#: GDAL's words for a passing server failure: a 5xx, a reset or an answer cut short.
+_TRANSIENT = re.compile(r"response_code=(?:5\d\d|0)\b|HTTP (?:response )?code:? 5\d\d|Read failed", re.IGNORECASE)
 
 URL_ENV = "AEF_WIDGETS_RELEASE_URL"
 INDEX_ENV = "AEF_WIDGETS_RELEASE_INDEX"
@@ -154,7 +157,17 @@ class ReleaseSource(EmbeddingSource):
         return sorted(tiles, key=lambda t: _crs(t.crs) != grid.crs)
 
     def _run(self, tiles: list[Tile], read: Callable[[GeoTIFFSource], object]):
-        """``read`` on a mosaic of the tiles, with HTTP failures put in words."""
+        """``read`` on a mosaic of the tiles, with HTTP failures put in words. A read failing on a server error
+        (5xx) or a short answer is tried once more: GDAL does not retry the ranges of a multi-range read."""
+        try:
+            return self._run_once(tiles, read)
+        except SourceError as e:
+            if not _TRANSIENT.search(f"{e} {_gdal_message(e)}"):
+                raise
+            log.info("retrying a release read after %s", e)
+        return self._run_once(tiles, read)
+
+    def _run_once(self, tiles: list[Tile], read: Callable[[GeoTIFFSource], object]):
         try:
             if len(tiles) == 1:
                 files = [self._file(tiles[0])]

@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,6 +32,9 @@ from urllib.parse import urlsplit
 CHUNK = 128 * 1024
 #: Paths of the parent's questions, beside GDAL's ``/<token>/<name>``.
 CONTROL = "/_aef_cache"
+#: Statuses of a passing failure, and the pauses before trying again (None: give up).
+TRANSIENT = (429, 500, 502, 503)
+RETRY_DELAYS = (0.3, 1.0, None)
 
 
 class UpstreamError(Exception):
@@ -157,6 +161,18 @@ class ChunkStore:
         return data, total
 
     def _get(self, url: str, first: int, last: int) -> tuple[bytes, int]:
+        """One range from the mirror; a CDN's passing failure (5xx, a body cut short) is tried again twice, since
+        GDAL does not retry the ranges of a multi-range read: one 500 would fail the whole read."""
+        for delay in RETRY_DELAYS:
+            try:
+                return self._get_once(url, first, last)
+            except UpstreamError as e:
+                if e.status not in TRANSIENT or delay is None:
+                    raise
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _get_once(self, url: str, first: int, last: int) -> tuple[bytes, int]:
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         headers = {"Range": f"bytes={first}-{last}", "User-Agent": self.user_agent}

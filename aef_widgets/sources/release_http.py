@@ -1,8 +1,10 @@
 """The mirrors of the public AEF release, our HTTP client settings, and failures put in words.
 
-Two anonymous HTTPS mirrors hold the same int8 COGs: Google Cloud Storage (rows top-down) and Source Cooperative
-(rows bottom-up, a ``.vrt`` beside each file that flips it; its host is reported to refuse some default client
-User-Agents). Every request, by GDAL or by us, carries our own User-Agent and gives up on a stalled server.
+Two anonymous HTTPS mirrors hold the same int8 COGs, both stored bottom-up (positive y pixel size): Google Cloud
+Storage and Source Cooperative (a ``.vrt`` beside each file that flips it; its host is reported to refuse some
+default client User-Agents). Google answers an anonymous read of a requester-pays bucket with HTTP 400
+(UserProjectMissing), not 403. Every request, by GDAL or by us, carries our own User-Agent and gives up on a
+stalled server.
 """
 
 from __future__ import annotations

@@ -193,3 +193,42 @@ def test_overview_headers_after_the_image_do_not_stall_a_read(late_headers, tmp_
         got = source.sample(_points(f, [(3, 4), (1000, 900)]), 2024)
         assert time.perf_counter() - start < 60  # the bug waited out GDAL's 30 s stall limit, with retries
     np.testing.assert_allclose(got, np.stack([_dequantize(f.codes[3, 4]), _dequantize(f.codes[1000, 900])]))
+
+
+def _overview_reference(codes: np.ndarray, factor: int) -> np.ndarray:
+    """Renormalised means of ``factor`` px blocks, in float64 from the codes, re-quantised with the inverse of the
+    published formula (q = sign(v) * sqrt|v| * 127.5, nearest) and dequantised: what an overview pixel holds."""
+    values = _dequantize(codes)
+    rows, cols = codes.shape[0] // factor, codes.shape[1] // factor
+    blocks = values[: rows * factor, : cols * factor].reshape(rows, factor, cols, factor, 64)
+    mean = np.nanmean(blocks, axis=(1, 3))  # nodata pixels (NaN in every band) left out
+    unit = mean / np.linalg.norm(mean, axis=-1, keepdims=True)
+    q = np.clip(np.round(np.sign(unit) * np.sqrt(np.abs(unit)) * 127.5), -127, 127)
+    return _dequantize(np.where(np.isnan(q), -128, q).astype(np.int8))
+
+
+@pytest.mark.filterwarnings("ignore:Mean of empty slice")
+def test_a_zoomed_out_view_is_the_renormalised_mean_of_the_codes(real_release, real_files):
+    f = real_files[0]
+    rows, cols = slice(1000, 1400), slice(200, 600)  # whole 4 x 4 px blocks of the file's lattice
+    field = real_release.open().read(_aoi_in_pixels(f, rows, cols), 2024, resolution=40)
+    assert field.grid.shape == (100, 100) and field.grid.transform.a == 40
+    expected = _overview_reference(f.codes[rows, cols], 4)
+    # the file's overviews were summed in float32: a code may round the other way where the mean sits on a tie
+    got_q = np.round(np.sign(field.values) * np.sqrt(np.abs(field.values)) * 127.5)
+    want_q = np.round(np.sign(expected) * np.sqrt(np.abs(expected)) * 127.5)
+    assert np.nanmax(np.abs(got_q - want_q)) <= 1 and np.mean(got_q == want_q) > 0.999
+
+
+@pytest.mark.parametrize("cache", [False, True])
+@pytest.mark.parametrize("fault", ["flaky", "short"])
+def test_a_cdn_that_fails_once_is_retried_and_read_exactly(real_release, real_files, cache, fault):
+    """Two 500s in a row, or a body cut short: retried (by GDAL, and by the cache process), never a wrong value."""
+    f = real_files[0]
+    source = real_release.open(cache=cache)
+    source.sample(_points(f, [(0, 0)]), 2024)  # the header is read
+    real_release.log.configure(**{fault: {f"{f.name}.tiff": 2 if fault == "flaky" else 1}})
+    got = source.sample(_points(f, [(1500, 1500)]), 2024)
+    np.testing.assert_allclose(got[0], _dequantize(f.codes[1500, 1500]), rtol=0, atol=1e-7)
+    statuses = [r for p, r, _ in real_release.log.requests if p.endswith(".tiff")]
+    assert len(statuses) >= 2  # the failed request and its retry both reached the server
