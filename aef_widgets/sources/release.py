@@ -10,8 +10,10 @@ pixels are nodata. A read touching more than ``max_files`` files says "zoom in" 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -31,13 +33,18 @@ from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource
 from .geotiff import GeoTIFFSource
 from .rasterfile import RasterFile, inspect_file
 from .release_cache import DEFAULT_MAX_BYTES, FetchCache, shared_cache
-from .release_http import DEFAULT_MIRROR, MIRRORS, STALL_SECONDS, annual_root, explain_gdal_error
-from .release_index import ReleaseIndex, Tile, index_file, read_index
+from .release_http import DEFAULT_MIRROR, MIRRORS, STALL_SECONDS, annual_root, explain_gdal_error, mirror_of
+from .release_index import ReleaseIndex, Tile, index_file, known_missing, read_index
 from .sample import cache_root
+
+log = logging.getLogger(__name__)
+#: GDAL's words for a passing server failure: a 5xx, a reset or an answer cut short.
+_TRANSIENT = re.compile(r"response_code=(?:5\d\d|0)\b|HTTP (?:response )?code:? 5\d\d|Read failed", re.IGNORECASE)
 
 URL_ENV = "AEF_WIDGETS_RELEASE_URL"
 INDEX_ENV = "AEF_WIDGETS_RELEASE_INDEX"
 INDEX_NAME = "aef_index.parquet"
+STAC_INDEX_NAME = "aef_index_stac_geoparquet.parquet"
 #: Native pixel size of the release, metres.
 RESOLUTION = 10.0
 #: Files one read may open; a continent-wide view would otherwise open hundreds.
@@ -106,7 +113,8 @@ class ReleaseSource(EmbeddingSource):
             tiles = self.index.lookup((lon, lat, lon, lat), year)
             if tiles:
                 t = tiles[0]
-                return _crs(t.crs), (t.utm_bounds[0], t.utm_bounds[3])
+                left, _, _, top = self._utm_bounds(t)
+                return _crs(t.crs), (left, top)
         zone = min(60, max(1, int((lon + 180) // 6) + 1))
         return _crs(f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"), (0.0, 0.0)
 
@@ -145,11 +153,21 @@ class ReleaseSource(EmbeddingSource):
         """Tiles of ``year`` overlapping the grid, those in the grid's CRS first (read directly, not warped)."""
         bounds = grid.lonlat_bounds()
         self._check_count(bounds)
-        tiles = [t for t in self.index.lookup(bounds, year) if _overlaps(t, grid)]
+        tiles = [t for t in self.index.lookup(bounds, year) if _overlaps(self._utm_bounds(t), _crs(t.crs), grid)]
         return sorted(tiles, key=lambda t: _crs(t.crs) != grid.crs)
 
     def _run(self, tiles: list[Tile], read: Callable[[GeoTIFFSource], object]):
-        """``read`` on a mosaic of the tiles, with HTTP failures put in words."""
+        """``read`` on a mosaic of the tiles, with HTTP failures put in words. A read failing on a server error
+        (5xx) or a short answer is tried once more: GDAL does not retry the ranges of a multi-range read."""
+        try:
+            return self._run_once(tiles, read)
+        except SourceError as e:
+            if not _TRANSIENT.search(f"{e} {_gdal_message(e)}"):
+                raise
+            log.info("retrying a release read after %s", e)
+        return self._run_once(tiles, read)
+
+    def _run_once(self, tiles: list[Tile], read: Callable[[GeoTIFFSource], object]):
         try:
             if len(tiles) == 1:
                 files = [self._file(tiles[0])]
@@ -183,6 +201,12 @@ class ReleaseSource(EmbeddingSource):
                 self._files.popitem(last=False)
         return f
 
+    def _utm_bounds(self, tile: Tile) -> tuple[float, float, float, float]:
+        """A tile's bounds in its own CRS: from the index, or from its header if the index lacks them (STAC)."""
+        if all(math.isfinite(v) for v in tile.utm_bounds):
+            return tile.utm_bounds
+        return self._file(tile).bounds
+
     def _failure(self, url: str) -> str | None:
         return self.cache.failure(url) if self.cache else None
 
@@ -210,7 +234,8 @@ def open_release(
 ) -> ReleaseSource:
     """Open the public COG release: ``mirror`` "source-coop" (default) or "gcs", or a mirror's base ``url`` (the
     folder holding ``v1/annual``; default ``$AEF_WIDGETS_RELEASE_URL``), and the ``index`` (URL or path; default
-    ``$AEF_WIDGETS_RELEASE_INDEX``, else ``aef_index.parquet`` beside the tiles), fetched once and kept.
+    ``$AEF_WIDGETS_RELEASE_INDEX``, else the STAC index beside the tiles (5 MB; Google's mirror has none) or
+    ``aef_index.parquet`` (70-78 MB)), fetched once and kept.
 
     Fetched bytes are kept in ``cache_dir`` (default: the user cache folder) up to ``cache_bytes``;
     ``cache=False`` reads straight from the mirror. A mirror silent for ``stall_seconds`` is given up on (GDAL's
@@ -220,8 +245,21 @@ def open_release(
         raise SourceError(f"unknown mirror {mirror!r}; choose one of {', '.join(MIRRORS)}")
     base = url or (None if mirror else os.environ.get(URL_ENV)) or MIRRORS[mirror or DEFAULT_MIRROR].root
     root = annual_root(base)
-    location = index or os.environ.get(INDEX_ENV) or f"{root}/{INDEX_NAME}"
     folder = cache_root(cache_dir) / "release"
+    location = index or os.environ.get(INDEX_ENV)
+    stac = f"{root}/{STAC_INDEX_NAME}"
+    if location is None and mirror_of(root) is not MIRRORS["gcs"] and not known_missing(stac, folder):
+        try:  # the STAC index: 5 MB where aef_index.parquet is 70-78 MB (only Source Cooperative publishes it)
+            location = stac
+            return ReleaseSource(
+                read_index(index_file(location, folder, progress), root, f"the index {location}"),
+                cache=shared_cache(folder / "bytes", cache_bytes, stall_seconds) if cache else None,
+                max_files=max_files,
+            )
+        except SourceError as e:
+            known_missing(stac, folder, mark=True)
+            log.info("no usable STAC index at %s (%s); using %s", location, e, INDEX_NAME)
+    location = location if index or os.environ.get(INDEX_ENV) else f"{root}/{INDEX_NAME}"
     local = index_file(location, folder, progress)
     source_index = read_index(local, root, f"the index {location}")
     fetch_cache = shared_cache(folder / "bytes", cache_bytes, stall_seconds) if cache else None
@@ -233,8 +271,8 @@ def _crs(text: str) -> CRS:
     return CRS.from_user_input(text)
 
 
-def _overlaps(tile: Tile, grid: Grid) -> bool:
+def _overlaps(utm_bounds: tuple[float, float, float, float], crs: CRS, grid: Grid) -> bool:
     """Whether a tile's own-CRS bounds meet the grid (the lon/lat look-up is a superset near zone edges)."""
-    left, bottom, right, top = transform_bounds(tile.utm_bounds, _crs(tile.crs), grid.crs)
+    left, bottom, right, top = transform_bounds(utm_bounds, crs, grid.crs)
     g_left, g_bottom, g_right, g_top = grid.bounds
     return left < g_right and right > g_left and bottom < g_top and top > g_bottom

@@ -1,8 +1,10 @@
 """The mirrors of the public AEF release, our HTTP client settings, and failures put in words.
 
-Two anonymous HTTPS mirrors hold the same int8 COGs: Google Cloud Storage (rows top-down) and Source Cooperative
-(rows bottom-up, a ``.vrt`` beside each file that flips it; its host is reported to refuse some default client
-User-Agents). Every request, by GDAL or by us, carries our own User-Agent and gives up on a stalled server.
+Two anonymous HTTPS mirrors hold the same int8 COGs, both stored bottom-up (positive y pixel size): Google Cloud
+Storage and Source Cooperative (a ``.vrt`` beside each file that flips it; its host is reported to refuse some
+default client User-Agents). Google answers an anonymous read of a requester-pays bucket with HTTP 400
+(UserProjectMissing), not 403. Every request, by GDAL or by us, carries our own User-Agent and gives up on a
+stalled server.
 """
 
 from __future__ import annotations
@@ -71,9 +73,17 @@ def mirror_of(url: str) -> Mirror | None:
     return None
 
 
-def http_status_message(status: int, url: str) -> str:
-    """What an HTTP error status from a mirror means for the user, naming the other mirror on a refusal."""
+def http_status_message(status: int, url: str, body: str = "") -> str:
+    """What an HTTP error status from a mirror (and the body it came with) means for the user, naming the other
+    mirror on a refusal."""
     mirror = mirror_of(url)
+    if status == 400 and (mirror is MIRRORS["gcs"] or "UserProjectMissing" in body or "requester pays" in body):
+        # Google answers an anonymous read of a requester-pays bucket with 400 UserProjectMissing, not 403
+        return (
+            f"the Google bucket is requester-pays (HTTP 400, UserProjectMissing): it refuses anonymous reads of {url} "
+            "(it needs a billed Google Cloud project); the Source Cooperative mirror is free: "
+            "open_source('release', mirror='source-coop')"
+        )
     if status in (401, 403):
         note = mirror.note_403 if mirror else "check the URL, or try a mirror: mirror='gcs' or mirror='source-coop'"
         return f"the server refused access (HTTP {status}) to {url}: {note}"
@@ -90,7 +100,8 @@ def explain_gdal_error(url: str, message: str) -> str:
     """A GDAL/rasterio failure while reading ``url`` over HTTP, in words."""
     found = re.search(r"(?:HTTP (?:response |error )?code|response_code)\s*[=:]?\s*(\d{3})", message)
     if found and int(found.group(1)) >= 400:
-        return http_status_message(int(found.group(1)), url)
+        status = int(found.group(1))
+        return http_status_message(status, url, error_body(url) if status == 400 else "")
     low = message.lower()
     if "timed out" in low or "timeout" in low or "too slow" in low or "operation too slow" in low:
         return f"the server stalled: no data for {STALL_SECONDS} s while reading {url}; try again later"
@@ -101,10 +112,23 @@ def explain_gdal_error(url: str, message: str) -> str:
     return f"cannot read {url}: {message}"
 
 
+def error_body(url: str) -> str:
+    """The body a server sends with its refusal of ``url`` (GDAL keeps only the status), "" if none."""
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Range": "bytes=0-0"})
+    try:
+        urllib.request.urlopen(request, timeout=CONNECT_SECONDS).close()
+    except urllib.error.HTTPError as e:
+        return e.read(4000).decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        pass
+    return ""
+
+
 def explain_url_error(url: str, error: Exception) -> str:
     """A urllib failure in words."""
     if isinstance(error, urllib.error.HTTPError):
-        return http_status_message(error.code, url)
+        body = error.read(4000).decode("utf-8", "replace") if error.code == 400 else ""
+        return http_status_message(error.code, url, body)
     reason = getattr(error, "reason", error)
     if isinstance(reason, TimeoutError) or "timed out" in str(reason):
         return f"the server stalled: no data for {STALL_SECONDS} s while fetching {url}; try again later"

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core.errors import SourceError
 from .release_http import download
+from .release_stac import STAC_COLUMNS, stac_table
 
 if TYPE_CHECKING:  # pyarrow holds 60 MiB once loaded: only apps that open the release read an index
     import pyarrow as pa
@@ -120,9 +121,15 @@ class ReleaseIndex:
         return max((len(self.rows(bounds, y)) for y in self._years), default=0)
 
 
-def resolve(path: str, annual_root: str) -> str:
-    """A tile's URL on the chosen mirror: the part of its indexed path from ``v1/annual/`` on, under the mirror."""
-    text = str(path)
+def resolve(path: str | bytes, annual_root: str) -> str:
+    """A tile's URL on the chosen mirror: the part of its indexed path from ``v1/annual/`` on, under the mirror.
+
+    Some Parquet readers see the published ``path`` column as binary: its bytes are decoded, never ``str()``-ed
+    (which would end every URL in a quote, and every read in a 404).
+    """
+    text = bytes(path).decode("utf-8") if isinstance(path, (bytes, bytearray, memoryview)) else str(path)
+    if text[:2] in ("b'", 'b"') and text[-1:] == text[1]:  # a repr of bytes, written by a reader that did str()
+        text = text[2:-1]
     marker = "v1/annual/"
     if marker in text:
         return f"{annual_root}/{text.split(marker, 1)[1]}"
@@ -153,8 +160,7 @@ def index_file(
         if not os.path.isfile(text):
             raise SourceError(f"no index file at {text}")
         return Path(text)
-    name = hashlib.sha256(text.encode()).hexdigest()[:16] + "-" + os.path.basename(text.split("?")[0])
-    local = cache / "index" / name
+    local = _local_copy(text, cache)
     if local.is_file() and time.time() - local.stat().st_mtime < max_age_days * 86400:
         return local
     log.info("fetching the release index from %s (kept in %s)", text, local.parent)
@@ -172,6 +178,21 @@ def index_file(
     return local
 
 
+def _local_copy(location: str, cache: Path) -> Path:
+    name = os.path.basename(location.split("?")[0])
+    return cache / "index" / f"{hashlib.sha256(location.encode()).hexdigest()[:16]}-{name}"
+
+
+def known_missing(location: str, cache: Path, max_age_days: float = 7, mark: bool = False) -> bool:
+    """Whether ``location`` was found missing (or unusable) within ``max_age_days``; ``mark`` records that it was.
+    So a mirror without a STAC index is asked for it once a week, not at every opening."""
+    marker = _local_copy(location, cache).with_suffix(".missing")
+    if mark:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    return marker.is_file() and time.time() - marker.stat().st_mtime < max_age_days * 86400
+
+
 def read_index(path: Path, annual_root: str, where: str) -> ReleaseIndex:
     """Parse a local index file (GeoParquet or plain Parquet, or CSV) into a ReleaseIndex."""
     import pyarrow as pa
@@ -183,15 +204,11 @@ def read_index(path: Path, annual_root: str, where: str) -> ReleaseIndex:
 
             table = csv.read_csv(path)
         else:
-            table = pq.read_table(path, columns=_present(path))
+            names = pq.read_schema(path).names
+            if "assets" in names and "bbox" in names and "path" not in names:
+                table = stac_table(pq.read_table(path, columns=[c for c in STAC_COLUMNS if c in names]), where)
+            else:  # reading only the needed columns keeps a tens-of-MB index quick to load
+                table = pq.read_table(path, columns=[c for c in REQUIRED_COLUMNS if c in names])
     except (pa.ArrowException, OSError) as e:
         raise SourceError(f"{where} is not a readable Parquet/CSV index: {e}") from e
     return ReleaseIndex(table, annual_root, where)
-
-
-def _present(path: Path) -> list[str]:
-    """The needed columns the file has (reading only those keeps a tens-of-MB index quick to load)."""
-    import pyarrow.parquet as pq
-
-    names = pq.read_schema(path).names
-    return [c for c in REQUIRED_COLUMNS if c in names]

@@ -113,3 +113,22 @@ def test_an_unknown_mirror_lists_the_known_ones():
         open_source("release", mirror="dropbox")
     with pytest.raises(TypeError, match="only for open_source"):
         open_source("some.tif", mirror="gcs")
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_a_requester_pays_400_says_so_and_names_the_free_mirror(gcs_release, cache):
+    """Google answers an anonymous read of a requester-pays bucket with HTTP 400 and a UserProjectMissing body."""
+    from tests.http_server import USER_PROJECT_MISSING
+
+    source = gcs_release.open(cache=cache)
+    name = _west_tile(gcs_release)
+    gcs_release.log.configure(status={name: 400}, bodies={name: USER_PROJECT_MISSING.decode()})
+    with pytest.raises(SourceError, match=r"requester-pays \(HTTP 400, UserProjectMissing\).*mirror='source-coop'"):
+        source.read(WEST_AOI, 2024)
+
+
+def test_a_400_from_google_is_requester_pays_and_other_400s_are_not():
+    google = http_status_message(400, f"{MIRRORS['gcs'].root}/v1/annual/2024/16N/x.tiff")
+    assert "requester-pays" in google and "mirror='source-coop'" in google
+    other = http_status_message(400, "https://example.org/v1/annual/2024/16N/x.tiff", "<Error>Bad</Error>")
+    assert "requester-pays" not in other and "HTTP 400" in other

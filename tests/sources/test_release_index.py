@@ -83,7 +83,7 @@ def test_the_index_is_fetched_once_and_kept(gcs_release):
 
 def test_an_old_copy_of_the_index_is_refreshed_and_kept_when_the_mirror_refuses(gcs_release):
     gcs_release.open()
-    (copy,) = (gcs_release.cache_dir / "release" / "index").iterdir()
+    (copy,) = (gcs_release.cache_dir / "release" / "index").glob("*.parquet")  # (and a note: no STAC index)
     week_ago = time.time() - 8 * 86400
     os.utime(copy, (week_ago, week_ago))
     gcs_release.log.reset()
@@ -93,3 +93,46 @@ def test_an_old_copy_of_the_index_is_refreshed_and_kept_when_the_mirror_refuses(
     del gcs_release.log.status["aef_index.parquet"]
     gcs_release.open()
     assert copy.stat().st_mtime > week_ago + 86400  # refreshed
+
+
+def test_a_binary_path_column_gives_the_same_urls():
+    """Some Parquet readers see the published ``path`` as binary; its URLs must not end in a quote."""
+    rows = [_row(2024, 1.0, 2.0, 3.0, 4.0, "a"), _row(2024, 5.0, 2.0, 6.0, 4.0, "b")]
+    plain = ReleaseIndex(_table(rows), ROOT)
+    table = _table(rows)
+    table = table.set_column(1, "path", pa.array([r["path"].encode() for r in rows], pa.binary()))
+    binary = ReleaseIndex(table, ROOT)
+    urls = [t.url for t in binary.lookup((0, 0, 10, 10), 2024)]
+    assert (
+        urls
+        == [t.url for t in plain.lookup((0, 0, 10, 10), 2024)]
+        == [f"{ROOT}/2024/10N/a.tiff", f"{ROOT}/2024/10N/b.tiff"]
+    )
+    assert resolve("b'gs://x/satellite_embedding/v1/annual/2024/10N/c.tiff'", ROOT) == f"{ROOT}/2024/10N/c.tiff"
+
+
+def test_a_stac_index_becomes_the_published_columns(tmp_path):
+    """bbox as a struct or a list, datetime as the year, assets.data.href, proj:epsg or proj:code."""
+    import datetime
+
+    import pyarrow.parquet as pq
+
+    from aef_widgets.sources.release_index import read_index
+
+    href = "s3://us-west-2.opendata.source.coop/tge-labs/aef/v1/annual/{}/17N/t{}.tiff"
+    for bbox, crs_column in [
+        (pa.array([{"xmin": -81.0, "ymin": 40.0, "xmax": -80.0, "ymax": 41.0}] * 2), ("proj:epsg", [32617, 32617])),
+        (pa.array([[-81.0, 40.0, -80.0, 41.0]] * 2), ("proj:code", ["EPSG:32617"] * 2)),
+    ]:
+        table = pa.table({
+            "bbox": bbox,
+            "datetime": pa.array([datetime.datetime(y, 1, 1, tzinfo=datetime.timezone.utc) for y in (2018, 2024)]),
+            "assets": pa.array([{"data": {"href": href.format(y, i)}} for i, y in enumerate((2018, 2024))]),
+            crs_column[0]: crs_column[1],
+        })  # fmt: skip
+        pq.write_table(table, tmp_path / "stac.parquet")
+        index = read_index(tmp_path / "stac.parquet", ROOT, "the STAC index")
+        assert index.years == (2018, 2024)
+        (tile,) = index.lookup((-80.5, 40.5, -80.4, 40.6), 2024)
+        assert tile.url == f"{ROOT}/2024/17N/t1.tiff" and tile.crs == "EPSG:32617"
+        assert tile.lonlat_bounds == (-81.0, 40.0, -80.0, 41.0) and np.isnan(tile.utm_bounds).all()
