@@ -18,7 +18,6 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from ..core.bands import N_BANDS
 from ..core.grid import Grid
 from .base import subgrid
 from .rasterfile import RasterFile, decode_threads, gdal_env, parallel_reads
@@ -44,14 +43,15 @@ def paste(f: RasterFile, grid: Grid, values: np.ndarray, mask: np.ndarray) -> No
             mask |= _read_vectors(f, ds, window, values)  # the usual case: one file covers the grid, read in place
             return
         if f.reads_pixel_first:
-            new_values = np.empty((rows.stop - rows.start, cols.stop - cols.start, N_BANDS), dtype=np.float32)
+            shape = (rows.stop - rows.start, cols.stop - cols.start, len(f.band_indexes))
+            new_values = np.empty(shape, dtype=np.float32)
             new_valid = _read_vectors(f, ds, window, new_values)
         elif f.bottom_up and k > 1 and not (k in f.overview_factors and f.height % k == 0):
             # GDAL's nearest decimation picks the pixel below the centre of an even block; counted from the
             # bottom that is a different row than from the top, so pick the top-down pixel ourselves
             new_values, new_valid = _decimate_bottom_up(f, ds, window, k)
         else:
-            shape = (N_BANDS, rows.stop - rows.start, cols.stop - cols.start)
+            shape = (len(f.band_indexes), rows.stop - rows.start, cols.stop - cols.start)
             data = ds.read(f.band_indexes, window=window, out_shape=shape, resampling=Resampling.nearest)
             new_values, new_valid = f.decode(data[:, ::-1, :] if f.bottom_up else data)
         _fill(values, mask, rows, cols, new_values, new_valid)
@@ -86,7 +86,7 @@ def _paste_overview(f: RasterFile, grid: Grid, values: np.ndarray, mask: np.ndar
         if (r1 - r0, c1 - c0) == grid.shape and not mask.any():
             mask |= _read_vectors(f, ds, window, values, level)
             return True
-        new_values = np.empty((r1 - r0, c1 - c0, N_BANDS), dtype=np.float32)
+        new_values = np.empty((r1 - r0, c1 - c0, len(f.band_indexes)), dtype=np.float32)
         _fill(values, mask, slice(r0, r1), slice(c0, c1), new_values, _read_vectors(f, ds, window, new_values, level))
     return True
 
@@ -128,9 +128,9 @@ def _decimate_bottom_up(
     a 16k px file without overviews. Strips of whole blocks keep it to about ``_STRIP_BYTES`` at a time.
     """
     rows, cols = window.height // k, window.width // k
-    values = np.empty((rows, cols, N_BANDS), dtype=np.float32)
+    values = np.empty((rows, cols, len(f.band_indexes)), dtype=np.float32)
     valid = np.empty((rows, cols), dtype=bool)
-    per_row = k * window.width * N_BANDS * np.dtype(ds.dtypes[0]).itemsize  # file bytes of one output row
+    per_row = k * window.width * len(f.band_indexes) * np.dtype(ds.dtypes[0]).itemsize  # file bytes of one output row
     step = max(1, _STRIP_BYTES // per_row)
     bottom = window.row_off + window.height  # file row below the window; output row 0 is at the top
     for j0 in range(0, rows, step):
@@ -198,6 +198,24 @@ def _direct_window(f: RasterFile, grid: Grid) -> tuple[slice, slice, Window, int
         row_off = f.height - row_off - height
     window = Window(col_off, row_off, (c1 - c0) * k, height)
     return slice(r0, r1), slice(c0, c1), window, k, [e for e in edges if e.width > 0 and e.height > 0]
+
+
+def tile_lattice(f: RasterFile, grid: Grid) -> tuple[int, int] | None:
+    """(row, col) of a grid pixel whose top-left corner is a corner of one of the file's tiles, at the level the
+    grid reads (full resolution, or the overview of its pixel size), so chunks laid on it decode each tile once.
+
+    None when the grid is not on the file's pixel lattice or the file is not tiled. A bottom-up file's tiles are
+    counted from its bottom row.
+    """
+    aligned = _alignment(f, grid)
+    if aligned is None or not f.block:
+        return None
+    off_x, off_y, k = aligned
+    if k > 1 and (k not in f.overview_factors or off_x % k or off_y % k):
+        return None  # read by decimation or the warper: no one tile lattice to follow
+    height = math.ceil(f.height / k)
+    first_row = (height if f.bottom_up else 0) - off_y // k  # a tile edge, in grid rows
+    return first_row % f.block, -(off_x // k) % f.block
 
 
 def _alignment(f: RasterFile, grid: Grid) -> tuple[int, int, int] | None:
