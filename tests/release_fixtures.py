@@ -1,4 +1,9 @@
-"""Pytest fixtures of the miniature release on a loopback server (imported by the conftests that use them)."""
+"""Pytest fixtures of the release on a loopback server (imported by the conftests that use them).
+
+Two kinds of files: the miniature release of ``release_data`` (three small top-down pixel-interleaved COGs with
+256 px blocks, as Earth Engine exports look), and ``release_real``'s file built like the real ones (band-separate
+1024 px ZSTD tiles, bottom-up, overviews to 1 px), served from a separate process as a CDN would be.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import pytest
 from aef_widgets.sources.release_cache import FetchCache
 from tests.http_server import ServerLog, serve
 from tests.release_data import LAYOUTS, TileInfo, build_release, tiles
+from tests.release_real import RealFile, build_real_release, real_file, write_real_tiff
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +51,9 @@ class Release:
         return self.annual / relpath
 
 
-def _serve(roots, layout, tmp_path) -> Iterator[Release]:
+def _serve(roots, layout, tmp_path, process: bool = False) -> Iterator[Release]:
     sub = LAYOUTS[layout][0].rsplit("/v1/annual", 1)[0]
-    with serve(roots[layout]) as (url, log):
+    with serve(roots[layout], process=process) as (url, log):
         yield Release(f"{url}/{sub}", log, roots[layout], layout, tmp_path / "cache")
 
 
@@ -61,6 +67,31 @@ def gcs_release(release_roots, tmp_path) -> Iterator[Release]:
 def coop_release(release_roots, tmp_path) -> Iterator[Release]:
     """The bottom-up (Source Cooperative) layout, a .vrt beside each file, on loopback."""
     yield from _serve(release_roots, "source-coop", tmp_path)
+
+
+@pytest.fixture(scope="session")
+def real_files() -> list[RealFile]:
+    """One 2048 px file built like the real ones (2 x 2 tiles of 1024 px)."""
+    return [real_file()]
+
+
+@pytest.fixture(scope="session")
+def real_roots(tmp_path_factory, real_files) -> dict[str, Path]:
+    """Each mirror layout holding the realistic file (written once, copied) and every index form."""
+    first = tmp_path_factory.mktemp("real-file") / "file.tiff"
+    write_real_tiff(first, real_files[0])
+    out = {}
+    for layout in LAYOUTS:
+        root = tmp_path_factory.mktemp(f"real-{layout}")
+        build_real_release(root, layout, real_files, built={real_files[0].name: first})
+        out[layout] = root
+    return out
+
+
+@pytest.fixture(params=list(LAYOUTS))
+def real_release(request, real_roots, tmp_path) -> Iterator[Release]:
+    """The realistic file in each mirror's layout, served by a CDN-like server in another process."""
+    yield from _serve(real_roots, request.param, tmp_path, process=True)
 
 
 @pytest.fixture(autouse=True)
