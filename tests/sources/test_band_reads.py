@@ -10,7 +10,6 @@ care about: it follows whatever block size the file declares.
 
 from __future__ import annotations
 
-import http.server
 import math
 
 import numpy as np
@@ -32,13 +31,6 @@ from tests.http_server import serve
 from tests.release_data import tile_byte_ranges, tile_codes
 
 RGB = tuple(band_index(b) for b in BandStretch().bands)
-
-
-@pytest.fixture(autouse=True)
-def many_connections(monkeypatch):
-    """A server that accepts GDAL's parallel range requests (one per band tile: 256 for a 64-band view over 4 tile
-    positions), as cloud storage does; the standard library's backlog of 5 refuses most of them."""
-    monkeypatch.setattr(http.server.ThreadingHTTPServer, "request_queue_size", 512)
 
 
 def write_band_separate(path, codes: np.ndarray, block: int, bottom_up: bool = False, overviews=(2, 4)) -> str:
