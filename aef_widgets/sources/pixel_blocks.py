@@ -18,6 +18,7 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
+from .file_window import read_codes
 from .rasterfile import RasterFile
 
 #: Environment variable setting ``MAX_BYTES`` in MiB.
@@ -44,7 +45,7 @@ def read_pixel(f: RasterFile, row: int, col: int, dataset: Callable[[], rasterio
             _blocks.move_to_end(key)
     if block is None:
         window = Window(c0, r0, min(side, f.width - c0), min(side, f.height - r0))
-        block = dataset().read(f.band_indexes, window=window)
+        block = read_codes(f, dataset(), window, (len(f.band_indexes), window.height, window.width))
         _keep(key, block)
     return block[:, row - r0 : row - r0 + 1, col - c0 : col - c0 + 1]
 

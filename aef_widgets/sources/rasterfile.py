@@ -27,6 +27,10 @@ from ..core.errors import SourceError
 from ..core.quantization import NODATA_INT8, dequantize, dequantize_into
 from .release_http import CONNECT_SECONDS, STALL_SECONDS, USER_AGENT
 
+#: Environment variable setting ``HTTP_CACHE_BYTES`` in MiB.
+HTTP_CACHE_ENV = "AEF_WIDGETS_HTTP_CACHE_MB"
+#: Compressed bytes of remote files GDAL keeps in memory (its default is 16 MiB, less than one tile position).
+HTTP_CACHE_BYTES = int(float(os.environ.get(HTTP_CACHE_ENV, 256)) * 2**20)
 #: GDAL settings for reading COGs locally and over HTTP: decode with every core, never list remote folders,
 #: merge neighbouring byte ranges into one request, name ourselves and give up on stalled servers. Reads made from a
 #: pool of threads decode with one GDAL thread each (``decode_threads``). Every read opens and closes its dataset,
@@ -39,6 +43,9 @@ GDAL_OPTIONS = {
     "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
     "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF,.TIFF",
     "VSI_CACHE": "TRUE",
+    # fetched bytes kept by GDAL for every remote file (an LRU, process-wide): a click's tile position fetched for
+    # its pixel is not fetched again for the view around it (a 10 m view of the release is ~150 MB compressed)
+    "CPL_VSIL_CURL_CACHE_SIZE": str(HTTP_CACHE_BYTES),
     # HTTP: our own User-Agent (some hosts refuse library defaults), and a stalled server is a timeout, not a hang
     "GDAL_HTTP_USERAGENT": USER_AGENT,
     "GDAL_HTTP_CONNECTTIMEOUT": str(CONNECT_SECONDS),
@@ -154,6 +161,12 @@ class RasterFile:
     block: int
     overview_factors: tuple[int, ...]
     year: int | None
+    band_separate: bool = False  # each band's tiles stored apart (INTERLEAVE=BAND), as the release's are
+
+    @property
+    def remote(self) -> bool:
+        """Read over the network (a URL or a GDAL network path), where each round trip costs a latency."""
+        return "://" in self.path or self.path.startswith(("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsihttp"))
 
     def subset(self, bands: Sequence[int] | None) -> RasterFile:
         """This file reading only ``bands`` (0-based indexes of A00..A63, in that order); itself for None.
@@ -289,6 +302,7 @@ def _describe(ds: rasterio.DatasetReader, path: str, year: int | None) -> Raster
         block=_tile_size(ds),
         overview_factors=tuple(ds.overviews(1)),
         year=year if year is not None else _year_of(ds, path),
+        band_separate=ds.interleaving is not None and ds.interleaving.name == "band",
     )
 
 
