@@ -67,17 +67,17 @@ def test_an_rgb_view_fetches_its_three_bands_only(real_release, real_files):
     assert needed <= fetched <= 1.15 * needed + 64 * 1024  # the 12 tiles, and headers at most
 
 
-def decoded_tiles(monkeypatch) -> list[tuple]:
+def decoded_tiles(monkeypatch, size: int = SIZE, block: int = BLOCK) -> list[tuple]:
     """Every band tile GDAL decodes, counted at rasterio's read (each read opens its own dataset, so GDAL decodes
     each tile a read's window touches once for that read): (band, tile row, tile column) per decode."""
     decodes: list[tuple] = []
     original = rasterio.io.DatasetReader.read
 
     def read(ds, indexes=None, *args, window=None, **kwargs):
-        if window is not None and ds.block_shapes[0] == (BLOCK, BLOCK) and ds.width == SIZE:  # full resolution
-            r0, c0 = int(window.row_off) // BLOCK, int(window.col_off) // BLOCK
-            r1 = (int(window.row_off + window.height) - 1) // BLOCK
-            c1 = (int(window.col_off + window.width) - 1) // BLOCK
+        if window is not None and ds.block_shapes[0] == (block, block) and ds.width == size:  # full resolution
+            r0, c0 = int(window.row_off) // block, int(window.col_off) // block
+            r1 = (int(window.row_off + window.height) - 1) // block
+            c1 = (int(window.col_off + window.width) - 1) // block
             bands = [indexes] if isinstance(indexes, int) else list(indexes or range(1, ds.count + 1))
             decodes.extend((b, r, c) for b in bands for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
         return original(ds, indexes, *args, window=window, **kwargs)
