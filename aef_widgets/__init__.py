@@ -70,7 +70,7 @@ if TYPE_CHECKING:
         TooManyFilesError,
         YearError,
     )
-    from .core.field import EmbeddingField
+    from .core.field import BandField, EmbeddingField
     from .core.grid import Footprint, Grid
     from .core.place import Place, parse_place
     from .ee_auth import ee_available, ee_init, ee_status
@@ -133,6 +133,7 @@ __all__ = [
     "Accuracy",
     "AnomalyMap",
     "AreaHistogram",
+    "BandField",
     "BandRGBSelector",
     "BandStretch",
     "ChangeOverYears",

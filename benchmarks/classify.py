@@ -23,7 +23,7 @@ from aef_widgets import EmbeddingClassifier, EmbeddingKMeans, classify_grid, ope
 from aef_widgets.analysis.kmeans import NO_CLASS
 from aef_widgets.analysis.sampling import sample_valid
 from aef_widgets.engines.workflows import CHUNK_BYTES, _read, map_chunks
-from aef_widgets.sources.base import chunk_windows, subgrid
+from aef_widgets.sources.base import subgrid
 
 from .data import Inputs
 from .measure import median, warm_page_cache
@@ -37,7 +37,7 @@ VIEW_SIDE = 1024
 def kmeans_label_grid(source, grid, model: EmbeddingKMeans) -> np.ndarray:
     """The labelling pass of ``cluster_grid`` alone: a fitted model over every chunk of the grid."""
     labels = np.full(grid.shape, NO_CLASS, dtype=np.int16)
-    windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
+    windows = source.chunk_windows(grid, CHUNK_BYTES)
     for window, chunk in map_chunks(windows, lambda w: model.predict(_read(source, grid, w, 2024, None))):
         labels[window.toslices()] = chunk
     return labels

@@ -1,19 +1,25 @@
-"""Workload 6: opening a view of the public release over HTTP, against a loopback server with 50 ms per request.
+"""Workload 6: the public release over HTTP, from a file built like the real ones, served like a CDN.
 
-One release tile (an int8 COG of real vectors, 256 px blocks, renormalised-mean overviews) is served by the test
-suite's range server with added latency. A 1024 x 1024 px view at 10 m, not aligned to the blocks, is opened three
-ways: through ``open_source("release")`` with a cold cache (what a first visit costs), by a plain rasterio read of
-the same window from the same server (the baseline: int8 codes, no decoding), by ``open_source(url)`` of the same
-file (the same decoding to float32 vectors and mask, without the index and the cache: what the release layer adds),
-and again through the release after a restart (a new cache server on the same folder, so neither GDAL's memory
-nor ours is reused: only the disk). Bytes are counted on the
-server and compared with the compressed size of the blocks the view needs, read from the file's own TIFF header.
-The index look-up is timed on a synthetic index the size of the published one.
+The file is ``tests/release_real``'s: 64 int8 bands stored band-separate in 1024 px ZSTD tiles (~0.6 MB a band
+tile), bottom-up, BigTIFF, overviews to 1 px; 2048 px, so 2 x 2 tile positions. The server (``tests/http_server``,
+in its own process) adds 50 ms to every request and shares a 25 MB/s cap among all connections. A 1024 px view at
+10 m, off the tile lattice, touches all four tile positions. Through ``open_source("release")`` as a user opens it
+(a new disk cache each run, a new server each scenario so GDAL's memory of the last one is no help):
+
+- the first RGB view: three bands of the view (``read_bands``), against the compressed tiles of those three bands;
+- a similarity view: the click's pixel, then all 64 bands of the view, against the 64 bands' tiles;
+- a second click in the same tile position: requests and milliseconds;
+- a plain rasterio read of the view's 64 bands (int8 codes, no decoding) on the same server: the baseline;
+- the view again after a restart, from the disk cache: requests;
+- k-means of the whole file (4 tile positions), streamed: how many times GDAL decoded each band tile per pass.
+
+The transfer floor of a read is the bytes it needs over the bandwidth plus one latency per round trip that cannot
+be merged: the header, then the tiles (fetched in parallel). Tile byte ranges come from the file's own header.
 """
 
 from __future__ import annotations
 
-import math
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,105 +27,215 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import rasterio
-from affine import Affine
-from rasterio.crs import CRS
+import rasterio.io
+from pyproj import Transformer
 from rasterio.windows import Window
 
-from aef_widgets.core.grid import LONLAT, Grid, transform_bounds
-from aef_widgets.sources import open_source, release_cache
+from aef_widgets.analysis.composite import BandStretch
+from aef_widgets.analysis.kmeans import EmbeddingKMeans
+from aef_widgets.core.aoi import AOI
+from aef_widgets.core.bands import band_index
+from aef_widgets.core.quantization import dequantize
+from aef_widgets.engines.workflows import cluster_grid
+from aef_widgets.sources import release_cache
 from aef_widgets.sources.rasterfile import GDAL_OPTIONS
 from aef_widgets.sources.release import open_release
 from aef_widgets.sources.release_index import ReleaseIndex
-from aef_widgets.sources.sample import write_embedding_cog
 
 from .measure import median, timed
 from .settings import Settings
 
 LATENCY_S = 0.05
-BLOCK = 256
+BANDWIDTH = 25e6
+#: Round trips of a cold read that cannot be merged: the header, then the tiles.
+ROUND_TRIPS = 2
+RGB = tuple(band_index(b) for b in BandStretch().bands)
 
 
 def release_view(_inputs: Any, settings: Settings, scratch: Path) -> dict[str, Any]:
-    from tests.http_server import serve
-    from tests.release_data import tile_byte_ranges, tile_codes, write_index
+    from tests.release_data import LAYOUTS, tile_byte_ranges
+    from tests.release_real import BLOCK, build_real_release, real_file
 
     side = settings.release_view
-    offset = BLOCK // 2  # the view starts mid-block, as a user's view does
-    tile_px = side + BLOCK
-    root = scratch / "release"
-    relpath = "2024/16N/bench.tiff"
-    path = root / "v1" / "annual" / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    transform = Affine(10, 0, 500000, 0, -10, 5000000)
-    write_embedding_cog(path, tile_codes(tile_px, seed=7), "EPSG:32616", transform, {"YEAR": "2024"})
-    bounds = (500000.0, 5000000.0 - 10 * tile_px, 500000.0 + 10 * tile_px, 5000000.0)
-    lonlat = transform_bounds(bounds, "EPSG:32616", LONLAT)
-    row = (0, f"s3://mirror/v1/annual/{relpath}", 2024, "16N", "EPSG:32616", *lonlat, *bounds)
-    write_index(root / "v1" / "annual" / "aef_index.parquet", [row])
+    size = max(BLOCK, 2 * side)  # 2048 px, 2 x 2 tile positions, for the full suite's 1024 px view
+    start = size // 2 - side // 2 + 8  # off the tile lattice: across both tile edges (when there are two)
+    view = (slice(start, start + side), slice(start, start + side))
+    clicks_px = ((start + 100, start + 100), (start + 150, start + 60))  # in one tile position
+    f = real_file(size)
+    root = scratch / "release-real"
+    build_real_release(root, "gcs", [f])
+    sub = LAYOUTS["gcs"][0].rsplit("/v1/annual", 1)[0]
+    path = root / LAYOUTS["gcs"][0] / f.relpath
+    offsets, counts = tile_byte_ranges(path)
+    tiles = _Tiles(offsets, counts, size, BLOCK)
+    rgb_needed = tiles.bytes(RGB, *view)
+    all_needed = tiles.bytes(range(64), *view)
+    aoi = _aoi(f, *view)
+    clicks = [_lonlat(f, r, c) for r, c in clicks_px]
+    expected = dequantize(f.codes[view])
+    rows: dict[str, list[float]] = {k: [] for k in (
+        "rgb_s", "rgb_bytes", "rgb_header", "similarity_s", "similarity_bytes", "similarity_header",
+        "click_s", "second_click_s", "second_click_requests", "plain_s", "plain_bytes", "view64_s", "reopen_requests",
+    )}  # fmt: skip
+    for run in range(max(2, settings.repeats)):
+        with tempfile.TemporaryDirectory(dir=scratch) as cache_dir, _server(root) as (url, log):
+            # the first picture: three bands
+            source = open_release(url=f"{url}/{sub}", cache_dir=cache_dir)
+            grid = source.grid(aoi)
+            log.reset()
+            seconds, bands = timed(lambda s=source, g=grid: s.read_bands(g, 2024, RGB))
+            np.testing.assert_array_equal(bands.values, expected[..., list(RGB)])
+            rows["rgb_s"].append(seconds)
+            rows["rgb_bytes"].append(log.bytes_sent)
+            rows["rgb_header"].append(_header_bytes(log.requests, offsets))
+            _restart(source)
+        with tempfile.TemporaryDirectory(dir=scratch) as cache_dir, _server(root) as (url, log):
+            # a similarity view: the click, then all 64 bands of the view
+            source = open_release(url=f"{url}/{sub}", cache_dir=cache_dir)
+            grid = source.grid(aoi)
+            log.reset()
+            click, vector = timed(lambda s=source: s.sample(clicks[:1], 2024))
+            seconds, field = timed(lambda s=source, g=grid: s.read_window(g, 2024))
+            np.testing.assert_array_equal(field.values, expected)
+            np.testing.assert_array_equal(vector[0], dequantize(f.codes[clicks_px[0]]))
+            rows["click_s"].append(click)
+            rows["view64_s"].append(seconds)
+            rows["similarity_s"].append(click + seconds)
+            rows["similarity_bytes"].append(log.bytes_sent)
+            rows["similarity_header"].append(_header_bytes(log.requests, offsets))
+            log.reset()
+            seconds, _ = timed(lambda s=source: s.sample(clicks[1:], 2024))
+            rows["second_click_s"].append(seconds)
+            rows["second_click_requests"].append(len(log.requests))
 
-    window = Window(offset, offset, side, side)
-    needed = _needed_bytes(tile_byte_ranges(path), tile_px, window)
-    runs = max(2, settings.repeats)
-    rows: dict[str, list[float]] = {"release_cold_s": [], "rasterio_s": [], "decoded_s": [], "release_reopen_s": []}
-    fetched, reopen_requests = [], []
-    with serve(root, latency=LATENCY_S) as (url, log):
-        for run in range(runs):  # interleaved, so a busy moment of the shared machine hits both alike
-            with tempfile.TemporaryDirectory(dir=scratch) as cache_dir:
-                source = open_release(url=url, cache_dir=cache_dir)
-                grid = Grid(transform @ Affine.translation(offset, offset), side, side, CRS.from_epsg(32616))
-                log.reset()
-                seconds, field = timed(lambda source=source, grid=grid: source.read_window(grid, 2024))
-                rows["release_cold_s"].append(seconds)
-                fetched.append(log.bytes_sent)
-                assert field.mask.all()
+            log.reset()  # the same view by plain rasterio, from a URL GDAL has not seen
+            plain = f"{url}/{sub}/v1/annual/{f.relpath}?plain={run}"
+            window = Window(start, size - start - side, side, side)  # bottom-up: rows from the bottom
+            seconds, _ = timed(lambda p=plain, w=window: _plain_read(p, w))
+            rows["plain_s"].append(seconds)
+            rows["plain_bytes"].append(log.bytes_sent)
 
-                log.reset()
-                seconds, _ = timed(lambda run=run: _plain_read(f"{url}/v1/annual/{relpath}?run={run}", window))
-                rows["rasterio_s"].append(seconds)
-                plain_bytes = log.bytes_sent
-
-                # the same file as a plain GeoTIFF URL: the same decoding to float32, without index or cache
-                geotiff = open_source({2024: f"{url}/v1/annual/{relpath}?decoded={run}"})
-                seconds, _ = timed(lambda g=geotiff, grid=grid: g.read_window(grid, 2024))
-                rows["decoded_s"].append(seconds)
-
-                _restart(source)
-                reopened = open_release(url=url, cache_dir=cache_dir)
-                log.reset()
-                seconds, again = timed(lambda s=reopened, grid=grid: s.read_window(grid, 2024))
-                rows["release_reopen_s"].append(seconds)
-                reopen_requests.append(len(log.requests))
-                assert np.array_equal(again.values, field.values, equal_nan=True)
-                _restart(reopened)
-    cold, plain, decoded = (median(rows[k]) for k in ("release_cold_s", "rasterio_s", "decoded_s"))
+            _restart(source)
+            reopened = open_release(url=f"{url}/{sub}", cache_dir=cache_dir)
+            log.reset()
+            again = reopened.read_window(grid, 2024)
+            rows["reopen_requests"].append(len(log.requests))
+            assert np.array_equal(again.values, field.values, equal_nan=True)
+            _restart(reopened)
+    stream = _stream_decodes(root, sub, f, tiles)
+    m = {k: median(v) for k, v in rows.items()}
+    rgb_floor = (rgb_needed + m["rgb_header"]) / BANDWIDTH + ROUND_TRIPS * LATENCY_S
+    sim_floor = (all_needed + m["similarity_header"]) / BANDWIDTH + ROUND_TRIPS * LATENCY_S
     return {
-        "view_px": side,
-        "tile_px": tile_px,
-        "latency_ms": LATENCY_S * 1000,
-        "needed_block_bytes": needed,
-        "fetched_bytes": int(median(fetched)),
-        "rasterio_fetched_bytes": plain_bytes,
-        "bytes_ratio": median(fetched) / needed,
-        "release_cold_s": cold,
-        "rasterio_s": plain,
-        "time_ratio": cold / plain,
-        "geotiff_url_s": decoded,
-        "time_ratio_vs_geotiff_url": cold / decoded,
-        "release_reopen_s": median(rows["release_reopen_s"]),
-        "reopen_requests": max(reopen_requests),
-        "runs": runs,
+        "file_px": size, "tile_px": BLOCK, "view_px": side, "latency_ms": LATENCY_S * 1000,
+        "bandwidth_mb_s": BANDWIDTH / 1e6, "runs": len(rows["rgb_s"]),
+        "rgb_needed_bytes": rgb_needed, "rgb_fetched_bytes": m["rgb_bytes"], "rgb_header_bytes": m["rgb_header"],
+        "rgb_bytes_ratio": (m["rgb_bytes"] - m["rgb_header"]) / rgb_needed,
+        "rgb_s": m["rgb_s"], "rgb_floor_s": rgb_floor, "rgb_time_ratio": m["rgb_s"] / rgb_floor,
+        "similarity_needed_bytes": all_needed, "similarity_fetched_bytes": m["similarity_bytes"],
+        "similarity_header_bytes": m["similarity_header"],
+        "similarity_bytes_ratio": (m["similarity_bytes"] - m["similarity_header"]) / all_needed,
+        "similarity_s": m["similarity_s"], "click_s": m["click_s"], "view64_s": m["view64_s"],
+        "similarity_floor_s": sim_floor, "similarity_time_ratio": m["similarity_s"] / sim_floor,
+        "second_click_ms": m["second_click_s"] * 1000, "second_click_requests": max(rows["second_click_requests"]),
+        "rasterio_s": m["plain_s"], "rasterio_fetched_bytes": m["plain_bytes"],
+        "time_ratio": m["view64_s"] / m["plain_s"],
+        "reopen_requests": max(rows["reopen_requests"]),
+        **stream,
         "index_lookup_ms": _index_lookup_ms(),
         "gdal_http": {k: v for k, v in GDAL_OPTIONS.items() if k.startswith(("GDAL_HTTP", "CPL_VSIL"))},
+    }  # fmt: skip
+
+
+class _Tiles:
+    """Byte ranges of a bottom-up band-separate file's full-resolution tiles (band after band, bottom row first)."""
+
+    def __init__(self, offsets: list[int], counts: list[int], size: int, block: int) -> None:
+        self.offsets, self.counts, self.size, self.block = offsets, counts, size, block
+        self.per_side = size // block
+
+    def index(self, bands, rows: slice, cols: slice) -> list[int]:
+        first, last = (self.size - rows.stop) // self.block, (self.size - rows.start - 1) // self.block
+        c0, c1 = cols.start // self.block, (cols.stop - 1) // self.block
+        n = self.per_side
+        return [b * n * n + r * n + c for b in bands for r in range(first, last + 1) for c in range(c0, c1 + 1)]
+
+    def bytes(self, bands, rows: slice, cols: slice) -> int:
+        return int(sum(self.counts[i] for i in self.index(bands, rows, cols)))
+
+
+def _stream_decodes(root: Path, sub: str, f, tiles: _Tiles) -> dict[str, Any]:
+    """k-means of the whole file, streamed: how many times GDAL decoded each band tile (2 passes: sample, label),
+    counted at rasterio's read (each read opens its own dataset, so a tile its window touches is decoded once)."""
+    everything = (slice(0, tiles.size), slice(0, tiles.size))
+    decodes: dict[tuple, int] = {}
+    original = rasterio.io.DatasetReader.read
+
+    def read(ds, indexes=None, *args, window=None, **kwargs):
+        if window is not None and ds.width == tiles.size and ds.block_shapes[0] == (tiles.block, tiles.block):
+            b = tiles.block
+            r0, c0 = int(window.row_off) // b, int(window.col_off) // b
+            r1, c1 = (int(window.row_off + window.height) - 1) // b, (int(window.col_off + window.width) - 1) // b
+            for band in [indexes] if isinstance(indexes, int) else list(indexes or range(1, ds.count + 1)):
+                for key in ((band, r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)):
+                    decodes[key] = decodes.get(key, 0) + 1
+        return original(ds, indexes, *args, window=window, **kwargs)
+
+    with _server(root) as (url, log):
+        source = open_release(url=f"{url}/{sub}", cache=False)
+        grid = source.grid(_aoi(f, *everything))
+        log.reset()
+        rasterio.io.DatasetReader.read = read
+        try:
+            seconds, labels = timed(lambda: cluster_grid(source, grid, 2024, None, EmbeddingKMeans(n_clusters=8)))
+        finally:
+            rasterio.io.DatasetReader.read = original
+        fetched = log.bytes_sent
+    return {
+        "stream_band_tiles": len(decodes),
+        "stream_decodes_per_tile": sorted(set(decodes.values())),
+        "stream_passes": 2,
+        "stream_s": seconds,
+        "stream_fetched_bytes": fetched,
+        "stream_needed_bytes": tiles.bytes(range(64), *everything),
+        "stream_labelled_px": int((labels >= 0).sum()),
     }
 
 
-def _needed_bytes(ranges: tuple[list[int], list[int]], tile_px: int, window: Window) -> int:
-    """Compressed bytes of the full-resolution blocks a window touches (blocks are row-major in the header)."""
-    _, counts = ranges
-    per_row = math.ceil(tile_px / BLOCK)
-    rows = range(window.row_off // BLOCK, math.ceil((window.row_off + window.height) / BLOCK))
-    cols = range(window.col_off // BLOCK, math.ceil((window.col_off + window.width) / BLOCK))
-    return int(sum(counts[r * per_row + c] for r in rows for c in cols))
+def _ranges(requests) -> list[tuple[int, int]]:
+    out = []
+    for _, spec, _ in requests:
+        if spec.startswith("bytes="):
+            for part in spec[6:].split(","):
+                a, _, b = part.strip().partition("-")
+                out.append((int(a), int(b)))
+    return out
+
+
+def _header_bytes(requests, offsets: list[int]) -> int:
+    """Bytes of the requests before the first tile (the header, read when a file is opened)."""
+    first = min(offsets)
+    return int(sum(min(b, first - 1) - a + 1 for a, b in _ranges(requests) if a < first))
+
+
+@contextlib.contextmanager
+def _server(root: Path):
+    from tests.http_server import serve
+
+    with serve(root, latency=LATENCY_S, bandwidth=BANDWIDTH, process=True) as served:
+        yield served
+
+
+def _aoi(f, rows: slice, cols: slice) -> AOI:
+    """Whole pixels rows x cols of the file (top-down), in its CRS, shrunk a little so edges stay inside."""
+    left, top = f.transform @ (cols.start + 0.01, rows.start + 0.01)
+    right, bottom = f.transform @ (cols.stop - 0.01, rows.stop - 0.01)
+    return AOI.from_bounds(left, bottom, right, top, crs=f.crs)
+
+
+def _lonlat(f, row: int, col: int) -> tuple[float, float]:
+    to_lonlat = Transformer.from_crs(f.crs, "EPSG:4326", always_xy=True)
+    return to_lonlat.transform(*(f.transform @ (col + 0.5, row + 0.5)))
 
 
 def _plain_read(url: str, window: Window) -> np.ndarray:

@@ -64,12 +64,23 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{update['total_s']:.2f} s (refit {update['fit_s']:.2f} s, map {update['classify_s']:.2f} s)")  # fmt: skip
     if "release" in results:
         r = results["release"]
-        fetched, needed = r["fetched_bytes"] / 1e6, r["needed_block_bytes"] / 1e6
-        add("release view: bytes fetched <= 1.25x the blocks it needs", r["bytes_ratio"], "<=", 1.25,
-            f"{r['bytes_ratio']:.3f}x ({fetched:.1f} of {needed:.1f} MB)")  # fmt: skip
-        add("release view: time <= 1.5x a plain rasterio read", r["time_ratio"], "<=", 1.5,
-            f"{r['time_ratio']:.2f}x ({r['release_cold_s']:.2f} s vs {r['rasterio_s']:.2f} s; "
-            f"{r['time_ratio_vs_geotiff_url']:.2f}x the same read decoded)")  # fmt: skip
+        for name, what in (("rgb", "first RGB view (3 bands)"), ("similarity", "10 m similarity view (64 bands)")):
+            fetched, needed = r[f"{name}_fetched_bytes"] / 1e6, r[f"{name}_needed_bytes"] / 1e6
+            add(f"release {what}: bytes <= 1.15x its tiles (plus headers)", r[f"{name}_bytes_ratio"], "<=", 1.15,
+                f"{r[f'{name}_bytes_ratio']:.3f}x ({fetched:.1f} MB for {needed:.1f} MB of tiles, "
+                f"{r[f'{name}_header_bytes'] / 1e3:.0f} kB of headers)")  # fmt: skip
+            add(f"release {what}: time <= 1.3x the transfer floor", r[f"{name}_time_ratio"], "<=", 1.3,
+                f"{r[f'{name}_time_ratio']:.2f}x ({r[f'{name}_s']:.2f} s vs {r[f'{name}_floor_s']:.2f} s)")  # fmt: skip
+        add("release second click in a tile position: no request", r["second_click_requests"], "<=", 0,
+            f"{r['second_click_requests']} requests")  # fmt: skip
+        add("release second click in a tile position: <= 50 ms", r["second_click_ms"], "<=", 50,
+            f"{r['second_click_ms']:.0f} ms")  # fmt: skip
+        per_pass = max(r["stream_decodes_per_tile"]) / r["stream_passes"]
+        add("release k-means streamed: each band tile decoded once a pass", per_pass, "<=", 1,
+            f"each of {r['stream_band_tiles']} band tiles decoded {r['stream_decodes_per_tile']} times in "
+            f"{r['stream_passes']} passes")  # fmt: skip
+        add("release 10 m view (64 bands): time <= 1.5x a plain rasterio read", r["time_ratio"], "<=", 1.5,
+            f"{r['time_ratio']:.2f}x ({r['view64_s']:.2f} s vs {r['rasterio_s']:.2f} s)")  # fmt: skip
         add("release view reopened: no request", r["reopen_requests"], "<=", 0, f"{r['reopen_requests']} requests")
     if "temporal" in results:
         t = results["temporal"]
@@ -306,21 +317,28 @@ def sync_readme(table: str, readme: Path = README) -> None:
 
 def _release(r: dict[str, Any]) -> list[str]:
     return [
-        f"**7. Public release over HTTP**: a {r['view_px']} x {r['view_px']} px view at 10 m of a {r['tile_px']} px "
-        f"release tile, from a loopback server adding {r['latency_ms']:.0f} ms per request; medians of {r['runs']} "
-        "interleaved runs, bytes counted by the server.",
+        f"**7. Public release over HTTP**: a {r['view_px']} x {r['view_px']} px view at 10 m, off the tile lattice, of "
+        f"a {r['file_px']} px file built like the release's ({r['tile_px']} px band-separate ZSTD tiles, bottom-up), "
+        f"from a loopback server adding {r['latency_ms']:.0f} ms per request with {r['bandwidth_mb_s']:.0f} MB/s "
+        f"shared; open_source('release') with a cold cache; medians of {r['runs']} runs, bytes counted by the server.",
         "",
-        "| read | seconds | bytes fetched |",
-        "| --- | --- | --- |",
-        f"| open_source('release'), cold cache | {r['release_cold_s']:.2f} | {r['fetched_bytes'] / 1e6:.1f} MB |",
-        f"| plain rasterio read of the window (int8, no decoding) | {r['rasterio_s']:.2f} | "
-        f"{r['rasterio_fetched_bytes'] / 1e6:.1f} MB |",
-        f"| open_source(url) of the same file (same decoding) | {r['geotiff_url_s']:.2f} | |",
-        f"| open_source('release') after a restart, from the disk cache | {r['release_reopen_s']:.2f} | "
-        f"{r['reopen_requests']} requests |",
+        "| read | seconds | transfer floor | bytes fetched | tiles needed |",
+        "| --- | --- | --- | --- | --- |",
+        f"| first RGB view (3 bands) | {r['rgb_s']:.2f} | {r['rgb_floor_s']:.2f} | "
+        f"{r['rgb_fetched_bytes'] / 1e6:.1f} MB | {r['rgb_needed_bytes'] / 1e6:.1f} MB |",
+        f"| similarity view: click ({r['click_s']:.2f} s), then 64 bands | {r['similarity_s']:.2f} | "
+        f"{r['similarity_floor_s']:.2f} | {r['similarity_fetched_bytes'] / 1e6:.1f} MB | "
+        f"{r['similarity_needed_bytes'] / 1e6:.1f} MB |",
+        f"| second click in the same tile position | {r['second_click_ms'] / 1000:.3f} | | "
+        f"{r['second_click_requests']} requests | |",
+        f"| plain rasterio read of the view's 64 bands (int8, no decoding) | {r['rasterio_s']:.2f} | | "
+        f"{r['rasterio_fetched_bytes'] / 1e6:.1f} MB | |",
+        f"| the view after a restart, from the disk cache | | | {r['reopen_requests']} requests | |",
+        f"| k-means of the file, streamed in {r['stream_passes']} passes (each band tile decoded "
+        f"{r['stream_decodes_per_tile']} times) | {r['stream_s']:.2f} | | {r['stream_fetched_bytes'] / 1e6:.1f} MB | "
+        f"{r['stream_needed_bytes'] / 1e6:.1f} MB |",
         "",
-        f"Compressed blocks the view needs: {r['needed_block_bytes'] / 1e6:.1f} MB. Index look-up of a view in a "
-        f"360,000-row index: {r['index_lookup_ms']:.2f} ms.",
+        f"Index look-up of a view in a 360,000-row index: {r['index_lookup_ms']:.2f} ms.",
     ]
 
 

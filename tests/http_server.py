@@ -174,7 +174,8 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
                 return opened.read(b - a + 1)
 
             if not ranges:
-                self._send(200, {"Content-Type": "application/octet-stream"}, data(0, full - 1), body, full)
+                whole = data(0, full - 1) if body else b""  # a HEAD reads nothing: files are hundreds of MB
+                self._send(200, {"Content-Type": "application/octet-stream"}, whole, body, full)
                 return
             if len(ranges) == 1:
                 a, b = ranges[0]

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..core.bands import BAND_NAMES, DEFAULT_RGB_BANDS, DEFAULT_STRETCH, N_BANDS, band_index
 from ..core.errors import NoDataError, UsageError
-from ..core.field import EmbeddingField
+from ..core.field import BandField, EmbeddingField
 from .sampling import sample_valid
 
 
@@ -31,11 +31,16 @@ class BandStretch:
             raise UsageError(f"the stretch needs min < max, got {self.vmin} .. {self.vmax}")
 
 
-def band_composite(field: EmbeddingField, stretch: BandStretch | None = None) -> np.ndarray:
-    """The stretched band triple of every pixel: float32 (rows, cols, 3) in 0..1, NaN without data."""
+def band_composite(field: EmbeddingField | BandField, stretch: BandStretch | None = None) -> np.ndarray:
+    """The stretched band triple of every pixel: float32 (rows, cols, 3) in 0..1, NaN without data.
+
+    ``field`` holds all 64 bands or (a ``BandField``) at least the three shown.
+    """
     stretch = stretch or BandStretch()
     idx = [band_index(b) for b in stretch.bands]
-    rgb = (field.values[..., idx] - np.float32(stretch.vmin)) / np.float32(stretch.vmax - stretch.vmin)
+    is_bands = isinstance(field, BandField)
+    picked = np.stack([field.band(i) for i in idx], axis=-1) if is_bands else field.values[..., idx]
+    rgb = (picked - np.float32(stretch.vmin)) / np.float32(stretch.vmax - stretch.vmin)
     return np.clip(rgb, 0, 1, out=rgb)
 
 

@@ -1,4 +1,5 @@
-"""An embedding field: 64-vectors on a grid, with the mask that says which are real."""
+"""An embedding field: 64-vectors on a grid, with the mask that says which are real; and a band field, a few of
+those bands read for display, which is not a field of vectors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
 
-from .bands import N_BANDS
+from .bands import BAND_NAMES, N_BANDS
 from .grid import Grid
 
 
@@ -67,6 +68,11 @@ class EmbeddingField:
             return np.full(N_BANDS, np.nan, dtype=np.float32)
         return self.values[row, col].copy()
 
+    def select(self, bands: tuple[int, ...]) -> BandField:
+        """These bands (0-based indexes of A00..A63) of the field, as a ``BandField``."""
+        values = self.values[..., list(bands)]
+        return BandField(values=values, mask=self.mask, grid=self.grid, bands=tuple(bands), year=self.year)
+
     @classmethod
     def from_values(cls, values: np.ndarray, grid: Grid, year: int | None = None) -> EmbeddingField:
         """Field from float values, where NaN/inf in any band or an all-zero vector means no data."""
@@ -74,3 +80,44 @@ class EmbeddingField:
         mask = np.isfinite(values).all(axis=2) & (values != 0).any(axis=2)
         values = np.where(mask[..., None], values, np.float32(np.nan))
         return cls(values=values, mask=mask, grid=grid, year=year)
+
+
+@dataclass(frozen=True, eq=False)
+class BandField:
+    """Some bands of one year's embeddings on a grid, read for display (an RGB composite reads three of the 64).
+
+    Not an ``EmbeddingField``: its pixels are not vectors, so nothing that needs one (norms, similarity, PCA,
+    k-means) can be given it by mistake. ``values`` is float32 (rows, cols, len(bands)) in the order of ``bands``
+    (0-based indexes of A00..A63), NaN wherever ``mask`` is False. A pixel is masked when any of these bands is
+    nodata or all of them are zero, the test a full read applies to all 64: the release writes nodata (-128) to
+    every band of a missing pixel, so the two agree on its files.
+    """
+
+    values: np.ndarray
+    mask: np.ndarray
+    grid: Grid
+    bands: tuple[int, ...]
+    year: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.values.dtype != np.float32 or self.values.ndim != 3 or self.values.shape[2] != len(self.bands):
+            got = f"{self.values.dtype} {self.values.shape}"
+            raise ValueError(f"values must be float32 (rows, cols, {len(self.bands)}), got {got}")
+        if not all(0 <= b < N_BANDS for b in self.bands):
+            raise ValueError(f"bands are indexes 0..{N_BANDS - 1} of A00..A63, got {self.bands}")
+        if self.mask.dtype != bool or self.mask.shape != self.values.shape[:2] or self.grid.shape != self.mask.shape:
+            raise ValueError("mask must be boolean and shaped like the grid and the values' first two axes")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.grid.shape
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(BAND_NAMES[b] for b in self.bands)
+
+    def band(self, index: int) -> np.ndarray:
+        """The (rows, cols) values of band ``index`` (0-based, of A00..A63), which this field must hold."""
+        if index not in self.bands:
+            raise KeyError(f"{BAND_NAMES[index]} was not read; this field holds {', '.join(self.names)}")
+        return self.values[..., self.bands.index(index)]

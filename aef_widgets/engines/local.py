@@ -19,7 +19,7 @@ from ..analysis.kmeans import EmbeddingKMeans
 from ..analysis.similarity import reference_similarity
 from ..core.aoi import AOI
 from ..core.errors import NoDataAtPoint, NoDataError, TooManyFilesError, UsageError
-from ..core.field import EmbeddingField
+from ..core.field import BandField, EmbeddingField
 from ..core.grid import Grid
 from ..rendering.view import MapView, Resampler
 from ..sources.base import EmbeddingSource
@@ -43,6 +43,7 @@ class LocalEngine(Engine):
         #: Where whole-AOI work (k-means, areas) runs its chunks: threads here, or a Dask cluster's executor.
         self.executor = executor
         self._fields: Memo[EmbeddingField] = Memo(cached_fields)
+        self._bands: Memo[BandField] = Memo(cached_fields)
         self._resamplers: Memo[Resampler] = Memo(6)
         self._pca: Memo[PCAComposite] = Memo(8)
         # what a view maps to: every layer of every click asks, and each answer costs a dozen pyproj transformer
@@ -82,6 +83,20 @@ class LocalEngine(Engine):
         field = self._fields.get((year, grid), lambda: self.source.read_window(grid, year))
         resampler = self._resamplers.get((grid, overlay), lambda: Resampler(grid, overlay))
         return field, resampler
+
+    def view_bands(self, year: int, view: MapView, bands: tuple[int, ...]) -> tuple[BandField, Resampler] | None:
+        """Only these bands of the view (a band composite needs 3 of 64), from the view's field when that is read
+        already, else read alone: on band-separate files a twentieth of the bytes of the whole field."""
+        grids = self._view_grids(view)
+        if grids is None:
+            return None
+        grid, overlay = grids
+        full = self._fields.peek((year, grid))
+        if full is not None:
+            field = full.select(bands)
+        else:
+            field = self._bands.get((year, grid, bands), lambda: self.source.read_bands(grid, year, bands))
+        return field, self._resamplers.get((grid, overlay), lambda: Resampler(grid, overlay))
 
     def pca(self, year: int, field: EmbeddingField | None = None) -> PCAComposite:
         """PCA colours of a year, fitted once on a coarse read of the whole footprint; on ``field`` (the first

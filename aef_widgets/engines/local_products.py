@@ -15,6 +15,7 @@ from ..analysis.kmeans import EmbeddingKMeans
 from ..analysis.similarity import above, change, similarity
 from ..analysis.thresholds import AreaHistogram
 from ..core.aoi import AOI
+from ..core.bands import band_index
 from ..core.grid import Grid
 from ..rendering.colors import CHANGED_COLOR, MATCH_COLOR, categorical_colors, hex_to_rgba
 from ..rendering.overlay import Overlay, categorical_overlay, continuous_overlay, mask_overlay, rgb_overlay
@@ -35,15 +36,16 @@ class LocalRGB(Product):
         self.engine, self.year, self.style = engine, year, style
 
     def layer(self, view: MapView) -> Overlay | None:
+        if isinstance(self.style, BandStretch):  # three bands of 64: read only those
+            read = self.engine.view_bands(self.year, view, tuple(band_index(b) for b in self.style.bands))
+            if read is None:
+                return None
+            return rgb_overlay(band_composite(read[0], self.style), read[1])
         read = self.engine.view_field(self.year, view)
         if read is None:
             return None
         field, resampler = read
-        if isinstance(self.style, BandStretch):
-            rgb = band_composite(field, self.style)
-        else:
-            rgb = self.engine.pca(self.year, field).transform(field)
-        return rgb_overlay(rgb, resampler)
+        return rgb_overlay(self.engine.pca(self.year, field).transform(field), resampler)
 
 
 class _LocalThresholded(ThresholdedProduct):

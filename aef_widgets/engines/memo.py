@@ -20,6 +20,11 @@ class Memo(Generic[T]):
         self._running: dict[Hashable, Future] = {}
         self._lock = threading.Lock()
 
+    def peek(self, key: Hashable) -> T | None:
+        """The result for ``key`` if it is already computed, else None (nothing is computed or reordered)."""
+        with self._lock:
+            return self._done.get(key)
+
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
             if key in self._done:

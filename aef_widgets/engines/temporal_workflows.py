@@ -29,7 +29,7 @@ from ..core.aoi import AOI
 from ..core.errors import YearError
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
-from ..sources.base import EmbeddingSource, chunk_windows, mask_to_aoi, subgrid
+from ..sources.base import EmbeddingSource, mask_to_aoi, subgrid
 from .base import Progress
 from .workflows import CHUNK_BYTES, WORKERS, map_chunks
 
@@ -74,7 +74,7 @@ def _years_of(
 def _windows(source: EmbeddingSource, grid: Grid) -> list[Window]:
     # the usual chunk, though one holds two years at once: a smaller one would be a single tile, which GDAL
     # decodes on one thread through its block cache, slower than the 2 x 2 tiles that single-year reads take
-    return list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
+    return source.chunk_windows(grid, CHUNK_BYTES)
 
 
 def change_years_grid(

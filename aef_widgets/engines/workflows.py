@@ -27,7 +27,7 @@ from ..analysis.thresholds import AreaHistogram
 from ..core.aoi import AOI
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
-from ..sources.base import EmbeddingSource, chunk_windows, mask_to_aoi, subgrid
+from ..sources.base import EmbeddingSource, mask_to_aoi, subgrid
 from .base import Progress
 
 if TYPE_CHECKING:  # scikit-learn behind these takes seconds to import: loaded when a model is used, not by a map
@@ -110,7 +110,7 @@ def stream_grid(
     executor: Executor | None = None,
 ) -> Iterator[tuple[Window, EmbeddingField]]:
     """Chunks of ``grid`` read from ``source``, masked to the AOI, read ahead by ``workers`` threads."""
-    windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
+    windows = source.chunk_windows(grid, CHUNK_BYTES)
     yield from map_chunks(windows, lambda window: _read(source, grid, window, year, aoi), workers, source, executor)
 
 
@@ -135,7 +135,7 @@ def cluster_grid(
     re-reading costs about what re-encoding would (see ``benchmarks/``), so the data are read twice.
     """
     check_kmeans_params(model.n_clusters, model.n_samples)  # before any pass over the pixels
-    windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
+    windows = source.chunk_windows(grid, CHUNK_BYTES)
     report = progress or (lambda fraction, message: None)
     if len(windows) == 1:
         report(0.1, "reading")
@@ -175,7 +175,7 @@ def similarity_histogram(
     negatives: np.ndarray | None = None,
 ) -> AreaHistogram:
     """Areas by similarity to ``reference`` over the whole grid (with ``negatives``: by ``contrast_score``)."""
-    windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
+    windows = source.chunk_windows(grid, CHUNK_BYTES)
 
     def task(window: Window) -> np.ndarray:
         field = _read(source, grid, window, year, aoi)
@@ -193,7 +193,7 @@ def change_histogram(
     source: EmbeddingSource, grid: Grid, year_a: int, year_b: int, aoi: AOI | None, executor: Executor | None = None
 ) -> AreaHistogram:
     """Areas by change (1 - cosine) from ``year_a`` to ``year_b`` over the whole grid."""
-    windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES // 2)))
+    windows = source.chunk_windows(grid, CHUNK_BYTES // 2)
 
     def task(window: Window) -> np.ndarray:
         before = _read(source, grid, window, year_a, aoi)
@@ -224,7 +224,7 @@ def classify_grid(
 
     if not hasattr(model, "estimator_"):
         raise RuntimeError("fit the classifier on labelled points before classifying a grid")
-    windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
+    windows = source.chunk_windows(grid, CHUNK_BYTES)
     report = progress or (lambda fraction, message: None)
     labels = np.full(grid.shape, NO_CLASS, dtype=np.int16)
     confidence = np.full(grid.shape, np.nan, dtype=np.float32)
@@ -251,7 +251,7 @@ def regress_grid(
     executor: Executor | None = None,
 ) -> np.ndarray:
     """Predicted value of every pixel of the grid with a fitted regressor, streamed: float32, NaN = no data."""
-    windows = list(chunk_windows(grid, source.chunk_size(CHUNK_BYTES)))
+    windows = source.chunk_windows(grid, CHUNK_BYTES)
     report = progress or (lambda fraction, message: None)
     values = np.full(grid.shape, np.nan, dtype=np.float32)
     for i, (window, chunk) in enumerate(

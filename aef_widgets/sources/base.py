@@ -14,7 +14,7 @@ from rasterio.windows import Window
 
 from ..core.aoi import AOI
 from ..core.errors import TooLargeError, YearError
-from ..core.field import EmbeddingField
+from ..core.field import BandField, EmbeddingField
 from ..core.grid import Footprint, Grid
 
 ATTRIBUTION = "The AlphaEarth Foundations Satellite Embedding dataset is produced by Google and Google DeepMind."
@@ -64,6 +64,13 @@ class EmbeddingSource(ABC):
         """(n, 64) float32 vectors at lon/lat points; a row of NaN where there is no data."""
 
     # shared behaviour ------------------------------------------------------------------------------------
+    def read_bands(self, grid: Grid, year: int, bands: Sequence[int]) -> BandField:
+        """Some bands (0-based indexes of A00..A63) of ``year`` on exactly ``grid``: what a band composite draws.
+
+        File sources read only those bands (3 of 64 on band-separate files); others read all and keep these.
+        """
+        return self.read_window(grid, year).select(tuple(int(b) for b in bands))
+
     def check_year(self, year: int) -> int:
         """The year as an int, or a YearError that lists the years there are."""
         if year not in self.years:
@@ -96,7 +103,7 @@ class EmbeddingSource(ABC):
         """
         self.check_year(year)
         grid = self.grid(aoi, resolution)
-        for window in chunk_windows(grid, self.chunk_size(max_chunk_bytes)):
+        for window in self.chunk_windows(grid, max_chunk_bytes):
             sub = subgrid(grid, window)
             yield window, mask_to_aoi(self.read_window(sub, year), aoi)
 
@@ -117,6 +124,11 @@ class EmbeddingSource(ABC):
         """Side of square chunks in pixels: a multiple of the files' block size when there is one."""
         side = int(math.sqrt(max_chunk_bytes / FIELD_BYTES_PER_PIXEL))
         return max(64, side)
+
+    def chunk_windows(self, grid: Grid, max_chunk_bytes: int) -> list[Window]:
+        """Windows of about ``max_chunk_bytes`` of float32 each tiling ``grid``; file sources lay them on their
+        files' tile lattice, so each tile is decoded by one chunk only."""
+        return list(chunk_windows(grid, self.chunk_size(max_chunk_bytes)))
 
 
 def field_bytes(grid: Grid) -> int:
@@ -156,11 +168,19 @@ def subgrid(grid: Grid, window: Window) -> Grid:
     return Grid(transform, int(window.width), int(window.height), grid.crs)
 
 
-def chunk_windows(grid: Grid, side: int) -> Iterator[Window]:
-    """Square windows of ``side`` pixels (smaller at the edges) covering the grid row by row."""
-    for row in range(0, grid.height, side):
-        for col in range(0, grid.width, side):
-            yield Window(col, row, min(side, grid.width - col), min(side, grid.height - row))
+def chunk_windows(grid: Grid, side: int, offset: tuple[int, int] = (0, 0)) -> Iterator[Window]:
+    """Square windows of ``side`` pixels covering the grid row by row, their edges on the lines ``offset`` (row,
+    col) + multiples of ``side`` (a file's tile lattice), so windows at the grid's edges may be smaller."""
+    rows = _edges(grid.height, side, offset[0])
+    cols = _edges(grid.width, side, offset[1])
+    for r0, r1 in zip(rows[:-1], rows[1:]):
+        for c0, c1 in zip(cols[:-1], cols[1:]):
+            yield Window(c0, r0, c1 - c0, r1 - r0)
+
+
+def _edges(size: int, side: int, offset: int) -> list[int]:
+    first = offset % side
+    return [0, *range(first or side, size, side), size] if size > (first or side) else [0, size]
 
 
 def mask_to_aoi(field: EmbeddingField, aoi: AOI | None) -> EmbeddingField:

@@ -20,14 +20,15 @@ import rasterio
 from affine import Affine
 from pyproj import Transformer
 from rasterio.crs import CRS
+from rasterio.windows import Window
 
 from ..core.aoi import AOI
 from ..core.bands import N_BANDS
 from ..core.errors import AOIError, NoDataError, SourceError, TooLargeError
-from ..core.field import EmbeddingField
+from ..core.field import BandField, EmbeddingField
 from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
-from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource, field_bytes
-from .file_window import paste
+from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource, chunk_windows, field_bytes
+from .file_window import paste, tile_lattice
 from .pixel_blocks import read_pixel
 from .rasterfile import RasterFile, decode_threads, gdal_env, inspect_file, read_errors
 
@@ -106,12 +107,22 @@ class GeoTIFFSource(EmbeddingSource):
         return Grid(transform, max(1, col1 - col0), max(1, row1 - row0), self._crs)
 
     def read_window(self, grid: Grid, year: int) -> EmbeddingField:
+        values, mask = self._read(grid, year, None)
+        return EmbeddingField(values=values, mask=mask, grid=grid, year=year)
+
+    def read_bands(self, grid: Grid, year: int, bands: Sequence[int]) -> BandField:
+        bands = tuple(int(b) for b in bands)
+        values, mask = self._read(grid, year, bands)
+        return BandField(values=values, mask=mask, grid=grid, bands=bands, year=year)
+
+    def _read(self, grid: Grid, year: int, bands: tuple[int, ...] | None) -> tuple[np.ndarray, np.ndarray]:
+        """Values (rows, cols, bands) and mask of ``bands`` (all 64 for None) on the grid; only those are fetched."""
         self.check_year(year)
         self.check_size(grid)
         # left uninitialised: the first file usually covers the grid and is read straight into it; whatever no
         # file filled is set to NaN at the end, which saves a pass over the whole buffer
         try:
-            values = np.empty((*grid.shape, N_BANDS), dtype=np.float32)
+            values = np.empty((*grid.shape, N_BANDS if bands is None else len(bands)), dtype=np.float32)
             mask = np.zeros(grid.shape, dtype=bool)
         except MemoryError:  # under the limit, but more than this machine has free now
             need = field_bytes(grid) / 2**30
@@ -123,11 +134,11 @@ class GeoTIFFSource(EmbeddingSource):
             for f in self.files[year]:
                 if _overlaps(f, grid):
                     with read_errors(f.path, year):
-                        paste(f, grid, values, mask)
+                        paste(f.subset(bands), grid, values, mask)
                     if mask.all():  # later files of a mosaic cannot add to a full grid: do not fetch them
                         break
         values[~mask] = np.nan
-        return EmbeddingField(values=values, mask=mask, grid=grid, year=year)
+        return values, mask
 
     def sample(self, points: Sequence[tuple[float, float]], year: int) -> np.ndarray:
         self.check_year(year)
@@ -154,11 +165,19 @@ class GeoTIFFSource(EmbeddingSource):
         return decode_threads(POOLED_DECODE_THREADS)
 
     def chunk_size(self, max_chunk_bytes: int) -> int:
-        block = max(f.block for fs in self.files.values() for f in fs)
-        if not block:
-            return super().chunk_size(max_chunk_bytes)
-        side = int(math.sqrt(max_chunk_bytes / FIELD_BYTES_PER_PIXEL))
-        return max(block, side // block * block)
+        return chunk_side(max(f.block for fs in self.files.values() for f in fs), max_chunk_bytes)
+
+    def chunk_windows(self, grid: Grid, max_chunk_bytes: int) -> list[Window]:
+        """Chunks on the tile lattice of the first file the grid lies on, so each of its tiles is decoded once."""
+        side = self.chunk_size(max_chunk_bytes)
+        lattice = next((o for fs in self.files.values() for f in fs if (o := tile_lattice(f, grid))), None)
+        return list(chunk_windows(grid, side, lattice or (0, 0)))
+
+
+def chunk_side(block: int, max_chunk_bytes: int) -> int:
+    """Side of square chunks: whole tiles of ``block`` px (at least one, however large) within the budget."""
+    side = int(math.sqrt(max_chunk_bytes / FIELD_BYTES_PER_PIXEL))
+    return max(block, side // block * block) if block else max(64, side)
 
 
 def _opener(files: contextlib.ExitStack, path: str) -> Callable[[], rasterio.DatasetReader]:

@@ -1,7 +1,10 @@
-"""Single pixels read through the file's own blocks, the last few kept: a probe click reads one pixel, and GDAL
-decodes the whole tile holding it (4 MB of int8 for a 256 px tile of 64 bands) every time a dataset is reopened.
-Kept as the file stores them, a second click in the same tile costs a lookup instead (measured: the pixel read was
-most of a warm click, and on a busy machine more than half).
+"""Single pixels read through the file's own tiles, the last few kept: a probe click reads one pixel, and GDAL
+decodes the whole tile holding it in every band (64 MiB of int8 for a 1024 px tile position of the release) every
+time a dataset is reopened. Kept as the file stores them, a second click in the same tile position fetches nothing
+and costs a lookup instead (measured: the pixel read was most of a warm click, and on a busy machine more than half).
+
+The bound is process-wide and explicit: ``MAX_BYTES``, from ``$AEF_WIDGETS_TILE_CACHE_MB`` (default 128 MiB, two
+tile positions of the release); a tile position larger than half of it is not kept, its pixel is read alone.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
+from .file_window import read_codes
 from .rasterfile import RasterFile
 
-#: Raw block bytes kept in all (a process-wide bound; 8 int8 tiles of 256 px and 64 bands).
-MAX_BYTES = 32 * 2**20
-#: Larger blocks (a float64 file's 512 px tiles are 128 MiB) are not kept: the pixel is read alone.
-MAX_BLOCK_BYTES = MAX_BYTES // 4
+#: Environment variable setting ``MAX_BYTES`` in MiB.
+CACHE_ENV = "AEF_WIDGETS_TILE_CACHE_MB"
+#: Decoded tile bytes kept in all, a process-wide bound (two int8 tile positions of 1024 px and 64 bands).
+MAX_BYTES = int(float(os.environ.get(CACHE_ENV, 128)) * 2**20)
 
 _blocks: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _lock = threading.Lock()
@@ -28,20 +32,20 @@ _held = [0]
 
 
 def read_pixel(f: RasterFile, row: int, col: int, dataset: Callable[[], rasterio.DatasetReader]) -> np.ndarray:
-    """File values (64, 1, 1) of pixel (row, col) of ``f``; ``dataset()`` opens the file when a block is read."""
+    """File values (bands, 1, 1) of pixel (row, col) of ``f``; ``dataset()`` opens the file when a block is read."""
     side = f.block
     itemsize = 1 if f.encoding == "int8" else 8
-    if not side or side * side * len(f.band_indexes) * itemsize > MAX_BLOCK_BYTES:
+    if not side or side * side * len(f.band_indexes) * itemsize > MAX_BYTES // 2:
         return dataset().read(f.band_indexes, window=Window(col, row, 1, 1))
     r0, c0 = row // side * side, col // side * side
-    key = (f.path, _version(f.path), r0, c0)
+    key = (f.path, _version(f.path), f.band_indexes, r0, c0)
     with _lock:
         block = _blocks.get(key)
         if block is not None:
             _blocks.move_to_end(key)
     if block is None:
         window = Window(c0, r0, min(side, f.width - c0), min(side, f.height - r0))
-        block = dataset().read(f.band_indexes, window=window)
+        block = read_codes(f, dataset(), window, (len(f.band_indexes), window.height, window.width))
         _keep(key, block)
     return block[:, row - r0 : row - r0 + 1, col - c0 : col - c0 + 1]
 

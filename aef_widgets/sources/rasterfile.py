@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import rasterio
@@ -27,6 +27,10 @@ from ..core.errors import SourceError
 from ..core.quantization import NODATA_INT8, dequantize, dequantize_into
 from .release_http import CONNECT_SECONDS, STALL_SECONDS, USER_AGENT
 
+#: Environment variable setting ``HTTP_CACHE_BYTES`` in MiB.
+HTTP_CACHE_ENV = "AEF_WIDGETS_HTTP_CACHE_MB"
+#: Compressed bytes of remote files GDAL keeps in memory (its default is 16 MiB, less than one tile position).
+HTTP_CACHE_BYTES = int(float(os.environ.get(HTTP_CACHE_ENV, 256)) * 2**20)
 #: GDAL settings for reading COGs locally and over HTTP: decode with every core, never list remote folders,
 #: merge neighbouring byte ranges into one request, name ourselves and give up on stalled servers. Reads made from a
 #: pool of threads decode with one GDAL thread each (``decode_threads``). Every read opens and closes its dataset,
@@ -39,6 +43,9 @@ GDAL_OPTIONS = {
     "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
     "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF,.TIFF",
     "VSI_CACHE": "TRUE",
+    # fetched bytes kept by GDAL for every remote file (an LRU, process-wide): a click's tile position fetched for
+    # its pixel is not fetched again for the view around it (a 10 m view of the release is ~150 MB compressed)
+    "CPL_VSIL_CURL_CACHE_SIZE": str(HTTP_CACHE_BYTES),
     # HTTP: our own User-Agent (some hosts refuse library defaults), and a stalled server is a timeout, not a hang
     "GDAL_HTTP_USERAGENT": USER_AGENT,
     "GDAL_HTTP_CONNECTTIMEOUT": str(CONNECT_SECONDS),
@@ -54,7 +61,6 @@ _DAMAGED = re.compile(
     re.IGNORECASE,
 )
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20[1-9]\d)(?!\d)")
-_ONES = np.ones(N_BANDS, dtype=np.float32)
 #: Per-thread override of GDAL_NUM_THREADS, set by ``decode_threads``.
 _local = threading.local()
 
@@ -150,11 +156,29 @@ class RasterFile:
     width: int
     height: int
     encoding: str  # "int8" or "float"
-    band_indexes: tuple[int, ...]  # 1-based file band of A00..A63
+    band_indexes: tuple[int, ...]  # 1-based file band of A00..A63 (of the bands read, for a ``subset``)
     nodata: float | None
     block: int
     overview_factors: tuple[int, ...]
     year: int | None
+    band_separate: bool = False  # each band's tiles stored apart (INTERLEAVE=BAND), as the release's are
+
+    @property
+    def remote(self) -> bool:
+        """Read over the network (a URL or a GDAL network path), where each round trip costs a latency."""
+        return "://" in self.path or self.path.startswith(("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsihttp"))
+
+    def subset(self, bands: Sequence[int] | None) -> RasterFile:
+        """This file reading only ``bands`` (0-based indexes of A00..A63, in that order); itself for None.
+
+        On a band-separate file (INTERLEAVE=BAND, as the release is) only those bands' tiles are fetched and
+        decoded: three of 64 for an RGB composite.
+        """
+        if bands is None:
+            return self
+        if len(self.band_indexes) != N_BANDS:
+            raise ValueError("a band subset is taken of the file's 64 bands")
+        return replace(self, band_indexes=tuple(self.band_indexes[b] for b in bands))
 
     @property
     def bottom_up(self) -> bool:
@@ -172,7 +196,11 @@ class RasterFile:
         return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
     def decode(self, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Band-first file values (64, rows, cols) to float32 (rows, cols, 64) values and a validity mask."""
+        """Band-first file values (bands, rows, cols) to float32 (rows, cols, bands) values and a validity mask.
+
+        A pixel is valid when none of its bands is nodata and not all of them are zero; for a band ``subset``
+        that is judged on the bands read (the release writes nodata to every band of a missing pixel).
+        """
         pixels = np.moveaxis(data, 0, -1)
         if self.encoding == "int8":
             values = dequantize(pixels)
@@ -197,7 +225,7 @@ class RasterFile:
         return not finite_nodata and not self.bottom_up
 
     def read_vectors(self, ds: rasterio.DatasetReader, window: Window, out: np.ndarray) -> np.ndarray:
-        """Read a window into ``out``, a C-contiguous float32 (rows, cols, 64) array; return the validity mask.
+        """Read a window into ``out``, a C-contiguous float32 (rows, cols, bands) array; return the validity mask.
 
         The same values and mask as ``decode`` (for files where ``reads_pixel_first``), in one pass instead of
         four: GDAL converts and interleaves while it copies out of its tiles, so no band-first copy, transpose or
@@ -214,7 +242,7 @@ class RasterFile:
             _read_float_interleaved(ds, self.band_indexes, window, out, self.block)
         else:
             ds.read(self.band_indexes, window=window, out=bands, resampling=Resampling.nearest)
-        return finish_vectors(out.reshape(-1, N_BANDS)).reshape(out.shape[:2])
+        return finish_vectors(out.reshape(-1, out.shape[-1])).reshape(out.shape[:2])
 
 
 #: Most bytes of one band-first piece of a float file read before it is interleaved into pixel-first vectors.
@@ -252,14 +280,14 @@ def _cuts(offset: int, length: int, step: int) -> list[int]:
 
 
 def finish_vectors(values: np.ndarray) -> np.ndarray:
-    """Validity of (n, 64) float32 vectors (every band finite, not all zero); invalid rows are set to NaN in place.
+    """Validity of (n, bands) float32 vectors (every band finite, not all zero); invalid rows are set to NaN in place.
 
     One matrix-vector product with ones finds the rows that need a look: a NaN or infinity in any band makes the
     sum non-finite, and only an all-zero row (or an unlucky cancellation) sums to exactly zero. Those few rows are
     then checked band by band, so the result is exact while the common case costs one streaming pass.
     """
     with np.errstate(over="ignore", invalid="ignore"):  # overflow and inf - inf only mark rows to look at
-        total = values @ _ONES
+        total = values @ np.ones(values.shape[1], dtype=np.float32)
     valid = np.isfinite(total)
     valid &= total != 0
     suspect = np.flatnonzero(~valid)
@@ -310,6 +338,7 @@ def _describe(ds: rasterio.DatasetReader, path: str, year: int | None) -> Raster
         block=_tile_size(ds),
         overview_factors=tuple(ds.overviews(1)),
         year=year if year is not None else _year_of(ds, path),
+        band_separate=ds.interleaving is not None and ds.interleaving.name == "band",
     )
 
 

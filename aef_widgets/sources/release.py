@@ -23,14 +23,16 @@ import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.errors import RasterioError
+from rasterio.windows import Window
 
 from ..core.aoi import AOI
 from ..core.bands import N_BANDS
 from ..core.errors import SourceError, TooManyFilesError
-from ..core.field import EmbeddingField
+from ..core.field import BandField, EmbeddingField
 from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
-from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource
-from .geotiff import GeoTIFFSource
+from .base import ATTRIBUTION, EmbeddingSource, chunk_windows
+from .file_window import tile_lattice
+from .geotiff import GeoTIFFSource, chunk_side
 from .rasterfile import RasterFile, inspect_file
 from .release_cache import DEFAULT_MAX_BYTES, FetchCache, shared_cache
 from .release_http import DEFAULT_MIRROR, MIRRORS, STALL_SECONDS, annual_root, explain_gdal_error, mirror_of
@@ -49,8 +51,9 @@ STAC_INDEX_NAME = "aef_index_stac_geoparquet.parquet"
 RESOLUTION = 10.0
 #: Files one read may open; a continent-wide view would otherwise open hundreds.
 MAX_FILES = 16
-#: Release files are tiled in 256 px blocks; chunked reads align to them.
-BLOCK = 256
+#: Tile side of the release's files (1024 px, band-separate); chunks are planned on the block size of the files
+#: themselves once a header is read, on this before.
+BLOCK = 1024
 
 
 class ReleaseSource(EmbeddingSource):
@@ -135,6 +138,16 @@ class ReleaseSource(EmbeddingSource):
             return EmbeddingField(values=values, mask=np.zeros(grid.shape, dtype=bool), grid=grid, year=year)
         return self._run(tiles, lambda mosaic: mosaic.read_window(grid, year))
 
+    def read_bands(self, grid: Grid, year: int, bands: Sequence[int]) -> BandField:
+        """Only these bands' tiles are fetched: 3 of 64 for an RGB composite of the band-separate release."""
+        self.check_year(year)
+        bands = tuple(int(b) for b in bands)
+        tiles = self._tiles(grid, year)
+        if not tiles:
+            values = np.full((*grid.shape, len(bands)), np.nan, dtype=np.float32)
+            return BandField(values=values, mask=np.zeros(grid.shape, dtype=bool), grid=grid, bands=bands, year=year)
+        return self._run(tiles, lambda mosaic: mosaic.read_bands(grid, year, bands))
+
     def sample(self, points: Sequence[tuple[float, float]], year: int) -> np.ndarray:
         self.check_year(year)
         lonlat = np.asarray(points, dtype=float).reshape(-1, 2)
@@ -146,8 +159,26 @@ class ReleaseSource(EmbeddingSource):
         return out
 
     def chunk_size(self, max_chunk_bytes: int) -> int:
-        side = int(math.sqrt(max_chunk_bytes / FIELD_BYTES_PER_PIXEL))
-        return max(BLOCK, side // BLOCK * BLOCK)
+        with self._lock:
+            block = max((f.block for f in self._files.values()), default=BLOCK)
+        return chunk_side(block, max_chunk_bytes)
+
+    def chunk_windows(self, grid: Grid, max_chunk_bytes: int) -> list[Window]:
+        """Chunks of whole tiles of the file under the grid's centre (its header is read for it), so a stream
+        decodes each tile once; tiles of one zone share the 10 m lattice, so their tiles line up."""
+        lattice = None
+        bounds = grid.lonlat_bounds()
+        lon, lat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+        for year in reversed(self.years):
+            tiles = [t for t in self.index.lookup((lon, lat, lon, lat), year) if _crs(t.crs) == grid.crs]
+            if tiles:
+                f = self._file(tiles[0])
+                lattice = tile_lattice(f, grid)
+                side = chunk_side(f.block, max_chunk_bytes)
+                break
+        else:
+            side = self.chunk_size(max_chunk_bytes)
+        return list(chunk_windows(grid, side, lattice or (0, 0)))
 
     def _tiles(self, grid: Grid, year: int) -> list[Tile]:
         """Tiles of ``year`` overlapping the grid, those in the grid's CRS first (read directly, not warped)."""

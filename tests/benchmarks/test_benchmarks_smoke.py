@@ -130,7 +130,9 @@ def test_classify_ran_every_method_next_to_kmeans(results):
 def test_release_view_counts_bytes_and_reopens_without_the_network(results):
     release = results[0]["release"]
     assert release["view_px"] == TINY.release_view
-    assert release["needed_block_bytes"] <= release["fetched_bytes"]  # at least the blocks, counted by the server
+    for name in ("rgb", "similarity"):  # at least the tiles, counted by the server
+        assert release[f"{name}_needed_bytes"] <= release[f"{name}_fetched_bytes"]
+    assert release["second_click_requests"] == 0
     assert release["reopen_requests"] == 0
 
 
