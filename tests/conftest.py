@@ -150,19 +150,24 @@ def _work_unit(item: pytest.Item) -> str | None:
     return None
 
 
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by marker
 def pytest_collection_modifyitems(config, items) -> None:
-    """Group the tests that share an expensive fixture (see ``_work_unit``) and put the longest units first.
+    """Group the tests that share an expensive fixture (see ``_work_unit``) and put the longest units first; every
+    test under tests/ui is marked ``ui`` (so ``-m ui`` selects all the browser tests).
 
     Under pytest-xdist (``make test``) each unit goes to one worker, in this order, and every other test to
-    whichever worker is free (``_UnitScheduling``); without it the order is the same, so the browser tests run
-    first, in one block.
+    whichever worker is free (``_UnitScheduling``); without it the order is the same and each unit's tests run in
+    one block.
     """
     units = {item.nodeid: _work_unit(item) for item in items}
+    for item in items:
+        if units[item.nodeid] == "tests/ui":
+            item.add_marker(pytest.mark.ui)
     items.sort(key=lambda item: -_LONGEST_FIRST.get(units[item.nodeid] or item.nodeid.split("::", 1)[0], 0))
     if os.environ.get(_UNITS_ENV) and hasattr(config, "workerinput"):  # a worker tells the scheduler the units
         path = Path(f"{os.environ[_UNITS_ENV]}.{config.workerinput['workerid']}")
-        path.with_suffix(".tmp").write_text(json.dumps({k: v for k, v in units.items() if v}))
-        path.with_suffix(".tmp").rename(path)
+        Path(f"{path}.tmp").write_text(json.dumps({k: v for k, v in units.items() if v}))
+        Path(f"{path}.tmp").rename(path)  # whole, before this worker reports its collection to the controller
 
 
 # pytest-xdist's own grouping (``--dist loadgroup``) renames test ids, which pytest 9 no longer allows; the workers
@@ -188,7 +193,7 @@ def pytest_xdist_make_scheduler(config, log):
 
         def _split_scope(self, nodeid: str) -> str:
             if self._units is None:
-                written = sorted(Path(os.environ[_UNITS_ENV]).parent.glob("units.*"))
+                written = sorted(Path(os.environ[_UNITS_ENV]).parent.glob("units.gw*[0-9]"))
                 self._units = json.loads(written[0].read_text()) if written else {}
             return self._units.get(nodeid, nodeid)
 
