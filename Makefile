@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine (Python 3.10+ with pip):
 #   make app    launch the explorer in Voila on the bundled synthetic sample
-#   make test   run every test, browser tests included
+#   make test   run every test, browser tests included, on one pytest-xdist worker per core
+#   make test-binder   build the Binder recipe from the package index, as Binder does (opt-in: needs the network)
 # Both create (or reuse) .venv and install what they need into it.
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.aef-widgets-installed
 PORT ?= 8866
 
-.PHONY: app test lint bench clean
+.PHONY: app test test-binder lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +25,10 @@ test: $(STAMP)
 	scripts/ensure-chromium
 	$(BIN)/python -m ruff check aef_widgets tests benchmarks tools
 	$(BIN)/python -m pytest
+
+# The network build of binder/ (`make test` checks the same recipe offline; see tests/test_binder.py)
+test-binder: $(STAMP)
+	$(BIN)/python -m pytest -m network tests/test_binder.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

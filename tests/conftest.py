@@ -1,13 +1,21 @@
-"""Shared fixtures: the real AEF raster (read-only) and files derived from it in temporary folders."""
+"""Shared fixtures: the real AEF raster (read-only), files derived from it in temporary folders, and the one bundled
+sample of the whole run."""
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
 from affine import Affine
+
+from aef_widgets.sources import sample as sample_module
 
 #: Offline Earth Engine fixtures (``ee_offline``, ``network``) for the engine and widget tests.
 pytest_plugins = ["tests.earthengine_offline"]
@@ -76,7 +84,118 @@ def int8_with_hole(tmp_path: Path) -> tuple[Path, np.ndarray]:
     return write_like(tmp_path / "holey_2024.tif", REAL_INT8, data), hole
 
 
+@pytest.fixture(scope="session")
+def sample() -> Path:
+    """The bundled sample's folder in the user cache (or ``$AEF_WIDGETS_CACHE``), generated once for the run.
+
+    On a clean machine the first test process to get here generates it (half a minute) under a lock; the others
+    (pytest-xdist workers, or other runs) wait for that copy instead of generating their own alongside.
+    """
+    root = sample_module.cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".sample-generation.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when the process ends
+        return sample_module.sample_dir()
+
+
+_SAMPLE_API = {id(f) for f in (sample_module.sample_dir, sample_module.sample_source, sample_module.sample_truth)}
+
+
+@pytest.fixture(autouse=True)
+def _shared_sample(request: pytest.FixtureRequest) -> None:
+    """Tests in modules that use the bundled sample (call ``sample_source``, ``sample_truth`` or ``sample_dir``
+    themselves) wait for the run's shared copy first, rather than each generating one."""
+    module = getattr(request.node, "module", None)
+    if module is not None and any(id(v) in _SAMPLE_API for v in vars(module).values()):
+        request.getfixturevalue("sample")
+
+
+#: Modules and units that take longest, started first so that no worker is left with one of them at the end:
+#: seconds on an idle 2-core machine, scaled from a profiled run (``--durations``). Others start after them in
+#: collection order; a new slow module only needs a line here if it would end the run on its own.
+_LONGEST_FIRST = {
+    "tests/sources/test_sample.py": 110,
+    "tests/ui": 70,
+    "tests/benchmarks/test_benchmarks_smoke.py": 62,
+    "tests/test_binder.py": 40,
+    "tests/notebooks/test_notebooks.py": 36,
+    "tests/widgets/test_soak.py": 35,
+    "tests/widgets/test_classify_panel.py": 31,
+    "tests/engines/test_dask.py": 19,
+    "tests/test_readme_classification.py": 17,
+    "tests/engines/test_temporal_workflows.py": 16,
+    "tests/test_voila_safety.py": 12,
+    "tests/widgets/test_release_widgets.py": 12,
+    "tests/test_readme.py": 10,
+}
+
+
+def _work_unit(item: pytest.Item) -> str | None:
+    """The group ``item`` must share a pytest-xdist worker with, or None when it can run on any worker.
+
+    A test using a fixture wider than itself (module or class scope, or session scope defined in its own module)
+    runs on the worker of its module's other tests, so that the fixture is built once, not once per worker. The
+    browser tests are one unit: one Voila server and one Chromium (package-scoped in tests/ui/conftest.py, so they
+    end, and Playwright with them, when the unit's last test has run).
+    """
+    path = Path(str(item.path)).resolve().relative_to(Path(__file__).resolve().parents[1]).as_posix()
+    if path.startswith("tests/ui/"):
+        return "tests/ui"
+    for defs in item._fixtureinfo.name2fixturedefs.values():
+        fixture = defs[-1]
+        if fixture.scope in ("module", "class", "package") or (
+            fixture.scope == "session" and fixture.baseid == item.nodeid.split("::", 1)[0]
+        ):
+            return path
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by marker
 def pytest_collection_modifyitems(config, items) -> None:
-    """Browser tests last: Playwright keeps an event loop running in the main thread until the session ends, and
-    the tests that drive a UI loop of their own must run before it starts."""
-    items.sort(key=lambda item: "tests/ui/" in str(item.path).replace("\\", "/"))
+    """Group the tests that share an expensive fixture (see ``_work_unit``) and put the longest units first; every
+    test under tests/ui is marked ``ui`` (so ``-m ui`` selects all the browser tests).
+
+    Under pytest-xdist (``make test``) each unit goes to one worker, in this order, and every other test to
+    whichever worker is free (``_UnitScheduling``); without it the order is the same and each unit's tests run in
+    one block.
+    """
+    units = {item.nodeid: _work_unit(item) for item in items}
+    for item in items:
+        if units[item.nodeid] == "tests/ui":
+            item.add_marker(pytest.mark.ui)
+    items.sort(key=lambda item: -_LONGEST_FIRST.get(units[item.nodeid] or item.nodeid.split("::", 1)[0], 0))
+    if os.environ.get(_UNITS_ENV) and hasattr(config, "workerinput"):  # a worker tells the scheduler the units
+        path = Path(f"{os.environ[_UNITS_ENV]}.{config.workerinput['workerid']}")
+        Path(f"{path}.tmp").write_text(json.dumps({k: v for k, v in units.items() if v}))
+        Path(f"{path}.tmp").rename(path)  # whole, before this worker reports its collection to the controller
+
+
+# pytest-xdist's own grouping (``--dist loadgroup``) renames test ids, which pytest 9 no longer allows; the workers
+# write their units to a file instead, and the controller's scheduler reads it.
+_UNITS_ENV = "AEF_TESTS_XDIST_UNITS"
+
+
+def pytest_configure(config) -> None:
+    if not hasattr(config, "workerinput") and config.getoption("numprocesses", None):  # the xdist controller
+        folder = Path(tempfile.mkdtemp(prefix="aef-tests-units-"))
+        os.environ[_UNITS_ENV] = str(folder / "units")  # the workers, started after this, inherit it
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class _UnitScheduling(LoadScopeScheduling):
+        """Each work unit of ``_work_unit`` on one worker, the other tests one by one, in collection order."""
+
+        _units: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self._units is None:
+                written = sorted(Path(os.environ[_UNITS_ENV]).parent.glob("units.gw*[0-9]"))
+                self._units = json.loads(written[0].read_text()) if written else {}
+            return self._units.get(nodeid, nodeid)
+
+    config.option.loadscopereorder = False  # the longest units first, as collected
+    return _UnitScheduling(config, log)

@@ -1,9 +1,17 @@
 """The binder/ recipe, followed as Binder follows it, gives an environment that serves the app and runs the tutorials.
 
-A fresh virtual environment gets ``pip install -r binder/requirements.txt`` from the repository root, then
-``binder/postBuild`` runs there, as repo2docker does. A Jupyter server started from that environment must then
-render ``voila/render/notebooks/explorer.ipynb`` (the app badge's ``urlpath``) and open JupyterLab (the tutorials
-badge). Only PyPI is needed; the install takes about a minute.
+Binder installs ``binder/requirements.txt`` from the repository root into a fresh environment, then runs
+``binder/postBuild`` there (repo2docker's order). A Jupyter server started from that environment must then render
+``voila/render/notebooks/explorer.ipynb`` (the app badge's ``urlpath``) and open JupyterLab (the tutorials badge).
+
+The same tests run on two builds of that environment:
+
+- ``offline`` (always): the recipe's offline twin (``tests/binder_twin.py``) resolves every requirement against
+  the distributions installed here and links only those into a fresh virtual environment; postBuild then runs in
+  it. A requirement missing from this environment, a dropped one the app needs, or a broken postBuild fails.
+- ``network`` (opt-in, marked ``network``: ``make test-binder``): a fresh virtual environment gets
+  ``pip install -r binder/requirements.txt`` from the package index, as on Binder, which catches what offline
+  cannot (a requirement whose newest release breaks the app). The install takes one to two minutes.
 """
 
 from __future__ import annotations
@@ -16,12 +24,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
-from aef_widgets.sources.sample import cache_root, sample_dir
+from aef_widgets.sources.sample import cache_root
+from tests.binder_twin import RecipeError, link_environment, local_project, read_requirements, resolve
 from tests.notebooks.kernels import output_text, run_notebook, write_kernelspec
 from tests.ui.server import serve
 
 ROOT = Path(__file__).resolve().parents[1]
+REQUIREMENTS = ROOT / "binder" / "requirements.txt"
 _HIDDEN_VARS = ("EE_", "EARTHENGINE", "GOOGLE_", "CLOUDSDK_", "AEF_WIDGETS_SOURCE", "PYTHONPATH", "PYTHONHOME")
 
 
@@ -43,19 +54,51 @@ class BinderEnv:
             VIRTUAL_ENV=str(venv),
             # "python3" names this environment's interpreter whatever kernelspecs the machine has elsewhere
             JUPYTER_PATH=str(jupyter_path),
+            # postBuild generates the sample there; the session's shared one makes that instant
             AEF_WIDGETS_CACHE=str(cache_root()),
         )
         self.environ = env
 
+    def jupyter(self, *args: str) -> list[str]:
+        """``jupyter <args>`` on this environment's interpreter (the twin has no scripts of its own); ``jupyter
+        server`` is ``python -m jupyter_server``, as the ``jupyter`` command finds ``jupyter-server`` on PATH."""
+        if args and args[0] == "server":
+            return [str(self.python), "-m", "jupyter_server", *args[1:]]
+        return [str(self.python), "-m", "jupyter", *args]
 
-@pytest.fixture(scope="module")
-def binder(tmp_path_factory) -> BinderEnv:
-    sample_dir()  # postBuild generates the sample; a cached one makes that instant
-    folder = tmp_path_factory.mktemp("binder")
+
+def _new_venv(folder: Path, *, pip: bool) -> tuple[Path, Path]:
     venv = folder / "venv"
-    run([sys.executable, "-m", "venv", str(venv)], timeout=120)
-    env = BinderEnv(venv, write_kernelspec(folder / "jupyter", venv / "bin" / "python", name="python3"))
-    run([env.python, "-m", "pip", "install", "-r", "binder/requirements.txt"], cwd=ROOT, env=env.environ, timeout=900)
+    run([sys.executable, "-m", "venv", *([] if pip else ["--without-pip"]), str(venv)], timeout=120)
+    return venv, write_kernelspec(folder / "jupyter", venv / "bin" / "python", name="python3")
+
+
+def offline_twin(folder: Path) -> BinderEnv:
+    """The recipe's environment linked from this one's distributions, then postBuild."""
+    requirements, editables = read_requirements(REQUIREMENTS, ROOT)
+    projects = [local_project(path, extras) for path, extras in editables]
+    for _, needs in projects:
+        requirements += needs
+    dists = resolve(requirements, needed_by="binder/requirements.txt")
+    venv, jupyter_path = _new_venv(folder, pip=False)
+    link_environment(venv, {k: v for k, v in dists.items() if k not in {n for n, _ in projects}},
+                     [path for path, _ in editables])  # fmt: skip
+    return BinderEnv(venv, jupyter_path)
+
+
+def network_build(folder: Path) -> BinderEnv:
+    """A fresh virtual environment with the recipe installed from the package index."""
+    env = BinderEnv(*_new_venv(folder, pip=True))
+    run([env.python, "-m", "pip", "install", "-r", REQUIREMENTS], cwd=ROOT, env=env.environ, timeout=900)
+    return env
+
+
+@pytest.fixture(
+    scope="module", params=["offline", pytest.param("network", marks=pytest.mark.network)]
+)  # fmt: skip
+def binder(request, tmp_path_factory, sample: Path) -> BinderEnv:
+    folder = tmp_path_factory.mktemp(f"binder-{request.param}")
+    env = offline_twin(folder) if request.param == "offline" else network_build(folder)
     run([str(ROOT / "binder" / "postBuild")], cwd=ROOT, env=env.environ, timeout=300)
     return env
 
@@ -71,17 +114,15 @@ def test_the_package_is_installed_from_the_repository(binder: BinderEnv):
 def test_post_build_puts_the_voila_settings_where_the_server_reads_them(binder: BinderEnv):
     placed = binder.venv / "etc" / "jupyter" / "voila.json"
     assert json.loads(placed.read_text()) == json.loads((ROOT / "notebooks" / "voila.json").read_text())
-    paths = json.loads(
-        run([binder.venv / "bin" / "jupyter", "--paths", "--json"], env=binder.environ, timeout=60).stdout
-    )
+    paths = json.loads(run(binder.jupyter("--paths", "--json"), env=binder.environ, timeout=60).stdout)
     assert str(placed.parent) in paths["config"]
 
 
 def test_the_app_badge_url_renders_the_app(binder: BinderEnv, tmp_path):
-    command = [
-        str(binder.venv / "bin" / "jupyter"), "server", "--no-browser", "--ServerApp.ip=127.0.0.1",
-        "--IdentityProvider.token=", f"--ServerApp.root_dir={ROOT}", "--allow-root",  # CI runs as root
-    ]  # fmt: skip
+    command = binder.jupyter(
+        "server", "--no-browser", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
+        f"--ServerApp.root_dir={ROOT}", "--allow-root",  # CI runs as root
+    )  # fmt: skip
     with serve(
         lambda port: [*command, f"--port={port}"], cwd=ROOT, env=binder.environ, log=tmp_path / "server.log"
     ) as url:
@@ -97,3 +138,34 @@ def test_the_app_badge_url_renders_the_app(binder: BinderEnv, tmp_path):
 def test_a_tutorial_runs_there(binder: BinderEnv, tmp_path):
     nb = run_notebook(ROOT / "notebooks" / "clustering.ipynb", binder.python, tmp_path, env=binder.environ)
     assert "Widget and plain API agree: True" in output_text(nb)
+
+
+# The twin itself can fail: a recipe it cannot follow is an error, never a smaller environment.
+
+
+def test_the_twin_refuses_a_requirement_that_is_not_installed(tmp_path):
+    (tmp_path / "requirements.txt").write_text("-e .[app]\npandas>=2\nno-such-distribution-aef>=1\n")
+    requirements, _ = read_requirements(tmp_path / "requirements.txt", ROOT)
+    with pytest.raises(RecipeError, match=r"no-such-distribution-aef>=1 \(needed by the test\) is not installed"):
+        resolve(requirements, needed_by="the test")
+
+
+def test_the_twin_refuses_a_version_the_recipe_excludes_and_an_unknown_extra(tmp_path):
+    with pytest.raises(RecipeError, match=r"pandas<1 \(needed by the test\) but .* is installed"):
+        resolve([*read_requirements(REQUIREMENTS, ROOT)[0], *map(_req, ["pandas<1"])], needed_by="the test")
+    with pytest.raises(RecipeError, match=r"no extra \['appp'\]"):
+        local_project(ROOT, {"appp"})
+
+
+def test_the_twin_environment_holds_only_what_the_recipe_installs(tmp_path):
+    """pytest is installed here but not by the recipe: the twin cannot import it; pandas it can."""
+    dists = resolve([_req("pandas>=2")], needed_by="the test")
+    venv, _ = _new_venv(tmp_path, pip=False)
+    link_environment(venv, dists, [])
+    python = venv / "bin" / "python"
+    code = "import importlib.util as u; print([u.find_spec(m) is not None for m in ('pandas', 'pytest', 'voila')])"
+    assert run([python, "-c", code], cwd="/", timeout=60).stdout.strip() == "[True, False, False]"
+
+
+def _req(line: str) -> Requirement:
+    return Requirement(line)

@@ -19,15 +19,17 @@ from pathlib import Path
 import psutil
 import pytest
 
-from aef_widgets.sources.sample import sample_dir
 from tests.notebooks.kernels import write_kernelspec
 from tests.ui.server import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 HEALTH_PATH = "voila/static/voila.js"  # a static file: answered by the server, no notebook, no kernel
-#: Cull timeout in the test: longer than rendering the explorer takes on a busy machine, since a kernel that is
-#: rendering has no page connected yet and (with cull_busy) would be culled mid-render.
-CULL_S = 30
+#: Cull timeout in the test. A kernel rendering the page has no connection yet and (with cull_busy) is culled once
+#: it has sent nothing for this long: every message on its IOPub channel (each widget it creates, each status)
+#: restarts the clock (jupyter_server's ``MappingKernelManager.start_watching_activity``). The longest silence of
+#: a render is the app's first import: 3.2 s measured at load average 13 on 2 cores. A mid-render cull would fail
+#: the test (no widget on the page), never pass it.
+CULL_S = 12
 #: The most memory one visitor's kernel may take once the explorer has rendered (measured ~450-750 MB).
 MAX_KERNEL_RSS_MB = 1200
 
@@ -45,8 +47,9 @@ def kernels(server: psutil.Process) -> list[psutil.Process]:
 
 
 @pytest.fixture(scope="module")
-def voila(tmp_path_factory) -> Iterator[tuple[str, psutil.Process, Path]]:
-    sample_dir()  # the sample exists before the first kernel asks for it
+def voila(tmp_path_factory, sample: Path) -> Iterator[tuple[str, psutil.Process, Path]]:
+    """The explorer on Voila, with the shipped configuration but for a short cull timeout and no pool; the session's
+    shared sample exists before the first kernel asks for it."""
     jupyter_path = write_kernelspec(tmp_path_factory.mktemp("jupyter"), sys.executable, name="python3")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AEF_WIDGETS_SOURCE", "EE_", "EARTHENGINE"))}
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(jupyter_path), env.get("JUPYTER_PATH")]))

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from aef_widgets.sources.sample import sample_dir
 from tests.notebooks.kernels import write_kernelspec
 from tests.ui.app import App
 from tests.ui.server import serve
@@ -51,10 +50,11 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def voila_url(artifacts: Path, tmp_path_factory) -> Iterator[str]:
-    """URL of the explorer app served by Voila from this virtual environment, as ``make app`` serves it."""
-    sample_dir()  # generate the sample once here, not inside the first page's kernel
+@pytest.fixture(scope="package")
+def voila_url(artifacts: Path, tmp_path_factory, sample: Path) -> Iterator[str]:
+    """URL of the explorer app served by Voila from this virtual environment, as ``make app`` serves it: one server
+    for all the browser tests (they are one pytest-xdist work unit), stopped after the last of them. The session's
+    shared sample exists before it starts, so no page's kernel generates it."""
     # the notebook asks for "python3": JUPYTER_PATH is searched first, so that name starts this interpreter
     jupyter_path = write_kernelspec(tmp_path_factory.mktemp("jupyter"), sys.executable, name="python3")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AEF_WIDGETS_SOURCE", "EE_", "EARTHENGINE"))}
@@ -71,8 +71,10 @@ def voila_url(artifacts: Path, tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Chromium for all the browser tests; Playwright runs an event loop in the main thread until this ends, so it
+    ends with the browser tests (package scope) and the tests that drive a loop of their own may run after them."""
     executable = chromium_path()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
