@@ -7,6 +7,8 @@ release store rows bottom-up (a positive y pixel size); readers must flip them.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 import re
 import threading
@@ -54,6 +56,35 @@ GDAL_OPTIONS = {
     "GDAL_HTTP_MAX_RETRY": "2",
     "GDAL_HTTP_RETRY_DELAY": "0.5",
 }
+
+def forget_fetched(gdal_path: str) -> None:
+    """Drop what GDAL's ``/vsicurl/`` keeps of a remote file (bytes, size, header), so a retry fetches it afresh:
+    a body cut short stays in that cache as if the file ended there, and the retry failed the same way."""
+    lib = _libgdal()
+    if lib is not None:
+        lib.VSICurlPartialClearCache(gdal_path.encode())
+
+
+@functools.cache
+def _libgdal() -> ctypes.CDLL | None:
+    """The GDAL library rasterio loaded (found among the process's mapped files; rasterio has no binding for
+    ``VSICurlPartialClearCache``), or None where it cannot be found (then a retry may meet the stale bytes)."""
+    import rasterio._base  # noqa: F401  (loads libgdal)
+
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "libgdal" in line.rsplit("/", 1)[-1]}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            lib.VSICurlPartialClearCache.argtypes = [ctypes.c_char_p]
+            return lib
+        except (OSError, AttributeError):
+            continue
+    return None
+
 #: What GDAL says when a file ends early or its compressed blocks do not decode.
 _DAMAGED = re.compile(
     r"TIFFFillTile|TIFFFillStrip|Read error at|TIFFReadEncoded|IReadBlock failed|truncat|unexpected end|"

@@ -33,7 +33,7 @@ from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
 from .base import ATTRIBUTION, EmbeddingSource, chunk_windows
 from .file_window import tile_lattice
 from .geotiff import GeoTIFFSource, chunk_side
-from .rasterfile import RasterFile, inspect_file
+from .rasterfile import RasterFile, forget_fetched, inspect_file
 from .release_cache import DEFAULT_MAX_BYTES, FetchCache, shared_cache
 from .release_http import DEFAULT_MIRROR, MIRRORS, STALL_SECONDS, annual_root, explain_gdal_error, mirror_of
 from .release_index import ReleaseIndex, Tile, index_file, known_missing, read_index
@@ -196,6 +196,8 @@ class ReleaseSource(EmbeddingSource):
             if not _TRANSIENT.search(f"{e} {_gdal_message(e)}"):
                 raise
             log.info("retrying a release read after %s", e)
+        for t in tiles:
+            forget_fetched("/vsicurl/" + (self.cache.url_for(t.url) if self.cache else t.url))
         return self._run_once(tiles, read)
 
     def _run_once(self, tiles: list[Tile], read: Callable[[GeoTIFFSource], object]):
