@@ -28,8 +28,14 @@ from .widgets.state import ExplorerState
 from .widgets.time_series import TimeSeriesPanel
 from .widgets.year_picker import YearPicker
 
-#: Page-wide rules: categorical overlays stay pixelated when the browser scales them.
-_STYLE = f"<style>.{CRISP_CLASS} {{ image-rendering: pixelated; image-rendering: crisp-edges; }}</style>"
+#: Page-wide rules: categorical overlays stay pixelated when the browser scales them; the tab bar wraps onto a
+#: second row rather than cut its titles ("Cluste", "Simila") when seven tabs do not fit the panel's width.
+_TAB_BAR = ".jupyter-widgets.widget-tab.aef-tabs > .lm-TabBar"
+_STYLE = (
+    f"<style>.{CRISP_CLASS} {{ image-rendering: pixelated; image-rendering: crisp-edges; }}"
+    f"{_TAB_BAR} > .lm-TabBar-content {{ flex-wrap: wrap; }}"
+    f"{_TAB_BAR} .lm-TabBar-tab {{ flex: 1 0 auto; min-width: max-content; padding: 0 8px; }}</style>"
+)
 TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify")
 
 
@@ -82,6 +88,7 @@ class Explorer(HBox, ValueWidget):
                       VBox([self.time, self.side_by_side]), self.classify],
             titles=TAB_TITLES,
         )  # fmt: skip
+        self.tabs.add_class("aef-tabs")
         self.tabs.observe(self._tab_selected, names="selected_index")
         self.busy = HTML()
         self.busy.add_class("aef-busy")

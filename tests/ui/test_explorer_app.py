@@ -265,3 +265,29 @@ def test_classify_tab_three_labelled_classes_show_the_class_map_and_accuracy(app
     assert svg.count() >= 1
     assert app.errors_shown() == []
     app.screenshot("07-classify")
+
+
+_TAB_TITLES_JS = """
+() => [...document.querySelectorAll('.aef-explorer .aef-tabs > .lm-TabBar .lm-TabBar-tab')].map((tab) => {
+  const label = tab.querySelector('.lm-TabBar-tabLabel');
+  const box = tab.getBoundingClientRect(), text = label.getBoundingClientRect();
+  const panel = tab.closest('.aef-side-panel').getBoundingClientRect();
+  return {text: label.textContent, scroll: label.scrollWidth, client: label.clientWidth,
+          inTab: text.left >= box.left && text.right <= box.right,
+          inPanel: box.left >= panel.left - 1 && box.right <= panel.right + 1};
+})
+"""
+
+
+@pytest.mark.parametrize("width", [1400, 1024, 800])
+def test_every_tab_title_is_shown_whole(app: App, width: int):
+    """Seven tabs in a 380 px panel cut their titles to "Cluste", "Simila" (issue 22): at the default width, a
+    laptop's and a Binder pane's, no title's text overflows its tab and every tab lies inside the panel."""
+    app.page.set_viewport_size({"width": width, "height": 800})
+    app.page.wait_for_timeout(300)  # the panel's layout follows the resize
+    titles = app.page.evaluate(_TAB_TITLES_JS)
+    assert [t["text"] for t in titles] == ["Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify"]
+    for t in titles:
+        assert t["scroll"] <= t["client"] and t["inTab"] and t["inPanel"], t
+    app.open_tab("Similarity")  # and a tab is still opened by its title
+    app.screenshot(f"09-tabs-{width}px")
