@@ -12,7 +12,8 @@ from tests.ui.app import App, first_number_after, number
 pytestmark = pytest.mark.ui
 
 #: Leaflet controls the app uses; every other control (layers, fullscreen, measure, geemap's toolbars) is hidden.
-OUR_CONTROLS = {"leaflet-control-zoom", "leaflet-draw", "leaflet-control-scale", "leaflet-control-attribution"}
+OUR_CONTROLS = {"leaflet-control-zoom", "leaflet-draw", "leaflet-control-scale", "leaflet-control-attribution",
+                "leaflet-widgetcontrol"}  # fmt: skip
 
 
 def test_app_renders_map_panel_and_rgb_overlay(app: App):
@@ -291,3 +292,20 @@ def test_every_tab_title_is_shown_whole(app: App, width: int):
         assert t["scroll"] <= t["client"] and t["inTab"] and t["inPanel"], t
     app.open_tab("Similarity")  # and a tab is still opened by its title
     app.screenshot(f"09-tabs-{width}px")
+
+
+def test_one_draw_tool_in_every_tab_and_its_word_follows_the_tab(app: App):
+    """Issue 22: the Classify tab added a second draw toolbar at the top right. One toolbar on every tab, and the
+    word beside it says what drawing does there; a rectangle drawn on the Classify tab labels, it sets no AOI."""
+    toolbars = app.page.locator(".aef-explorer .leaflet-draw.leaflet-control")
+    hint = app.page.locator(".aef-explorer .leaflet-widgetcontrol .aef-draw-hint")
+    for title in ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify"):
+        app.open_tab(title)
+        words = "labels Class 1" if title == "Classify" else "sets the AOI"
+        app.wait_text(hint, words)
+        assert toolbars.count() == 1, title
+    draw_rectangle(app, app.map_point(0.3, 0.3), app.map_point(0.45, 0.45))
+    app.wait_text(app.panel("aef-classify-legend"), r"Class 1\s+[1-9]\d*\b")
+    assert "No AOI" in app.panel("aef-aoi-drawer").inner_text()
+    assert app.errors_shown() == []
+    app.screenshot("10-one-draw-tool")
