@@ -112,6 +112,7 @@ class Explorer(HBox, ValueWidget):
         # clicks on the map pick similarity references only while that tab is open, not while drawing an AOI
         self.similarity.picking.value = self.tabs.selected_index == TAB_TITLES.index("Similarity")
         self.time.picking.value = self.tabs.selected_index == TAB_TITLES.index("Time")
+        self.time.show_on_map(self.time.picking.value)  # its yellow marker is not left beside the probe's
         self.classify.picking.value = self.tabs.selected_index == TAB_TITLES.index("Classify")
 
     def _header(self) -> str:
