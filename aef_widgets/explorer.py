@@ -10,6 +10,7 @@ import ipyleaflet
 from ipywidgets import HTML, HBox, Layout, Tab, ValueWidget, VBox
 from traitlets import Any
 
+from .core.memory import bound_malloc
 from .sources.base import EmbeddingSource
 from .widgets.aoi_drawer import AOIDrawer
 from .widgets.band_rgb_selector import BandRGBSelector
@@ -62,6 +63,7 @@ class Explorer(HBox, ValueWidget):
         executor: Executor | None = None,
         start: str | None = None,
     ) -> None:
+        bound_malloc()  # a kernel showing the explorer keeps no freed view reads (see core.memory)
         state = state if state is not None else ExplorerState(source, executor=executor)
         m = map if map is not None else make_map(state.source, layout=Layout(height=height, flex="1 1 auto"))
         runner = runner if runner is not None else JobRunner()
@@ -95,8 +97,11 @@ class Explorer(HBox, ValueWidget):
         runner.on_busy = lambda what: setattr(
             self.busy, "value", f"<i>Working: {html.escape(what)}…</i>" if what else ""
         )
+        self.header, self.footer = HTML(_STYLE + self._header()), HTML(self._footer())
+        # a new source (the release opened from the sample, say) gets its own name, badge and credit at once
+        state.observe(lambda _: self._source_changed(), names="source")
         side = VBox(
-            [HTML(_STYLE + self._header()), self.year, self.place, self.tabs, self.busy, HTML(self._footer())],
+            [self.header, self.year, self.place, self.tabs, self.busy, self.footer],
             layout=Layout(width="380px", min_width="320px", overflow="auto", max_height=height),
         )
         side.add_class("aef-side-panel")
@@ -114,6 +119,9 @@ class Explorer(HBox, ValueWidget):
         self.time.picking.value = self.tabs.selected_index == TAB_TITLES.index("Time")
         self.time.show_on_map(self.time.picking.value)  # its yellow marker is not left beside the probe's
         self.classify.picking.value = self.tabs.selected_index == TAB_TITLES.index("Classify")
+
+    def _source_changed(self) -> None:
+        self.header.value, self.footer.value = _STYLE + self._header(), self._footer()
 
     def _header(self) -> str:
         source = self.state.source
