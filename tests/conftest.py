@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,11 @@ from affine import Affine
 
 #: Offline Earth Engine fixtures (``ee_offline``, ``network``) for the engine and widget tests.
 pytest_plugins = ["tests.earthengine_offline"]
+
+#: Tests never reach the internet: the release's default mirror is a loopback port nobody listens on (the discard
+#: port), so the sample app's "real places" check (and any release opened without a URL) is refused at once, and
+#: the Voila servers of the browser tests inherit it. Tests of the release pass their own loopback URL.
+os.environ.setdefault("AEF_WIDGETS_RELEASE_URL", "http://127.0.0.1:9")
 
 REAL_DIR = Path(__file__).parent / "data" / "aef-real"
 REAL_FLOAT32 = REAL_DIR / "wisconsin_2024_float32.tif"

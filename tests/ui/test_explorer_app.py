@@ -291,6 +291,11 @@ def test_every_tab_title_is_shown_whole(app: App, width: int):
     for t in titles:
         assert t["scroll"] <= t["client"] and t["inTab"] and t["inPanel"], t
     app.open_tab("Similarity")  # and a tab is still opened by its title
+    # offline (tests/conftest.py points the release at a closed loopback port), real places are not offered, in words
+    row = app.page.locator(".aef-real-places")  # above the explorer, in the app's page
+    places = app.wait_text(row, r"Offline")
+    assert "could not be reached" in places and "synthetic sample" in places, places
+    assert row.get_by_role("button", name="Farmland, Iowa").is_disabled()
     app.screenshot(f"09-tabs-{width}px")
 
 
@@ -309,3 +314,28 @@ def test_one_draw_tool_in_every_tab_and_its_word_follows_the_tab(app: App):
     assert "No AOI" in app.panel("aef-aoi-drawer").inner_text()
     assert app.errors_shown() == []
     app.screenshot("10-one-draw-tool")
+
+
+def test_the_time_chart_labels_every_year_and_its_marker_leaves_with_the_tab(app: App):
+    """Issue 22: year ticks skipped years, the legend box covered points, and the yellow pixel marker stayed on the
+    map after leaving the Time tab."""
+    from aef_widgets.widgets.time_series import PIXEL_COLOR
+
+    app.open_tab("Time")
+    app.page.mouse.click(*app.map_point(0.4, 0.6))
+    chart = app.panel("aef-time-series")
+    app.wait_text(app.panel("aef-trajectory-summary"), r"least like 2025")
+    app.page.wait_for_function("(el) => el.querySelectorAll('svg .dot').length === 8", arg=chart.element_handle())
+    ticks = chart.locator("svg .axis").first.locator(".tick text").evaluate_all("els => els.map((e) => e.textContent)")
+    assert ticks == [str(y) for y in range(2018, 2026)], ticks
+    dots = [d.bounding_box() for d in chart.locator("svg .dot").all()]
+    legend = app.panel("aef-time-legend").bounding_box()
+    assert legend["height"] > 0 and all(legend["y"] >= d["y"] + d["height"] for d in dots)  # under every point
+    marker = app.page.locator(f'.aef-explorer path.leaflet-interactive[fill="{PIXEL_COLOR}"]')
+    assert marker.count() == 1
+    app.screenshot("11-time-chart-ticks")
+    app.open_tab("Similarity")
+    app.page.wait_for_function(f"() => !document.querySelector('path.leaflet-interactive[fill=\"{PIXEL_COLOR}\"]')")
+    app.open_tab("Time")
+    marker.wait_for()
+    assert app.errors_shown() == []
