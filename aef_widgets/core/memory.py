@@ -19,7 +19,7 @@ import sys
 GDAL_CACHE_ENV, ENGINE_CACHE_ENV = "AEF_WIDGETS_GDAL_CACHE_MB", "AEF_WIDGETS_ENGINE_CACHE_MB"
 #: Defaults: GDAL's cache holds only the tiles of the reads in progress (every read opens its dataset); the engine
 #: keeps the last view's embeddings of two years and what draws them.
-GDAL_CACHE_MB, ENGINE_CACHE_MB = 64, 96
+GDAL_CACHE_MB, ENGINE_CACHE_MB = 64, 64
 
 
 def budget_bytes(env: str, default_mb: int) -> int:
