@@ -20,6 +20,7 @@ from .explorer import Explorer
 from .sources.base import EmbeddingSource
 from .sources.release import ReleaseSource
 from .sources.sample import sample_source
+from .widgets.real_places import RealPlaces
 
 log = logging.getLogger(__name__)
 SOURCE_ENV = "AEF_WIDGETS_SOURCE"
@@ -60,4 +61,11 @@ def explorer_app(choice: str | None = None, height: str = "calc(100vh - 60px)") 
         else ""
     )
     start = os.environ.get(START_ENV) or (RELEASE_START if isinstance(source, ReleaseSource) else None)
-    return VBox([banner, Explorer(source, height=height, start=start)])
+    if source.synthetic:  # room for the row of real places above the map
+        height = height.replace("- 60px", "- 120px")
+    explorer = Explorer(source, height=height, start=start)
+    if not source.synthetic:
+        return VBox([banner, explorer])
+    # on the sample, a newcomer is offered real places in one click when the kernel can reach the release
+    places = RealPlaces(explorer.state, go_to=explorer.place.go_to, map=explorer.map, runner=explorer.runner)
+    return VBox([banner, places, explorer])

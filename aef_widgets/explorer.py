@@ -10,6 +10,7 @@ import ipyleaflet
 from ipywidgets import HTML, HBox, Layout, Tab, ValueWidget, VBox
 from traitlets import Any
 
+from .core.memory import bound_malloc
 from .sources.base import EmbeddingSource
 from .widgets.aoi_drawer import AOIDrawer
 from .widgets.band_rgb_selector import BandRGBSelector
@@ -28,8 +29,14 @@ from .widgets.state import ExplorerState
 from .widgets.time_series import TimeSeriesPanel
 from .widgets.year_picker import YearPicker
 
-#: Page-wide rules: categorical overlays stay pixelated when the browser scales them.
-_STYLE = f"<style>.{CRISP_CLASS} {{ image-rendering: pixelated; image-rendering: crisp-edges; }}</style>"
+#: Page-wide rules: categorical overlays stay pixelated when the browser scales them; the tab bar wraps onto a
+#: second row rather than cut its titles ("Cluste", "Simila") when seven tabs do not fit the panel's width.
+_TAB_BAR = ".jupyter-widgets.widget-tab.aef-tabs > .lm-TabBar"
+_STYLE = (
+    f"<style>.{CRISP_CLASS} {{ image-rendering: pixelated; image-rendering: crisp-edges; }}"
+    f"{_TAB_BAR} > .lm-TabBar-content {{ flex-wrap: wrap; }}"
+    f"{_TAB_BAR} .lm-TabBar-tab {{ flex: 1 0 auto; min-width: max-content; padding: 0 8px; }}</style>"
+)
 TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify")
 
 
@@ -56,6 +63,7 @@ class Explorer(HBox, ValueWidget):
         executor: Executor | None = None,
         start: str | None = None,
     ) -> None:
+        bound_malloc()  # a kernel showing the explorer keeps no freed view reads (see core.memory)
         state = state if state is not None else ExplorerState(source, executor=executor)
         m = map if map is not None else make_map(state.source, layout=Layout(height=height, flex="1 1 auto"))
         runner = runner if runner is not None else JobRunner()
@@ -82,14 +90,18 @@ class Explorer(HBox, ValueWidget):
                       VBox([self.time, self.side_by_side]), self.classify],
             titles=TAB_TITLES,
         )  # fmt: skip
+        self.tabs.add_class("aef-tabs")
         self.tabs.observe(self._tab_selected, names="selected_index")
         self.busy = HTML()
         self.busy.add_class("aef-busy")
         runner.on_busy = lambda what: setattr(
             self.busy, "value", f"<i>Working: {html.escape(what)}…</i>" if what else ""
         )
+        self.header, self.footer = HTML(_STYLE + self._header()), HTML(self._footer())
+        # a new source (the release opened from the sample, say) gets its own name, badge and credit at once
+        state.observe(lambda _: self._source_changed(), names="source")
         side = VBox(
-            [HTML(_STYLE + self._header()), self.year, self.place, self.tabs, self.busy, HTML(self._footer())],
+            [self.header, self.year, self.place, self.tabs, self.busy, self.footer],
             layout=Layout(width="380px", min_width="320px", overflow="auto", max_height=height),
         )
         side.add_class("aef-side-panel")
@@ -105,7 +117,11 @@ class Explorer(HBox, ValueWidget):
         # clicks on the map pick similarity references only while that tab is open, not while drawing an AOI
         self.similarity.picking.value = self.tabs.selected_index == TAB_TITLES.index("Similarity")
         self.time.picking.value = self.tabs.selected_index == TAB_TITLES.index("Time")
+        self.time.show_on_map(self.time.picking.value)  # its yellow marker is not left beside the probe's
         self.classify.picking.value = self.tabs.selected_index == TAB_TITLES.index("Classify")
+
+    def _source_changed(self) -> None:
+        self.header.value, self.footer.value = _STYLE + self._header(), self._footer()
 
     def _header(self) -> str:
         source = self.state.source

@@ -20,6 +20,11 @@ from aef_widgets.sources import sample as sample_module
 #: Offline Earth Engine fixtures (``ee_offline``, ``network``) for the engine and widget tests.
 pytest_plugins = ["tests.earthengine_offline"]
 
+#: Tests never reach the internet: the release's default mirror is a loopback port nobody listens on (the discard
+#: port), so the sample app's "real places" check (and any release opened without a URL) is refused at once, and
+#: the Voila servers of the browser tests inherit it. Tests of the release pass their own loopback URL.
+os.environ.setdefault("AEF_WIDGETS_RELEASE_URL", "http://127.0.0.1:9")
+
 REAL_DIR = Path(__file__).parent / "data" / "aef-real"
 REAL_FLOAT32 = REAL_DIR / "wisconsin_2024_float32.tif"
 REAL_INT8 = REAL_DIR / "wisconsin_2024_int8.tif"

@@ -21,6 +21,7 @@ from ..core.aoi import AOI
 from ..core.errors import NoDataAtPoint, NoDataError, TooManyFilesError, UsageError
 from ..core.field import BandField, EmbeddingField
 from ..core.grid import Grid
+from ..core.memory import ENGINE_CACHE_ENV, ENGINE_CACHE_MB, budget_bytes
 from ..rendering.view import MapView, Resampler
 from ..sources.base import EmbeddingSource
 from .base import Engine, Progress
@@ -42,9 +43,11 @@ class LocalEngine(Engine):
         self.source = source
         #: Where whole-AOI work (k-means, areas) runs its chunks: threads here, or a Dask cluster's executor.
         self.executor = executor
-        self._fields: Memo[EmbeddingField] = Memo(cached_fields)
-        self._bands: Memo[BandField] = Memo(cached_fields)
-        self._resamplers: Memo[Resampler] = Memo(6)
+        # bounded by bytes too (``AEF_WIDGETS_ENGINE_CACHE_MB``): a full-screen view of 64 float32 bands is ~36 MiB
+        budget = budget_bytes(ENGINE_CACHE_ENV, ENGINE_CACHE_MB)
+        self._fields: Memo[EmbeddingField] = Memo(cached_fields, max_bytes=budget // 2)
+        self._bands: Memo[BandField] = Memo(cached_fields, max_bytes=budget // 4)
+        self._resamplers: Memo[Resampler] = Memo(6, max_bytes=budget // 4)
         self._pca: Memo[PCAComposite] = Memo(8)
         # what a view maps to: every layer of every click asks, and each answer costs a dozen pyproj transformer
         # constructions (about 1 ms each), so it is remembered until the view moves

@@ -8,14 +8,18 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
+from ..core.memory import nbytes_of
+
 T = TypeVar("T")
 
 
 class Memo(Generic[T]):
-    """Remembers the last ``size`` results; a key being computed by one thread is awaited by the others."""
+    """Remembers the last ``size`` results, and no more than ``max_bytes`` of arrays (the newest is always kept);
+    a key being computed by one thread is awaited by the others."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+    def __init__(self, size: int, max_bytes: int | None = None) -> None:
+        self.size, self.max_bytes = size, max_bytes
+        self._bytes: dict[Hashable, int] = {}
         self._done: OrderedDict[Hashable, T] = OrderedDict()
         self._running: dict[Hashable, Future] = {}
         self._lock = threading.Lock()
@@ -44,9 +48,15 @@ class Memo(Generic[T]):
         finally:
             with self._lock:
                 self._running.pop(key, None)
+        weight = nbytes_of(value) if self.max_bytes is not None else 0
         with self._lock:
-            self._done[key] = value
-            while len(self._done) > self.size:
-                self._done.popitem(last=False)
+            self._done[key], self._bytes[key] = value, weight
+            while len(self._done) > self.size or (len(self._done) > 1 and self.held_bytes > (self.max_bytes or 0)):
+                self._bytes.pop(self._done.popitem(last=False)[0], None)
         future.set_result(value)
         return value
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of arrays held (0 unless the memo is bounded by bytes)."""
+        return sum(self._bytes.values()) if self.max_bytes is not None else 0

@@ -26,6 +26,7 @@ from rasterio.windows import Window
 
 from ..core.bands import BAND_NAMES, N_BANDS
 from ..core.errors import SourceError
+from ..core.memory import GDAL_CACHE_ENV, GDAL_CACHE_MB, budget_bytes
 from ..core.quantization import NODATA_INT8, dequantize, dequantize_into
 from .release_http import CONNECT_SECONDS, STALL_SECONDS, USER_AGENT
 
@@ -36,10 +37,11 @@ HTTP_CACHE_BYTES = int(float(os.environ.get(HTTP_CACHE_ENV, 256)) * 2**20)
 #: GDAL settings for reading COGs locally and over HTTP: decode with every core, never list remote folders,
 #: merge neighbouring byte ranges into one request, name ourselves and give up on stalled servers. Reads made from a
 #: pool of threads decode with one GDAL thread each (``decode_threads``). Every read opens and closes its dataset,
-#: so the block cache only ever holds the tiles of the reads in progress: 512 MB is a ceiling, not a footprint.
+#: so the block cache only holds the tiles of the reads in progress; its bound is per kernel
+#: (``AEF_WIDGETS_GDAL_CACHE_MB``, 64 MiB by default: 512 MiB let a visit's kernel grow by hundreds of MB).
 GDAL_OPTIONS = {
     "GDAL_NUM_THREADS": "ALL_CPUS",
-    "GDAL_CACHEMAX": 512 * 2**20,
+    "GDAL_CACHEMAX": budget_bytes(GDAL_CACHE_ENV, GDAL_CACHE_MB),
     "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
     "GDAL_HTTP_MULTIRANGE": "YES",
     "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",

@@ -11,6 +11,7 @@ from ..core.errors import AOIError, NoDataError
 from ..rendering.colors import AOI_COLOR
 from ..sources.base import EmbeddingSource
 from .base import Computed, Panel
+from .draw_tool import DrawTool
 
 #: The outline's colour is none of the class or highlight colours, so it never blends into a layer under it.
 AOI_STYLE = {"color": AOI_COLOR, "weight": 2, "fillOpacity": 0.05, "fillColor": AOI_COLOR, "dashArray": "6 4"}
@@ -24,7 +25,8 @@ class AOIDrawer(Panel):
     """Draw a rectangle or polygon, use the view, or load GeoJSON; ``value`` is the ``AOI`` or None.
 
     Drawn shapes are handed over to an AOI layer of ours and removed from the draw control at once, so a cleared
-    AOI can never come back from the draw control's own copy (a known ipyleaflet pitfall).
+    AOI can never come back from the draw control's own copy (a known ipyleaflet pitfall). The draw control is the
+    map's one ``DrawTool``: a shape is the AOI unless another panel (classification) has taken the tool.
     """
 
     def __init__(self, state=None, **kwargs) -> None:
@@ -38,32 +40,30 @@ class AOIDrawer(Panel):
         self.use_view.on_click(self._use_view)
         self.clear.on_click(lambda _: self._set(None))
         self.upload.observe(self._uploaded, names="value")
-        self.draw_control = None
         self.slot = None
         if self.map is not None:
-            self.draw_control = ipyleaflet.DrawControl(
-                position="topleft", rectangle={"shapeOptions": AOI_STYLE}, polygon={"shapeOptions": AOI_STYLE},
-                polyline={}, circlemarker={}, circle={}, marker={}, edit=False, remove=False,
-            )  # fmt: skip
-            self.draw_control.on_draw(self._drawn)
-            self.map.add(self.draw_control)
+            tool = DrawTool.of(self.map)
+            tool.register("aoi", self._drawn, lambda: "Drawing on the map sets the AOI")
+            tool.take("aoi")  # first in charge: a shape is an AOI unless a panel takes the tool for itself
             self.slot = self.layer_stack().slot("AOI", "aoi")
         self.value = self.state.aoi
         link((self.state, "aoi"), (self, "value"))
         self.summary = Computed(self, "aoi summary", self._prepare, self._show, label="measuring the AOI", heavy=True)
-        hint = HTML("Draw a rectangle or polygon with the tools on the map." if self.map is not None else "")
+        hint = HTML("Draw a rectangle or polygon with the tool on the map." if self.map is not None else "")
         self.children = [hint, HBox([self.use_view, self.clear]), self.upload, self.info, self.status]
         self.add_class("aef-aoi-drawer")
         self.summary.update()
+
+    @property
+    def draw_control(self) -> ipyleaflet.DrawControl | None:
+        """The map's draw control (shared with the panels that take shapes, see ``DrawTool``)."""
+        return DrawTool.of(self.map).control if self.map is not None else None
 
     def _set(self, aoi: AOI | None) -> None:
         self.show_status("")
         self.value = aoi
 
-    def _drawn(self, control, action: str, geo_json: dict) -> None:
-        if action != "created":
-            return
-        control.clear()  # the shape lives on as our AOI layer; the control keeps no copy to resurrect
+    def _drawn(self, geo_json: dict) -> None:
         try:
             self._set(AOI.from_geojson(geo_json))
         except AOIError as e:

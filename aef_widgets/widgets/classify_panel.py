@@ -7,7 +7,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import ipyleaflet
 import ipywidgets as w
 
 from ..analysis.label_pixels import POLYGON_PIXELS
@@ -20,6 +19,7 @@ from . import label_edits as edits
 from .base import Computed, Panel, ProductLayer
 from .classify_accuracy import AccuracyView
 from .classify_model import ModelFiles
+from .draw_tool import DrawTool
 from .exports import saved_file_html
 from .label_marks import show_labels, show_suggestions
 
@@ -27,7 +27,6 @@ from .label_marks import show_labels, show_suggestions
 N_SUGGESTIONS = 8
 #: A map click this soon after a click on a suggestion is the same click bubbling up from the ring: ignored.
 _BUBBLE_S = 0.5
-_DRAW_STYLE = {"color": "#222222", "weight": 2, "fillOpacity": 0.1}
 _WIDE = w.Layout(width="auto")
 
 
@@ -96,9 +95,10 @@ class ClassifyPanel(Panel):
             self, "suggestions", self._prepare_suggestions, self._show_suggestions,
             key=lambda: self.flow.key("suggestions")[:1], label="finding doubtful pixels",
         )  # fmt: skip
-        self.draw_control = None
         if self.map is not None:
             self.map.on_interaction(self._map_event)
+            DrawTool.of(self.map).register("labels", self._drawn, self._draw_words)
+            self.active.observe(lambda _: DrawTool.of(self.map).refresh(), names="value")
         self.value = list(self.state.class_labels)
         self.observe(lambda _: self._to_state(), names="value")
         self.state.observe(lambda _: self._from_state(), names="class_labels")
@@ -213,24 +213,21 @@ class ClassifyPanel(Panel):
         self.layer_stack().bring_to_top("classes")
 
     def _toggle_draw(self) -> None:
-        """The polygon tool is on the map only while clicks label (a removed control is closed: a new one comes)."""
+        """While clicks label, the map's one draw tool labels too; then it goes back to whoever had it (the AOI)."""
         if self.map is None:
             return
-        on_map = self.draw_control is not None and any(c is self.draw_control for c in self.map.controls)
-        if self.picking.value and not on_map:
-            self.draw_control = ipyleaflet.DrawControl(
-                position="topright", polygon={"shapeOptions": _DRAW_STYLE}, rectangle={"shapeOptions": _DRAW_STYLE},
-                polyline={}, circlemarker={}, circle={}, marker={}, edit=False, remove=False,
-            )  # fmt: skip
-            self.draw_control.on_draw(self._drawn)
-            self.map.add(self.draw_control)
-        elif not self.picking.value and on_map:
-            self.map.remove(self.draw_control)
+        tool = DrawTool.of(self.map)
+        if self.picking.value:
+            tool.take("labels")
+        else:
+            tool.release("labels")
 
-    def _drawn(self, control, action: str, geo_json: dict) -> None:
-        if action != "created":
-            return
-        control.clear()
+    def _draw_words(self) -> str:
+        classes, active = self.state.label_classes, self.active.value
+        name = classes[active][0] if active is not None and 0 <= active < len(classes) else "the chosen class"
+        return f"Drawing on the map labels {name}"
+
+    def _drawn(self, geo_json: dict) -> None:
         try:
             self.label_polygon(AOI.from_geojson(geo_json))
         except AEFError as e:

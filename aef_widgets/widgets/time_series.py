@@ -14,6 +14,12 @@ from .base import Computed, Panel
 TO_REFERENCE_COLOR, YEAR_TO_YEAR_COLOR = "#1f77b4", "#ff7f0e"
 #: The pixel whose trajectory is charted, on the map: none of the class or highlight colours.
 PIXEL_COLOR = "#ffd400"
+_SWATCH = '<span style="display:inline-block;width:18px;height:3px;background:{};vertical-align:middle"></span>'
+#: The chart's legend, under it: outside the data.
+LEGEND = (
+    f'<div style="font-size:12px">{_SWATCH.format(TO_REFERENCE_COLOR)} to the reference year &nbsp; '
+    f"{_SWATCH.format(YEAR_TO_YEAR_COLOR)} to the year before</div>"
+)
 
 
 class TimeSeriesPanel(Panel):
@@ -36,6 +42,9 @@ class TimeSeriesPanel(Panel):
         self.chart = None
         self.lines = self.points = None
         self.chart_box = VBox()
+        self.legend = HTML(LEGEND, layout=Layout(visibility="hidden"))
+        self.legend.add_class("aef-time-legend")
+        self._on_map = True  # the charted pixel's marker is on the map (the explorer takes it off outside its tab)
         self.computed = Computed(
             self, "trajectory", self._prepare, self._show, label="trajectory",
             key=lambda: (*self.flow.key("trajectory"), self.value, self.use_aoi.value),
@@ -56,9 +65,10 @@ class TimeSeriesPanel(Panel):
 
         x = bqplot.LinearScale()
         y = bqplot.LinearScale()
+        # the legend is HTML under the chart (``LEGEND``): bqplot draws its legend box inside the data area
         self.lines = bqplot.Lines(
             x=[], y=[[], []], scales={"x": x, "y": y}, colors=[TO_REFERENCE_COLOR, YEAR_TO_YEAR_COLOR],
-            labels=["to the reference year", "to the year before"], display_legend=True,
+            labels=["to the reference year", "to the year before"], display_legend=False,
         )  # fmt: skip
         self.points = bqplot.Scatter(
             x=[], y=[], scales={"x": x, "y": y}, colors=[TO_REFERENCE_COLOR], default_size=64,
@@ -66,14 +76,15 @@ class TimeSeriesPanel(Panel):
             tooltip=bqplot.Tooltip(fields=["x", "y"], labels=["year", "similarity"], formats=["d", ".3f"]),
         )  # fmt: skip
         self.points.on_element_click(self._point_clicked)
+        # every year gets a tick and its label (set in ``_chart``): left to d3, it ticked 2018, 2019, 2021, 2022...
         axes = [
-            bqplot.Axis(scale=x, label="year", tick_format="d", num_ticks=6),
+            bqplot.Axis(scale=x, label="year", tick_format="d", tick_values=[]),
             bqplot.Axis(scale=y, side="left", label="cosine", tick_format=".2f"),
         ]
         return bqplot.Figure(
             marks=[self.lines, self.points], axes=axes, title="",
             fig_margin={"top": 30, "bottom": 40, "left": 50, "right": 24},
-            layout=Layout(width="100%", height="260px", visibility="hidden"), legend_location="bottom-left",
+            layout=Layout(width="100%", height="260px", visibility="hidden"),
         )  # fmt: skip
 
     def set_pixel(self, lon: float, lat: float) -> None:
@@ -129,7 +140,7 @@ class TimeSeriesPanel(Panel):
             if trajectory is None:
                 return
             self.chart = self._make_chart()
-            self.chart_box.children = [self.chart]
+            self.chart_box.children = [self.chart, self.legend]
         if trajectory is None:
             with self.lines.hold_sync(), self.points.hold_sync():
                 self.lines.x, self.lines.y = [], [[], []]
@@ -137,6 +148,7 @@ class TimeSeriesPanel(Panel):
             self._years = []
             self.chart.title = ""
             self.chart.layout.visibility = "hidden"  # nothing to chart; hidden, it keeps its size
+            self.legend.layout.visibility = "hidden"
             return
         years = np.asarray(trajectory.years, dtype=float)
         shown = np.isfinite(trajectory.to_reference)  # a year without data has no point to click
@@ -147,13 +159,21 @@ class TimeSeriesPanel(Panel):
             self.lines.y = np.vstack([trajectory.to_reference, trajectory.year_to_year])
             self.points.x, self.points.y = years[shown], trajectory.to_reference[shown]
             self.points.selected = selected
+            axis, scale = self.chart.axes[0], self.lines.scales["x"]
+            axis.tick_values = np.arange(int(years.min()), int(years.max()) + 1)
+            scale.min, scale.max = float(years.min()) - 0.5, float(years.max()) + 0.5  # no point on the frame
         self.chart.title = f"Similarity to {trajectory.reference_year}"
-        self.chart.layout.visibility = "visible"
+        self.chart.layout.visibility = self.legend.layout.visibility = "visible"
+
+    def show_on_map(self, on: bool) -> None:
+        """Put the charted pixel's marker on the map, or take it off (the chart keeps it)."""
+        self._on_map = bool(on)
+        self._draw_marker(None if self.use_aoi.value else self.value)
 
     def _draw_marker(self, point: tuple[float, float] | None) -> None:
         if self.marker is None:
             return
-        if point is None:
+        if point is None or not self._on_map:
             self.marker.remove()
             return
         lon, lat = point

@@ -12,7 +12,8 @@ from tests.ui.app import App, first_number_after, number
 pytestmark = pytest.mark.ui
 
 #: Leaflet controls the app uses; every other control (layers, fullscreen, measure, geemap's toolbars) is hidden.
-OUR_CONTROLS = {"leaflet-control-zoom", "leaflet-draw", "leaflet-control-scale", "leaflet-control-attribution"}
+OUR_CONTROLS = {"leaflet-control-zoom", "leaflet-draw", "leaflet-control-scale", "leaflet-control-attribution",
+                "leaflet-widgetcontrol"}  # fmt: skip
 
 
 def test_app_renders_map_panel_and_rgb_overlay(app: App):
@@ -265,3 +266,76 @@ def test_classify_tab_three_labelled_classes_show_the_class_map_and_accuracy(app
     assert svg.count() >= 1
     assert app.errors_shown() == []
     app.screenshot("07-classify")
+
+
+_TAB_TITLES_JS = """
+() => [...document.querySelectorAll('.aef-explorer .aef-tabs > .lm-TabBar .lm-TabBar-tab')].map((tab) => {
+  const label = tab.querySelector('.lm-TabBar-tabLabel');
+  const box = tab.getBoundingClientRect(), text = label.getBoundingClientRect();
+  const panel = tab.closest('.aef-side-panel').getBoundingClientRect();
+  return {text: label.textContent, scroll: label.scrollWidth, client: label.clientWidth,
+          inTab: text.left >= box.left && text.right <= box.right,
+          inPanel: box.left >= panel.left - 1 && box.right <= panel.right + 1};
+})
+"""
+
+
+@pytest.mark.parametrize("width", [1400, 1024, 800])
+def test_every_tab_title_is_shown_whole(app: App, width: int):
+    """Seven tabs in a 380 px panel cut their titles to "Cluste", "Simila" (issue 22): at the default width, a
+    laptop's and a Binder pane's, no title's text overflows its tab and every tab lies inside the panel."""
+    app.page.set_viewport_size({"width": width, "height": 800})
+    app.page.wait_for_timeout(300)  # the panel's layout follows the resize
+    titles = app.page.evaluate(_TAB_TITLES_JS)
+    assert [t["text"] for t in titles] == ["Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify"]
+    for t in titles:
+        assert t["scroll"] <= t["client"] and t["inTab"] and t["inPanel"], t
+    app.open_tab("Similarity")  # and a tab is still opened by its title
+    # offline (tests/conftest.py points the release at a closed loopback port), real places are not offered, in words
+    row = app.page.locator(".aef-real-places")  # above the explorer, in the app's page
+    places = app.wait_text(row, r"Offline")
+    assert "could not be reached" in places and "synthetic sample" in places, places
+    assert row.get_by_role("button", name="Farmland, Iowa").is_disabled()
+    app.screenshot(f"09-tabs-{width}px")
+
+
+def test_one_draw_tool_in_every_tab_and_its_word_follows_the_tab(app: App):
+    """Issue 22: the Classify tab added a second draw toolbar at the top right. One toolbar on every tab, and the
+    word beside it says what drawing does there; a rectangle drawn on the Classify tab labels, it sets no AOI."""
+    toolbars = app.page.locator(".aef-explorer .leaflet-draw.leaflet-control")
+    hint = app.page.locator(".aef-explorer .leaflet-widgetcontrol .aef-draw-hint")
+    for title in ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify"):
+        app.open_tab(title)
+        words = "labels Class 1" if title == "Classify" else "sets the AOI"
+        app.wait_text(hint, words)
+        assert toolbars.count() == 1, title
+    draw_rectangle(app, app.map_point(0.3, 0.3), app.map_point(0.45, 0.45))
+    app.wait_text(app.panel("aef-classify-legend"), r"Class 1\s+[1-9]\d*\b")
+    assert "No AOI" in app.panel("aef-aoi-drawer").inner_text()
+    assert app.errors_shown() == []
+    app.screenshot("10-one-draw-tool")
+
+
+def test_the_time_chart_labels_every_year_and_its_marker_leaves_with_the_tab(app: App):
+    """Issue 22: year ticks skipped years, the legend box covered points, and the yellow pixel marker stayed on the
+    map after leaving the Time tab."""
+    from aef_widgets.widgets.time_series import PIXEL_COLOR
+
+    app.open_tab("Time")
+    app.page.mouse.click(*app.map_point(0.4, 0.6))
+    chart = app.panel("aef-time-series")
+    app.wait_text(app.panel("aef-trajectory-summary"), r"least like 2025")
+    app.page.wait_for_function("(el) => el.querySelectorAll('svg .dot').length === 8", arg=chart.element_handle())
+    ticks = chart.locator("svg .axis").first.locator(".tick text").evaluate_all("els => els.map((e) => e.textContent)")
+    assert ticks == [str(y) for y in range(2018, 2026)], ticks
+    dots = [d.bounding_box() for d in chart.locator("svg .dot").all()]
+    legend = app.panel("aef-time-legend").bounding_box()
+    assert legend["height"] > 0 and all(legend["y"] >= d["y"] + d["height"] for d in dots)  # under every point
+    marker = app.page.locator(f'.aef-explorer path.leaflet-interactive[fill="{PIXEL_COLOR}"]')
+    assert marker.count() == 1
+    app.screenshot("11-time-chart-ticks")
+    app.open_tab("Similarity")
+    app.page.wait_for_function(f"() => !document.querySelector('path.leaflet-interactive[fill=\"{PIXEL_COLOR}\"]')")
+    app.open_tab("Time")
+    marker.wait_for()
+    assert app.errors_shown() == []

@@ -18,6 +18,7 @@ from aef_widgets.explorer import TAB_TITLES, Explorer
 from aef_widgets.sources.export import LABEL_NODATA
 from aef_widgets.widgets import ClassifyPanel, ExplorerState, JobRunner, make_map
 from aef_widgets.widgets.base import VIEW_DEBOUNCE_S
+from aef_widgets.widgets.draw_tool import DrawTool
 from aef_widgets.widgets.ui_loop import UILoop
 from tests.widgets.frontend import ManualExecutor, click, draw, rectangle, rgba, send_custom
 
@@ -176,7 +177,7 @@ def test_a_drawn_polygon_labels_a_bounded_sample_of_its_valid_pixels(sample):
     )
     west, south, east, north = source.footprint.lonlat_bounds()
     box = (west, south, west + (east - west) * 0.2, south + (north - south) * 0.2)  # holds the nodata corner
-    draw(panel.draw_control, rectangle(*box))
+    draw(DrawTool.of(panel.map).control, rectangle(*box))
     labels = panel.value
     assert len(labels) == 25 and {p.target for p in labels} == {0}
     assert all(box[0] <= p.lon <= box[2] and box[1] <= p.lat <= box[3] for p in labels)
@@ -298,15 +299,11 @@ def test_explorer_clicks_label_only_while_the_classify_tab_is_open(sample):
     explorer = Explorer(source, runner=JobRunner.inline())
     lon, lat = truth_points(sample, 1)[0][0]
     click(explorer.map, lon, lat)
-    assert explorer.classify.value == [] and not _on_map(explorer.classify.draw_control, explorer.map)
+    assert explorer.classify.value == [] and DrawTool.of(explorer.map).user == "aoi"
     explorer.tabs.selected_index = TAB_TITLES.index("Classify")
     click(explorer.map, lon, lat)
     assert len(explorer.classify.value) == 1 and explorer.state.probe_points == []
-    assert _on_map(explorer.classify.draw_control, explorer.map)
-
-
-def _on_map(control, m) -> bool:
-    return any(c is control for c in m.controls)
+    assert DrawTool.of(explorer.map).user == "labels"
 
 
 def test_one_label_computes_the_map_and_accuracy_once_and_a_colour_only_redraws(sample):

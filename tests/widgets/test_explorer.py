@@ -31,7 +31,8 @@ def test_explorer_builds_offline_without_asking_for_anything(no_prompts, real_so
     assert [explorer.tabs.get_title(i) for i in range(len(TAB_TITLES))] == list(TAB_TITLES)
     assert "RGB composite" in [x.name for x in explorer.map.layers]
     controls = {type(c).__name__ for c in explorer.map.controls}
-    assert controls == {"ZoomControl", "ScaleControl", "AttributionControl", "DrawControl"}
+    assert controls == {"ZoomControl", "ScaleControl", "AttributionControl", "DrawControl", "WidgetControl"}
+    assert sum(type(c).__name__ == "DrawControl" for c in explorer.map.controls) == 1
     footer = explorer.children[1].children[-1].value
     assert "produced by Google and Google DeepMind" in footer
 

@@ -9,6 +9,7 @@ import threading
 
 from ipywidgets.widgets import widget as widget_module
 
+from aef_widgets.core.memory import ENGINE_CACHE_ENV, GDAL_CACHE_ENV
 from aef_widgets.explorer import TAB_TITLES, Explorer
 from aef_widgets.widgets import JobRunner
 from tests.widgets.frontend import click, draw, rectangle, send_state
@@ -84,3 +85,35 @@ def test_a_thousand_interactions_leak_nothing(two_year_source, tmp_path):
     assert "<b>1.00</b>" in explorer.similarity.readout.value
     assert explorer.layers.value  # the layer list shows the layers that are on the map
     assert len(explorer.layers.children) == len(explorer.layers.value)
+
+
+#: A visit's interactions, and what the visitor's kernel may hold after them once idle (issue 22: a kernel grew
+#: from 322 MB to 776 MB over 300, with GDAL's block cache allowed 512 MB and the engine keeping three full views'
+#: embeddings), and straight after the last one (measured 473 MB; 818 MB before the caches were bounded; about
+#: 150 MB of it is scikit-learn and SciPy, imported by the first k-means or classification).
+VISIT_INTERACTIONS, VISIT_MAX_RSS_MB, BUSY_MAX_RSS_MB = 300, 450, 520
+
+
+def test_a_visit_of_300_interactions_on_the_sample_stays_under_450_mb(tmp_path):
+    """A fresh process, as a visitor's kernel: the explorer on the bundled sample, 300 mixed interactions (pans of
+    a browser-sized view, similarity, AOI, time, classification clicks, years, bands, thresholds, k-means), sent as
+    the frontend sends them. Its RSS once idle (the runner's trim) is what a hub pays per visitor."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    for name in ("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", GDAL_CACHE_ENV, ENGINE_CACHE_ENV):
+        env.pop(name, None)  # the defaults are what is measured
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.widgets.soak_kernel", str(VISIT_INTERACTIONS)],
+        cwd=root, env=env, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    print(report)
+    assert report["end"] <= VISIT_MAX_RSS_MB, report
+    assert report["busy_end"] <= BUSY_MAX_RSS_MB, report

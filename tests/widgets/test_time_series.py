@@ -139,3 +139,53 @@ def test_a_trajectory_for_an_older_year_is_never_shown(sample):
     assert widget.trajectory is not None and widget.trajectory.reference_year == 2020
     assert widget.lines.y[0][list(sample.years).index(2020)] == pytest.approx(1.0)
     assert widget.computed.computations == 1  # the superseded request never ran
+
+
+def test_the_year_axis_ticks_every_year_and_the_legend_is_outside_the_data(panel, sample):
+    """Issue 22: d3's ticks were 2018, 2019, 2021, 2022... at fractional positions, and bqplot's legend box sat on
+    the data points. Every year of the source is a tick labelled as an integer, inside the x range with room to
+    spare; the legend is HTML under the figure, and the figure draws none."""
+    widget, m = panel
+    click(m, *event_point("clearing"))
+    axis = widget.chart.axes[0]
+    years = list(sample.years)
+    assert list(axis.tick_values) == list(range(years[0], years[-1] + 1))
+    assert all(float(v).is_integer() for v in axis.tick_values) and axis.tick_format == "d"
+    scale = widget.lines.scales["x"]
+    assert scale.min < years[0] and scale.max > years[-1]  # no point on the frame
+    assert not widget.lines.display_legend and not widget.points.display_legend
+    assert list(widget.chart_box.children) == [widget.chart, widget.legend]
+    assert "to the reference year" in widget.legend.value and "to the year before" in widget.legend.value
+    assert widget.legend.layout.visibility == "visible"
+
+
+def charted_marker(m) -> list:
+    import ipyleaflet
+
+    from aef_widgets.widgets.time_series import PIXEL_COLOR
+
+    found = []
+    for layer in m.layers:
+        found += [x for x in getattr(layer, "layers", [layer]) if isinstance(x, ipyleaflet.CircleMarker)]
+    return [x for x in found if x.fill_color == PIXEL_COLOR]
+
+
+def test_the_explorer_takes_the_pixel_marker_off_outside_the_time_tab_and_back_on_it(sample):
+    """Issue 22: the yellow marker stayed on the map next to the similarity references after leaving the tab."""
+    from aef_widgets.explorer import TAB_TITLES, Explorer
+    from aef_widgets.widgets import JobRunner
+
+    explorer = Explorer(sample, runner=JobRunner.inline())
+    m = explorer.map
+    explorer.tabs.selected_index = TAB_TITLES.index("Time")
+    lon, lat = event_point("clearing")
+    click(m, lon, lat)
+    (marker,) = charted_marker(m)
+    assert marker.location == pytest.approx((lat, lon))
+    explorer.tabs.selected_index = TAB_TITLES.index("Similarity")
+    assert charted_marker(m) == []
+    click(m, lon + 0.001, lat)  # a similarity reference, not a charted pixel
+    assert explorer.time.value == pytest.approx((lon, lat)) and charted_marker(m) == []
+    explorer.tabs.selected_index = TAB_TITLES.index("Time")
+    (marker,) = charted_marker(m)  # back with the chart it belongs to
+    assert marker.location == pytest.approx((lat, lon))

@@ -1,0 +1,106 @@
+"""A visitor's session in a fresh process, as a kernel lives it: the explorer on the bundled sample, then mixed
+interactions sent as the frontend sends them; prints the process's RSS (MiB) at the start and at checkpoints, as JSON.
+
+Run as ``python -m tests.widgets.soak_kernel 300`` (the soak test does). A process of its own measures what one
+visitor's kernel holds, not what the test process held before. ``busy_end`` is the RSS right after the last
+interaction, ``end`` after the pause in which the job runner trims the heap (as a real kernel does once idle).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+import sys
+import tempfile
+import time
+
+#: Where the RSS is reported, besides the start and the end.
+CHECKPOINTS = (50, 100, 200)
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        line = next(x for x in status if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def main(interactions: int) -> dict:
+    from aef_widgets.explorer import TAB_TITLES, Explorer
+    from aef_widgets.sources.sample import sample_source
+    from aef_widgets.widgets import JobRunner
+    from aef_widgets.widgets.jobs import IDLE_TRIM_S
+    from tests.widgets.frontend import click, draw, rectangle, send_state
+
+    source = sample_source()
+    explorer = Explorer(source, runner=JobRunner.inline(), export_dir=tempfile.mkdtemp(prefix="aef-soak-"))
+    m, state = explorer.map, explorer.state
+    west, south, east, north = source.footprint.lonlat_bounds()
+    lon0, lat0 = (west + east) / 2, (south + north) / 2
+    rng = random.Random(0)
+    gc.collect()
+    report = {"start": rss_mib()}
+    started = time.process_time()
+
+    def some_point() -> tuple[float, float]:
+        return rng.uniform(west, east), rng.uniform(south, north)
+
+    def tab(title: str) -> None:
+        explorer.tabs.selected_index = TAB_TITLES.index(title)
+
+    def pan() -> None:  # a view about the size of a browser's map, somewhere over the data
+        lon, lat = some_point()
+        dx, dy = (east - west) / 4, (north - south) / 5
+        bounds = [[lat - dy, lon - dx], [lat + dy, lon + dx]]
+        send_state(m, {"bounds": bounds, "pixel_bounds": [[0, 0], [1000, 800]], "center": [lat, lon]})
+
+    def similarity() -> None:
+        tab("Similarity")
+        click(m, *some_point())
+        if len(state.probe_points) > 3:
+            explorer.similarity.clear.click()
+
+    def aoi() -> None:
+        tab("AOI")
+        if state.aoi is None:
+            w, s = rng.uniform(west, lon0), rng.uniform(south, lat0)
+            draw(explorer.aoi.draw_control, rectangle(w, s, w + (east - west) / 4, s + (north - south) / 4))
+        else:
+            explorer.aoi.clear.click()
+
+    def time_series() -> None:
+        tab("Time")
+        click(m, *some_point())
+
+    def classify() -> None:
+        tab("Classify")
+        explorer.classify.active.value = rng.choice([0, 1])
+        click(m, *some_point())
+        if len(explorer.classify.value) > 12:
+            explorer.classify.clear_button.click()
+
+    actions = [
+        pan, similarity, aoi, time_series, classify,
+        lambda: setattr(explorer.year.dropdown, "value", rng.choice(source.years)),
+        lambda: setattr(explorer.bands.red, "value", rng.choice(["A01", "A05", "A30"])),
+        lambda: setattr(state, "similarity_threshold", rng.choice([0.5, 0.8, 0.9])),
+        lambda: setattr(state, "change_threshold", rng.choice([0.1, 0.3])),
+        lambda: setattr(explorer.change.show_map, "value", not explorer.change.show_map.value),
+    ]  # fmt: skip
+
+    for i in range(1, interactions + 1):
+        (explorer.clusters.run.click if i % 25 == 0 else rng.choice(actions))()
+        if i in CHECKPOINTS:
+            report[str(i)] = rss_mib()
+            print(i, report[str(i)], time.process_time() - started, file=sys.stderr, flush=True)
+    gc.collect()
+    report["busy_end"] = rss_mib()  # straight after the last interaction
+    report["cpu_s"] = time.process_time() - started
+    # then the visitor pauses, and the runner hands back what its jobs freed once it has been idle (jobs.IDLE_TRIM_S)
+    time.sleep(2 * IDLE_TRIM_S + 1)  # a trim planned during the last jobs is put off once
+    report["end"] = rss_mib()
+    return report
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)))
