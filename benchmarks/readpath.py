@@ -15,8 +15,8 @@ from rasterio.windows import Window
 from aef_widgets import open_source
 from aef_widgets.engines.workflows import CHUNK_BYTES, WORKERS, stream_grid
 from aef_widgets.sources.base import subgrid
+from aef_widgets.sources.gdal_env import GDAL_OPTIONS, decode_threads
 from aef_widgets.sources.geotiff import POOLED_DECODE_THREADS
-from aef_widgets.sources.rasterfile import GDAL_OPTIONS, decode_threads
 
 from .data import Inputs
 from .measure import median, repeat, warm_page_cache

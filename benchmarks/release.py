@@ -38,7 +38,7 @@ from aef_widgets.core.bands import band_index
 from aef_widgets.core.quantization import dequantize
 from aef_widgets.engines.workflows import cluster_grid
 from aef_widgets.sources import release_cache
-from aef_widgets.sources.rasterfile import GDAL_OPTIONS
+from aef_widgets.sources.gdal_env import GDAL_OPTIONS
 from aef_widgets.sources.release import open_release
 from aef_widgets.sources.release_index import ReleaseIndex
 

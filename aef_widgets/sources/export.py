@@ -19,7 +19,7 @@ from rasterio.io import MemoryFile
 
 from ..core.errors import ExportError
 from ..core.grid import Grid
-from .rasterfile import gdal_reason
+from .gdal_env import gdal_reason
 
 LABEL_NODATA = 255
 Colormap = Mapping[int, tuple[int, int, int, int]]

@@ -22,7 +22,8 @@ from rasterio.windows import Window
 
 from ..core.grid import Grid
 from .base import subgrid
-from .rasterfile import RasterFile, decode_threads, gdal_env, parallel_reads
+from .gdal_env import decode_threads, gdal_env, parallel_reads
+from .rasterfile import RasterFile
 
 #: Tolerance, in pixels, for deciding that two grids are aligned.
 _ALIGN_TOL = 1e-6

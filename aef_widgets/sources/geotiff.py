@@ -29,8 +29,9 @@ from ..core.field import BandField, EmbeddingField
 from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
 from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource, chunk_windows, field_bytes
 from .file_window import paste, tile_lattice
+from .gdal_env import decode_threads, gdal_env, read_errors
 from .pixel_blocks import read_pixel
-from .rasterfile import RasterFile, decode_threads, gdal_env, inspect_file, read_errors
+from .rasterfile import RasterFile, inspect_file
 
 PathSpec = str | PathLike | Sequence[str | PathLike]
 #: Tolerance, in pixels, for deciding that two grids are aligned.

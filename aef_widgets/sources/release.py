@@ -32,8 +32,9 @@ from ..core.field import BandField, EmbeddingField
 from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
 from .base import ATTRIBUTION, EmbeddingSource, chunk_windows
 from .file_window import tile_lattice
+from .gdal_env import forget_fetched
 from .geotiff import GeoTIFFSource, chunk_side
-from .rasterfile import RasterFile, forget_fetched, inspect_file
+from .rasterfile import RasterFile, inspect_file
 from .release_cache import DEFAULT_MAX_BYTES, FetchCache, shared_cache
 from .release_http import DEFAULT_MIRROR, MIRRORS, STALL_SECONDS, annual_root, explain_gdal_error, mirror_of
 from .release_index import ReleaseIndex, Tile, index_file, known_missing, read_index
@@ -272,7 +273,7 @@ def open_release(
 
     Fetched bytes are kept in ``cache_dir`` (default: the user cache folder) up to ``cache_bytes``;
     ``cache=False`` reads straight from the mirror. A mirror silent for ``stall_seconds`` is given up on (GDAL's
-    own reads use ``GDAL_HTTP_LOW_SPEED_TIME`` in ``rasterfile.GDAL_OPTIONS``).
+    own reads use ``GDAL_HTTP_LOW_SPEED_TIME`` in ``gdal_env.GDAL_OPTIONS``).
     """
     if mirror is not None and mirror not in MIRRORS:
         raise SourceError(f"unknown mirror {mirror!r}; choose one of {', '.join(MIRRORS)}")

@@ -15,7 +15,8 @@ from rasterio.enums import Resampling
 from rasterio.transform import from_origin
 from rasterio.windows import Window
 
-from aef_widgets.sources.rasterfile import finish_vectors, gdal_env, inspect_file
+from aef_widgets.sources.gdal_env import gdal_env
+from aef_widgets.sources.rasterfile import finish_vectors, inspect_file
 from benchmarks.data import GEEDIM_PROFILE
 
 

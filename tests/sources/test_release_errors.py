@@ -9,7 +9,7 @@ import pytest
 
 from aef_widgets.core.aoi import AOI
 from aef_widgets.core.errors import SourceError
-from aef_widgets.sources.rasterfile import GDAL_OPTIONS
+from aef_widgets.sources.gdal_env import GDAL_OPTIONS
 from aef_widgets.sources.release_http import MIRRORS, http_status_message
 from tests.release_data import INDEX_COLUMNS
 
