@@ -72,7 +72,7 @@ def test_machine_info_names_what_decides_the_numbers(results):
 def test_every_number_is_finite_and_every_target_is_judged(results):
     res = results[0]
     assert all(math.isfinite(x) for x in numbers(res))
-    assert len(res["targets"]) == 18
+    assert len(res["targets"]) == 24  # 18 until issue 18 judged the release by band subsets, clicks and decodes
     assert all(isinstance(t["met"], bool) and t["measured"] for t in res["targets"])
 
 

@@ -120,8 +120,11 @@ def test_an_rgb_view_fetches_only_its_three_bands(tmp_path):
     window = Window(round(col), round(row), grid.width, grid.height)
     rgb_bytes = needed_bytes(path, RGB, window, 256, (512, 512))
     all_bytes = needed_bytes(path, range(64), window, 256, (512, 512))
-    # its tiles, in the 16 kB pieces GDAL fetches one band's tiles in (these tiles are small: 20-40 kB)
-    assert rgb_bytes <= rgb_fetched <= sum(_pieces(o, n) for o, n in tiles_of(path, RGB, window, 256, (512, 512)))
+    # its tiles, in the 16 kB pieces GDAL fetches one band's tiles in (these tiles are small: 20-40 kB), plus the
+    # file's header once more: on a busy machine a band group's dataset may open before the header is cached
+    header = _pieces(0, min(tile_byte_ranges(path)[0]))
+    tiles = sum(_pieces(o, n) for o, n in tiles_of(path, RGB, window, 256, (512, 512)))
+    assert rgb_bytes <= rgb_fetched <= tiles + header
     assert all_bytes <= full_fetched and full_fetched > 15 * rgb_fetched
     np.testing.assert_array_equal(drawn.values, full.values[..., list(RGB)])  # what the layer drew
 
