@@ -124,4 +124,4 @@ def test_a_second_click_in_a_tile_position_fetches_nothing(real_release, real_fi
     assert real_release.log.requests == []
     expected = np.stack([_dequantize(f.codes[r, c]) for r, c in (first, second)])
     np.testing.assert_allclose(np.concatenate([a, b]), expected, rtol=0, atol=1e-7)
-    assert pixel_blocks._held[0] == 64 * BLOCK * BLOCK <= pixel_blocks.MAX_BYTES  # one tile position kept
+    assert pixel_blocks._held[0] == 64 * BLOCK * BLOCK <= pixel_blocks.LARGEST_BLOCK  # one tile position kept
