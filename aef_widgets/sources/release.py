@@ -198,7 +198,7 @@ class ReleaseSource(EmbeddingSource):
                 raise
             log.info("retrying a release read after %s", e)
         for t in tiles:
-            forget_fetched("/vsicurl/" + (self.cache.url_for(t.url) if self.cache else t.url))
+            forget_fetched(self._gdal_path(t))
         return self._run_once(tiles, read)
 
     def _run_once(self, tiles: list[Tile], read: Callable[[GeoTIFFSource], object]):
@@ -216,13 +216,17 @@ class ReleaseSource(EmbeddingSource):
             reasons = [r for t in tiles if (r := self._failure(t.url))]
             raise SourceError(reasons[0] if reasons else explain_gdal_error(tiles[0].url, _gdal_message(e))) from e
 
+    def _gdal_path(self, tile: Tile) -> str:
+        """Where GDAL reads a tile: its loopback URL when cached, else the mirror's."""
+        return "/vsicurl/" + (self.cache.url_for(tile.url) if self.cache else tile.url)
+
     def _file(self, tile: Tile) -> RasterFile:
         """A tile's header (read once per source, bounded), at its loopback URL when cached."""
         with self._lock:
             if tile.url in self._files:
                 self._files.move_to_end(tile.url)
                 return self._files[tile.url]
-        gdal_path = "/vsicurl/" + (self.cache.url_for(tile.url) if self.cache else tile.url)
+        gdal_path = self._gdal_path(tile)
         try:
             f = inspect_file(gdal_path, tile.year)
         except SourceError as e:
