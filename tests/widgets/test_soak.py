@@ -89,9 +89,14 @@ def test_a_thousand_interactions_leak_nothing(two_year_source, tmp_path):
 
 #: A visit's interactions, and what the visitor's kernel may hold after them once idle (issue 22: a kernel grew
 #: from 322 MB to 776 MB over 300, with GDAL's block cache allowed 512 MB and the engine keeping three full views'
-#: embeddings), and straight after the last one (measured 473 MB; 818 MB before the caches were bounded; about
-#: 150 MB of it is scikit-learn and SciPy, imported by the first k-means or classification).
-VISIT_INTERACTIONS, VISIT_MAX_RSS_MB, BUSY_MAX_RSS_MB = 300, 450, 520
+#: embeddings), and straight after the last one (818 MB before the caches were bounded; about 150 MB of it is
+#: scikit-learn and SciPy, imported by the first k-means or classification). The busy figure also counts freed
+#: pages not yet trimmed, which depend on which thread's arena freed them: 469 MB on a quiet machine, 524-529 MB
+#: in CI runs on a loaded one; the bound is there to catch caches that are not bounded, as the growth bound is.
+VISIT_INTERACTIONS, VISIT_MAX_RSS_MB, BUSY_MAX_RSS_MB = 300, 450, 600
+#: Once every kind of interaction has happened (by the 100th), a bounded kernel stops growing: the RSS at the last
+#: checkpoint may exceed the one at 100 by no more than this (measured: +9 MB from 100 to 200).
+GROWTH_AFTER_100_MB = 40
 
 
 def test_a_visit_of_300_interactions_on_the_sample_stays_under_450_mb(tmp_path):
@@ -117,3 +122,4 @@ def test_a_visit_of_300_interactions_on_the_sample_stays_under_450_mb(tmp_path):
     print(report)
     assert report["end"] <= VISIT_MAX_RSS_MB, report
     assert report["busy_end"] <= BUSY_MAX_RSS_MB, report
+    assert max(report["200"], report["busy_end"]) - report["100"] <= GROWTH_AFTER_100_MB, report
