@@ -10,39 +10,28 @@ map, handed from panel to panel.
 from __future__ import annotations
 
 import html
-import weakref
 from collections.abc import Callable
-from typing import ClassVar
 
 import ipyleaflet
 from ipywidgets import HTML
 
 from ..rendering.colors import AOI_COLOR
+from .per_map import PerMap
 
 #: How a shape looks while it is drawn (it is replaced at once by the AOI outline or by label dots).
 DRAW_STYLE = {"color": AOI_COLOR, "weight": 2, "fillOpacity": 0.05, "fillColor": AOI_COLOR, "dashArray": "6 4"}
 _HINT_STYLE = "background:rgba(255,255,255,0.9);padding:1px 6px;border-radius:3px;font-size:12px"
 
 
-class DrawTool:
+class DrawTool(PerMap):
     """A map's draw control (rectangle and polygon); ``take(user)`` puts a user in charge, ``release`` hands back.
 
     Users register a callback for a drawn GeoJSON feature and the words saying what drawing does for them. The last
     user to take the tool gets the shapes; with no user in charge, the tool leaves the map.
     """
 
-    _tools: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()
-
-    @classmethod
-    def of(cls, m: ipyleaflet.Map) -> DrawTool:
-        """The one draw tool of a map."""
-        tool = cls._tools.get(m)
-        if tool is None:
-            tool = cls._tools[m] = cls(m)
-        return tool
-
     def __init__(self, m: ipyleaflet.Map) -> None:
-        self.map = m
+        super().__init__(m)
         self.control: ipyleaflet.DrawControl | None = None
         self.hint = HTML()
         self.hint.add_class("aef-draw-hint")

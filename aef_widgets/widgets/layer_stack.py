@@ -8,14 +8,12 @@ view or source) never reorder. Only the kernel's loop changes layers (see ``jobs
 
 from __future__ import annotations
 
-import weakref
-from typing import ClassVar
-
 import ipyleaflet
 from traitlets import Unicode
 
 from ..engines.base import Layer, Tiles
 from ..rendering.overlay import Overlay
+from .per_map import PerMap
 
 #: Our layer kinds, each with the product family it belongs to; the list is also the initial order, bottom first.
 KINDS = {
@@ -39,21 +37,11 @@ class ImageOverlay(ipyleaflet.ImageOverlay):
     """Alternative text of the <img> (the layer's name): for screen readers, and to find a layer in the page."""
 
 
-class LayerStack:
+class LayerStack(PerMap):
     """Every layer of ours on one map, and the order they are stacked in."""
 
-    _stacks: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()
-
-    @classmethod
-    def of(cls, m: ipyleaflet.Map) -> LayerStack:
-        """The one stack of a map."""
-        stack = cls._stacks.get(m)
-        if stack is None:
-            stack = cls._stacks[m] = cls(m)
-        return stack
-
     def __init__(self, m: ipyleaflet.Map) -> None:
-        self.map = m
+        super().__init__(m)
         self.slots: list[LayerSlot] = []
         #: Result families, bottom to top.
         self.results = [f for f in dict.fromkeys(KINDS.values()) if f not in _BASE + _MARKS]
