@@ -383,6 +383,3 @@ def _temporal(t: dict[str, Any]) -> list[str]:
     ]
     return lines
 
-
-README = Path(__file__).resolve().parents[1] / "README.md"
-README_START, README_END = "<!-- BENCHMARKS:START -->", "<!-- BENCHMARKS:END -->"
