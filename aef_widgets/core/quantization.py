@@ -46,11 +46,34 @@ def dequantize_into(q: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
+def dequantize_summed(q: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``dequantize_into`` for (n, bands) codes, also returning each row's float32 sum (NaN for a row with nodata).
+
+    The sums are taken block by block while the values are still in cache, which saves reading the whole output
+    from memory again to find the pixels without data (``sources.rasterfile.finish_vectors``).
+    """
+    if q.dtype != np.int8 or out.dtype != np.float32 or q.shape != out.shape or q.ndim != 2:
+        raise TypeError(f"expected (n, bands) int8 codes and a float32 array of their shape, got {q.dtype}")
+    if not out.flags.c_contiguous:
+        raise TypeError("dequantize_summed writes into a C-contiguous array")
+    codes = np.ascontiguousarray(q)
+    totals = np.empty(len(q), dtype=np.float32)
+    ones = np.ones(q.shape[1], dtype=np.float32)
+    rows = max(1, _BLOCK // max(1, q.shape[1]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, len(q), rows):
+            block = out[start : start + rows]
+            _dequantize_block(codes[start : start + rows].reshape(-1), block.reshape(-1))
+            np.matmul(block, ones, out=totals[start : start + rows])
+    return totals
+
+
 def _dequantize_block(codes: np.ndarray, out: np.ndarray) -> None:
     np.copyto(out, codes, casting="unsafe")  # exact: every int8 is a float32
     np.multiply(out, np.abs(out), out=out)
     np.divide(out, _SCALE, out=out)
-    np.copyto(out, np.float32(np.nan), where=codes == NODATA_INT8)
+    if codes.min(initial=0) == NODATA_INT8:  # most blocks have no nodata: skip the comparison and masked copy
+        np.copyto(out, np.float32(np.nan), where=codes == NODATA_INT8)
 
 
 def quantize(values: np.ndarray) -> np.ndarray:

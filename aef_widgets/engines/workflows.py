@@ -29,6 +29,7 @@ from ..core.field import EmbeddingField
 from ..core.grid import Grid
 from ..sources.base import EmbeddingSource, mask_to_aoi, subgrid
 from .base import Progress
+from .chunk_spill import ChunkSpill
 
 if TYPE_CHECKING:  # scikit-learn behind these takes seconds to import: loaded when a model is used, not by a map
     from ..analysis.classify import ClassMap, EmbeddingClassifier
@@ -131,8 +132,10 @@ def cluster_grid(
     """Fit ``model`` on a random sample of the grid's valid pixels, then label every pixel (-1 = no data).
 
     Two passes over the data: one to sample, one to predict. When the whole grid fits in one chunk it is read once.
-    Keeping the first pass's pixels instead (even as lossless int8, 64 B/px) would grow memory with the AOI, and
-    re-reading costs about what re-encoding would (see ``benchmarks/``), so the data are read twice.
+    With the chunks read in this process (no ``executor``), the first pass keeps them in a temporary file
+    (``ChunkSpill``, when it fits) and the second reads them back instead of decoding the source again, which halves
+    the CPU of a slow-to-decode file (a float64 export) and fetches a remote one once; memory stays that of the
+    chunks in flight. Otherwise the second pass reads the source again.
     """
     check_kmeans_params(model.n_clusters, model.n_samples)  # before any pass over the pixels
     windows = source.chunk_windows(grid, CHUNK_BYTES)
@@ -142,12 +145,30 @@ def cluster_grid(
         field = mask_to_aoi(source.read_window(grid, year), aoi)
         report(0.5, "fitting")
         return model.fit(field).predict(field)
+    spill = ChunkSpill.fitting(windows) if executor is None else None
+    try:
+        return _cluster_passes(source, grid, year, aoi, model, windows, report, workers, executor, spill)
+    finally:
+        if spill is not None:
+            spill.close()
+
+
+def _cluster_passes(
+    source: EmbeddingSource, grid: Grid, year: int, aoi: AOI | None, model: EmbeddingKMeans, windows: list[Window],
+    report: Progress, workers: int, executor: Executor | None, spill: ChunkSpill | None,
+) -> np.ndarray:  # fmt: skip
     n, seed = int(model.n_samples), model.random_state
 
     def best_pixels(window: Window) -> Candidates:
         # the chunk's own best candidates are found in the worker threads; the sampler only merges them
-        field = _read(source, grid, window, year, aoi)
-        return candidates(field, n, seed, int(window.row_off), int(window.col_off))
+        if spill is None:
+            return candidates(_read(source, grid, window, year, aoi), n, seed, int(window.row_off), int(window.col_off))
+        field, buffer = spill.read(source, subgrid(grid, window), year)
+        field = mask_to_aoi(field, aoi)
+        spill.put(window, field)
+        found = candidates(field, n, seed, int(window.row_off), int(window.col_off))  # copies its vectors
+        spill.recycle_buffer(buffer)
+        return found
 
     sampler = PixelSampler(n, seed)
     for i, (_window, found) in enumerate(map_chunks(windows, best_pixels, workers, source, executor)):
@@ -157,7 +178,12 @@ def cluster_grid(
     labels = np.full(grid.shape, NO_CLASS, dtype=np.int16)
 
     def label(window: Window) -> np.ndarray:
-        return model.predict(_read(source, grid, window, year, aoi))
+        if spill is None or not spill.complete:
+            return model.predict(_read(source, grid, window, year, aoi))
+        field = spill.get(window, subgrid(grid, window), year)
+        chunk_labels = model.predict(field)
+        spill.recycle(field)
+        return chunk_labels
 
     for i, (window, chunk_labels) in enumerate(map_chunks(windows, label, workers, source, executor)):
         labels[window.toslices()] = chunk_labels

@@ -107,8 +107,10 @@ class GeoTIFFSource(EmbeddingSource):
         transform = Affine(res, 0, x0 + col0 * res, 0, -res, y0 - row0 * res)
         return Grid(transform, max(1, col1 - col0), max(1, row1 - row0), self._crs)
 
-    def read_window(self, grid: Grid, year: int) -> EmbeddingField:
-        values, mask = self._read(grid, year, None)
+    def read_window(self, grid: Grid, year: int, out: np.ndarray | None = None) -> EmbeddingField:
+        """The field on ``grid``, its values in the start of ``out`` (a flat float32 buffer of at least 64 values a
+        pixel) when one is given: a stream reuses its chunks' memory instead of faulting in fresh pages for each."""
+        values, mask = self._read(grid, year, None, out)
         return EmbeddingField(values=values, mask=mask, grid=grid, year=year)
 
     def read_bands(self, grid: Grid, year: int, bands: Sequence[int]) -> BandField:
@@ -116,14 +118,21 @@ class GeoTIFFSource(EmbeddingSource):
         values, mask = self._read(grid, year, bands)
         return BandField(values=values, mask=mask, grid=grid, bands=bands, year=year)
 
-    def _read(self, grid: Grid, year: int, bands: tuple[int, ...] | None) -> tuple[np.ndarray, np.ndarray]:
+    def _read(
+        self, grid: Grid, year: int, bands: tuple[int, ...] | None, out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Values (rows, cols, bands) and mask of ``bands`` (all 64 for None) on the grid; only those are fetched."""
         self.check_year(year)
         self.check_size(grid)
         # left uninitialised: the first file usually covers the grid and is read straight into it; whatever no
         # file filled is set to NaN at the end, which saves a pass over the whole buffer
         try:
-            values = np.empty((*grid.shape, N_BANDS if bands is None else len(bands)), dtype=np.float32)
+            shape = (*grid.shape, N_BANDS if bands is None else len(bands))
+            size = shape[0] * shape[1] * shape[2]
+            if out is not None and out.dtype == np.float32 and out.ndim == 1 and out.size >= size:
+                values = out[:size].reshape(shape)
+            else:
+                values = np.empty(shape, dtype=np.float32)
             mask = np.zeros(grid.shape, dtype=bool)
         except MemoryError:  # under the limit, but more than this machine has free now
             need = field_bytes(grid) / 2**30

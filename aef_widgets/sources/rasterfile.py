@@ -22,7 +22,7 @@ from rasterio.windows import Window
 
 from ..core.bands import BAND_NAMES, N_BANDS
 from ..core.errors import SourceError
-from ..core.quantization import NODATA_INT8, dequantize, dequantize_into
+from ..core.quantization import NODATA_INT8, dequantize, dequantize_summed
 from .gdal_env import describe_read_failure, gdal_env
 
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20[1-9]\d)(?!\d)")
@@ -119,7 +119,9 @@ class RasterFile:
         if self.encoding == "int8":
             codes = np.empty(out.shape, dtype=np.int8)
             ds.read(self.band_indexes, window=window, out=np.moveaxis(codes, -1, 0), resampling=Resampling.nearest)
-            dequantize_into(codes, out)  # nodata -> NaN
+            flat = out.reshape(-1, out.shape[-1])
+            totals = dequantize_summed(codes.reshape(flat.shape), flat)  # nodata -> NaN
+            return finish_vectors(flat, totals).reshape(out.shape[:2])
         elif out.shape[:2] == (window.height, window.width):
             _read_float_interleaved(ds, self.band_indexes, window, out, self.block)
         else:
@@ -161,15 +163,17 @@ def _cuts(offset: int, length: int, step: int) -> list[int]:
     return [0, *range(first or step, length, step), length] if length else [0]
 
 
-def finish_vectors(values: np.ndarray) -> np.ndarray:
+def finish_vectors(values: np.ndarray, totals: np.ndarray | None = None) -> np.ndarray:
     """Validity of (n, bands) float32 vectors (every band finite, not all zero); invalid rows are set to NaN in place.
 
     One matrix-vector product with ones finds the rows that need a look: a NaN or infinity in any band makes the
     sum non-finite, and only an all-zero row (or an unlucky cancellation) sums to exactly zero. Those few rows are
     then checked band by band, so the result is exact while the common case costs one streaming pass.
     """
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow and inf - inf only mark rows to look at
-        total = values @ np.ones(values.shape[1], dtype=np.float32)
+    total = totals
+    if total is None:  # the row sums, unless the caller computed them already (``dequantize_summed``)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow and inf - inf only mark rows to look at
+            total = values @ np.ones(values.shape[1], dtype=np.float32)
     valid = np.isfinite(total)
     valid &= total != 0
     suspect = np.flatnonzero(~valid)

@@ -3,7 +3,14 @@ import pytest
 import rasterio
 
 from aef_widgets.core import quantization
-from aef_widgets.core.quantization import DEQUANTIZE_LUT, NODATA_INT8, dequantize, dequantize_into, quantize
+from aef_widgets.core.quantization import (
+    DEQUANTIZE_LUT,
+    NODATA_INT8,
+    dequantize,
+    dequantize_into,
+    dequantize_summed,
+    quantize,
+)
 
 
 def test_dequantize_matches_the_published_formula_for_every_code():
@@ -48,7 +55,8 @@ def test_the_fast_float32_path_gives_exactly_the_float64_codes():
     np.testing.assert_array_equal(quantize(values), quantize(values.astype(np.float64)))
 
 
-def test_dequantized_vectors_equal_the_table_and_their_validity_is_read_exactly():
+@pytest.mark.parametrize("summed", [False, True])
+def test_dequantized_vectors_equal_the_table_and_their_validity_is_read_exactly(summed):
     from aef_widgets.sources.rasterfile import finish_vectors
 
     rng = np.random.default_rng(3)
@@ -63,7 +71,10 @@ def test_dequantized_vectors_equal_the_table_and_their_validity_is_read_exactly(
     codes[13] = 0
     codes[13, :2] = (5, -5)  # sums to exactly zero, yet is a vector
     out = np.empty(codes.shape, dtype=np.float32)
-    valid = finish_vectors(dequantize_into(codes, out))  # as RasterFile.read_vectors does
+    if summed:  # as RasterFile.read_vectors does: the row sums taken while each block is in cache
+        valid = finish_vectors(out, dequantize_summed(codes, out))
+    else:
+        valid = finish_vectors(dequantize_into(codes, out))
     expected_valid = ~(codes == NODATA_INT8).any(axis=1) & (codes != 0).any(axis=1)
     np.testing.assert_array_equal(valid, expected_valid)
     assert not valid[[10, 11, 12]].any() and valid[13]
