@@ -182,3 +182,10 @@ def test_a_local_file_draws_once(real_roots, real_files):
     pool.run_all()
     assert len(shown) == 1  # one picture of the new view, from one read
     assert explorer.state.engine.preview_bands(2024, view_of(explorer.map), (1, 16, 9)) is None
+
+
+def test_a_remote_geotiff_with_overviews_is_drawn_overview_first_and_its_local_copy_is_not(gcs_release, release_tiles):
+    relpath = release_tiles[0].relpath
+    remote = open_source(f"{gcs_release.url}/v1/annual/{relpath}")  # a COG over HTTP, with overviews
+    local = open_source(str(gcs_release.file(relpath)))
+    assert remote.remote_overviews and not local.remote_overviews
