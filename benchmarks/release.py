@@ -7,6 +7,8 @@ in its own process) adds 50 ms to every request and shares a 25 MB/s cap among a
 (a new disk cache each run, a new server each scenario so GDAL's memory of the last one is no help):
 
 - the first RGB view: three bands of the view (``read_bands``), against the compressed tiles of those three bands;
+- the first picture a map shows of it: the same three bands from the overview ``PREVIEW_FACTOR`` times coarser, as
+  the RGB layer of a remote source draws first, then the full view (what it adds to the time and bytes);
 - a similarity view: the click's pixel, then all 64 bands of the view, against the 64 bands' tiles;
 - a second click in the same tile position: requests and milliseconds;
 - a plain rasterio read of the view's 64 bands (int8 codes, no decoding) on the same server: the baseline;
@@ -36,6 +38,7 @@ from aef_widgets.analysis.kmeans import EmbeddingKMeans
 from aef_widgets.core.aoi import AOI
 from aef_widgets.core.bands import band_index
 from aef_widgets.core.quantization import dequantize
+from aef_widgets.engines.local import PREVIEW_FACTOR
 from aef_widgets.engines.workflows import cluster_grid
 from aef_widgets.sources import release_cache
 from aef_widgets.sources.gdal_env import GDAL_OPTIONS
@@ -75,6 +78,7 @@ def release_view(_inputs: Any, settings: Settings, scratch: Path) -> dict[str, A
     expected = dequantize(f.codes[view])
     rows: dict[str, list[float]] = {k: [] for k in (
         "rgb_s", "rgb_bytes", "rgb_header", "similarity_s", "similarity_bytes", "similarity_header",
+        "preview_s", "preview_bytes", "preview_full_s", "preview_total_bytes",
         "click_s", "second_click_s", "second_click_requests", "plain_s", "plain_bytes", "view64_s", "reopen_requests",
     )}  # fmt: skip
     for run in range(max(2, settings.repeats)):
@@ -88,6 +92,21 @@ def release_view(_inputs: Any, settings: Settings, scratch: Path) -> dict[str, A
             rows["rgb_s"].append(seconds)
             rows["rgb_bytes"].append(log.bytes_sent)
             rows["rgb_header"].append(_header_bytes(log.requests, offsets))
+            _restart(source)
+        with tempfile.TemporaryDirectory(dir=scratch) as cache_dir, _server(root) as (url, log):
+            # the map's first picture: the coarse overview's three bands, then the full view
+            source = open_release(url=f"{url}/{sub}", cache_dir=cache_dir)
+            grid = source.grid(aoi)
+            coarse = source.grid(aoi, resolution=grid.resolution * PREVIEW_FACTOR)
+            log.reset()
+            seconds, preview = timed(lambda s=source, g=coarse: s.read_bands(g, 2024, RGB))
+            assert preview.values.shape == (*coarse.shape, 3) and preview.mask.any()
+            rows["preview_s"].append(seconds)
+            rows["preview_bytes"].append(log.bytes_sent)
+            full_s, bands = timed(lambda s=source, g=grid: s.read_bands(g, 2024, RGB))
+            np.testing.assert_array_equal(bands.values, expected[..., list(RGB)])
+            rows["preview_full_s"].append(seconds + full_s)
+            rows["preview_total_bytes"].append(log.bytes_sent)
             _restart(source)
         with tempfile.TemporaryDirectory(dir=scratch) as cache_dir, _server(root) as (url, log):
             # a similarity view: the click, then all 64 bands of the view
@@ -125,6 +144,7 @@ def release_view(_inputs: Any, settings: Settings, scratch: Path) -> dict[str, A
     stream = _stream_decodes(root, sub, f, tiles)
     m = {k: median(v) for k, v in rows.items()}
     rgb_floor = (rgb_needed + m["rgb_header"]) / BANDWIDTH + ROUND_TRIPS * LATENCY_S
+    preview_floor = m["preview_bytes"] / BANDWIDTH + ROUND_TRIPS * LATENCY_S
     sim_floor = (all_needed + m["similarity_header"]) / BANDWIDTH + ROUND_TRIPS * LATENCY_S
     return {
         "file_px": size, "tile_px": BLOCK, "view_px": side, "latency_ms": LATENCY_S * 1000,
@@ -132,6 +152,9 @@ def release_view(_inputs: Any, settings: Settings, scratch: Path) -> dict[str, A
         "rgb_needed_bytes": rgb_needed, "rgb_fetched_bytes": m["rgb_bytes"], "rgb_header_bytes": m["rgb_header"],
         "rgb_bytes_ratio": (m["rgb_bytes"] - m["rgb_header"]) / rgb_needed,
         "rgb_s": m["rgb_s"], "rgb_floor_s": rgb_floor, "rgb_time_ratio": m["rgb_s"] / rgb_floor,
+        "preview_factor": PREVIEW_FACTOR, "preview_s": m["preview_s"], "preview_bytes": m["preview_bytes"],
+        "preview_floor_s": preview_floor, "preview_time_ratio": m["preview_s"] / preview_floor,
+        "preview_full_s": m["preview_full_s"], "preview_total_bytes": m["preview_total_bytes"],
         "similarity_needed_bytes": all_needed, "similarity_fetched_bytes": m["similarity_bytes"],
         "similarity_header_bytes": m["similarity_header"],
         "similarity_bytes_ratio": (m["similarity_bytes"] - m["similarity_header"]) / all_needed,

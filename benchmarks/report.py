@@ -326,6 +326,10 @@ def _release(r: dict[str, Any]) -> list[str]:
         "| --- | --- | --- | --- | --- |",
         f"| first RGB view (3 bands) | {r['rgb_s']:.2f} | {r['rgb_floor_s']:.2f} | "
         f"{r['rgb_fetched_bytes'] / 1e6:.1f} MB | {r['rgb_needed_bytes'] / 1e6:.1f} MB |",
+        f"| first picture of that view, from the overview {r['preview_factor']}x coarser | {r['preview_s']:.2f} | "
+        f"{r['preview_floor_s']:.2f} | {r['preview_bytes'] / 1e6:.2f} MB | |",
+        f"| that picture, then the full view (as the map draws it) | {r['preview_full_s']:.2f} | | "
+        f"{r['preview_total_bytes'] / 1e6:.1f} MB | |",
         f"| similarity view: click ({r['click_s']:.2f} s), then 64 bands | {r['similarity_s']:.2f} | "
         f"{r['similarity_floor_s']:.2f} | {r['similarity_fetched_bytes'] / 1e6:.1f} MB | "
         f"{r['similarity_needed_bytes'] / 1e6:.1f} MB |",

@@ -60,6 +60,11 @@ class Product(ABC):
     def layer(self, view: MapView) -> Layer | None:
         """The layer for this view, or None when the view shows none of it."""
 
+    def preview(self, view: MapView) -> Layer | None:
+        """A quick coarse layer of this view to show while ``layer`` is computed (a remote source's overview);
+        None when there is none worth showing."""
+        return None
+
 
 class ThresholdedProduct(Product):
     """A map of values with a threshold: the pixels at or above it, and their area."""

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 #: Pixels of the coarse read used to fit the PCA colours of a year.
 _PCA_FIT_PX = 256
+#: How much coarser than the view's data a remote source's first picture is read: 1/64 of the pixels, from an
+#: overview 8 times coarser (the release's files have every power of two down to 1 px).
+PREVIEW_FACTOR = 8
 
 
 class LocalEngine(Engine):
@@ -100,6 +103,23 @@ class LocalEngine(Engine):
         else:
             field = self._bands.get((year, grid, bands), lambda: self.source.read_bands(grid, year, bands))
         return field, self._resamplers.get((grid, overlay), lambda: Resampler(grid, overlay))
+
+    def preview_bands(self, year: int, view: MapView, bands: tuple[int, ...]) -> tuple[BandField, Resampler] | None:
+        """These bands of the view read ``PREVIEW_FACTOR`` times coarser, from an overview: a first picture of a
+        remote source while its full read is on the way. None when there is nothing to gain: a local source (one
+        read is as quick), a view already read, or one with no data."""
+        if not self.source.remote_overviews:
+            return None
+        grids = self._view_grids(view)
+        inside = view.clipped(self._lonlat_bounds)
+        if grids is None or inside is None:
+            return None
+        grid, overlay = grids
+        if self._fields.peek((year, grid)) is not None or self._bands.peek((year, grid, bands)) is not None:
+            return None
+        coarse = self.source.grid(AOI.from_bounds(*inside), resolution=grid.resolution * PREVIEW_FACTOR)
+        # neither is kept: the full read replaces them within seconds
+        return self.source.read_bands(coarse, year, bands), Resampler(coarse, overlay)
 
     def pca(self, year: int, field: EmbeddingField | None = None) -> PCAComposite:
         """PCA colours of a year, fitted once on a coarse read of the whole footprint; on ``field`` (the first

@@ -35,6 +35,9 @@ class EmbeddingSource(ABC):
     synthetic: bool = False
     #: Largest field a read returns in one piece, in bytes; larger reads raise ``TooLargeError`` before reading.
     max_read_bytes: int = MAX_READ_BYTES
+    #: True when reads cross a network (each round trip costs a latency) and the files carry overviews: a coarse
+    #: first picture of a view then costs a few percent of its bytes, and a map shows one before the full read.
+    remote_overviews: bool = False
 
     @property
     @abstractmethod

@@ -78,6 +78,11 @@ class GeoTIFFSource(EmbeddingSource):
         return tuple(self.files)
 
     @property
+    def remote_overviews(self) -> bool:  # type: ignore[override]
+        """Every file is read over a network and has overviews (a remote COG's usual layout)."""
+        return all(f.remote and f.overview_factors for fs in self.files.values() for f in fs)
+
+    @property
     def footprint(self) -> Footprint:
         return self._footprint
 

@@ -60,6 +60,8 @@ BLOCK = 1024
 class ReleaseSource(EmbeddingSource):
     """AEF embeddings read from the public COG release over HTTPS, found through its index."""
 
+    remote_overviews = True  # every file of the release has overviews down to 1 px
+
     def __init__(
         self,
         index: ReleaseIndex,

@@ -57,6 +57,7 @@ class ChunkStore:
         self._chunks: OrderedDict[Path, int] = OrderedDict()  # least recently used first
         self._total = 0
         self._failures: dict[str, dict] = {}  # url -> {"status", "message", "body"}
+        self._fetching: dict[tuple[str, int], threading.Event] = {}  # chunks a thread is fetching now
         self._local = threading.local()
         self._scan()
 
@@ -72,17 +73,34 @@ class ChunkStore:
             conn.close()
 
     def size(self, url: str) -> int:
-        """Size of a remote file, from disk or by fetching its first chunk (which is kept)."""
+        """Size of a remote file, from disk or by fetching its first chunk (kept); one fetch for many askers."""
+        known = self._known_size(url)
+        if known is None:
+            mine, theirs = self._claim(url, [0])
+            try:
+                if theirs:  # another connection is fetching it: its answer serves both
+                    theirs[0][1].wait(self.timeout + 5)
+                    known = self._known_size(url)
+                if known is None:  # ours to fetch, or theirs failed: fetch it, to fail in our own words
+                    data, known = self._fetch(url, 0, CHUNK - 1)
+                    self._store(url, 0, data, known)
+            finally:
+                self._release(url, mine)
+        return known
+
+    def _known_size(self, url: str) -> int | None:
         try:
             return int((self._dir(url) / "size").read_text())
         except (OSError, ValueError):
-            pass
-        data, total = self._fetch(url, 0, CHUNK - 1)
-        self._store(url, 0, data, total)
-        return total
+            return None
 
     def read(self, url: str, first: int, last: int) -> bytes:
         """Bytes ``first..last`` (inclusive) of a remote file, fetching only the chunks not on disk."""
+        return b"".join(self.parts(url, first, last))
+
+    def parts(self, url: str, first: int, last: int) -> list[memoryview]:
+        """``read``'s bytes as views of the chunks, in order: sent as they are, with no copy joining them (a 10 m
+        view is 146 MB, and every copy of it costs CPU the two cores' decoding needs)."""
         size = self.size(url)
         if first >= size or last >= size:  # GDAL asks for what the header promises: the file was cut short
             self._failures[url] = {"status": 416, "message": "", "body": ""}
@@ -91,15 +109,49 @@ class ChunkStore:
         last = min(last, size - 1)
         wanted = range(first // CHUNK, last // CHUNK + 1)
         have = {i: self._load(url, i) for i in wanted}
-        for run in _runs([i for i, data in have.items() if data is None]):
-            start, end = run[0] * CHUNK, min(size, (run[-1] + 1) * CHUNK) - 1
-            data, _ = self._fetch(url, start, end)
-            self._store(url, start, data, size)
-            for i in run:
-                have[i] = data[(i - run[0]) * CHUNK : (i - run[0] + 1) * CHUNK]
-        blob = b"".join(have[i] for i in wanted)
-        offset = wanted.start * CHUNK
-        return blob[first - offset : last - offset + 1]
+        mine, theirs = self._claim(url, [i for i, data in have.items() if data is None])
+        try:
+            for run in _runs(mine):
+                self._fetch_run(url, run, size, have)
+        finally:
+            self._release(url, mine)
+        for i, fetched in theirs:  # chunks another connection was fetching: wait for them, never fetch them twice
+            fetched.wait(self.timeout + 5)
+            have[i] = self._load(url, i)
+            if have[i] is None:  # its fetch failed, or the chunk was dropped since
+                self._fetch_run(url, [i], size, have)
+        views = [memoryview(have[i]) for i in wanted]  # type: ignore[arg-type]
+        end = last - wanted[-1] * CHUNK + 1
+        views[-1] = views[-1][:end]  # the last first: with one chunk, both cuts fall in it
+        views[0] = views[0][first - wanted.start * CHUNK :]
+        return views
+
+    def _fetch_run(self, url: str, run: list[int], size: int, have: dict) -> None:
+        start, end = run[0] * CHUNK, min(size, (run[-1] + 1) * CHUNK) - 1
+        data, _ = self._fetch(url, start, end)
+        self._store(url, start, data, size)
+        view = memoryview(data)  # chunks as views of the answer, not copies
+        for i in run:
+            have[i] = view[(i - run[0]) * CHUNK : (i - run[0] + 1) * CHUNK]
+
+    def _claim(self, url: str, chunks: list[int]) -> tuple[list[int], list[tuple[int, threading.Event]]]:
+        """Split missing chunks into those this thread fetches and those another is fetching now (to wait for):
+        GDAL reads a tile's bands and neighbours on parallel connections, and they often share a chunk."""
+        mine, theirs = [], []
+        with self._lock:
+            for i in chunks:
+                event = self._fetching.get((url, i))
+                if event is None:
+                    self._fetching[(url, i)] = threading.Event()
+                    mine.append(i)
+                else:
+                    theirs.append((i, event))
+        return mine, theirs
+
+    def _release(self, url: str, chunks: list[int]) -> None:
+        with self._lock:
+            for i in chunks:
+                self._fetching.pop((url, i)).set()
 
     def _dir(self, url: str) -> Path:
         return self.folder / hashlib.sha256(url.encode()).hexdigest()[:32]
@@ -119,8 +171,9 @@ class ChunkStore:
         folder = self._dir(url)
         folder.mkdir(parents=True, exist_ok=True)
         _write(folder / "size", str(size).encode())
+        view = memoryview(data)
         for k in range(0, len(data), CHUNK):
-            piece = data[k : k + CHUNK]
+            piece = view[k : k + CHUNK]
             if len(piece) < CHUNK and start + k + len(piece) < size:
                 break  # a partial chunk in the middle of the file: not stored, so chunks are always whole
             path = folder / str((start + k) // CHUNK)
@@ -242,7 +295,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         what = self.path[len(CONTROL) :].strip("/").split("/")
         answer = self.store.failure(_url(what[1])) if what[0] == "failure" else self.store.stats()
         data = json.dumps(answer).encode()
-        self._send(200, {"Content-Type": "application/json"}, data, len(data))
+        self._send(200, {"Content-Type": "application/json"}, [data], len(data))
 
     def _answer(self, body: bool) -> None:
         url = _url(self.path.split("/")[1])
@@ -251,31 +304,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
             size = store.size(url)
             ranges = _ranges(self.headers.get("Range", ""), size)
             if not body:
-                self._send(200, {}, b"", size)
+                self._send(200, {}, [], size)
             elif not ranges:
-                self._send(200, {}, store.read(url, 0, size - 1), size)
+                self._send(200, {}, store.parts(url, 0, size - 1), size)
             elif len(ranges) == 1:
                 a, b = ranges[0]
-                self._send(206, {"Content-Range": f"bytes {a}-{b}/{size}"}, store.read(url, a, b), b - a + 1)
+                self._send(206, {"Content-Range": f"bytes {a}-{b}/{size}"}, store.parts(url, a, b), b - a + 1)
             else:
                 boundary = "aef-widgets-range"
-                data = b"".join(
-                    f"--{boundary}\r\nContent-Range: bytes {a}-{b}/{size}\r\n\r\n".encode() + store.read(url, a, b)
-                    + b"\r\n"
-                    for a, b in ranges
-                ) + f"--{boundary}--\r\n".encode()  # fmt: skip
-                self._send(206, {"Content-Type": f"multipart/byteranges; boundary={boundary}"}, data, len(data))
+                parts: list = []
+                for a, b in ranges:
+                    parts.append(f"--{boundary}\r\nContent-Range: bytes {a}-{b}/{size}\r\n\r\n".encode())
+                    parts += [*store.parts(url, a, b), b"\r\n"]
+                parts.append(f"--{boundary}--\r\n".encode())
+                kind = {"Content-Type": f"multipart/byteranges; boundary={boundary}"}
+                self._send(206, kind, parts, sum(len(p) for p in parts))
         except UpstreamError as e:
-            self._send(e.status, {}, b"", 0)
+            self._send(e.status, {}, [], 0)
 
-    def _send(self, status: int, headers: dict, data: bytes, length: int) -> None:
+    def _send(self, status: int, headers: dict, parts: list, length: int) -> None:
+        """Answer with the body ``parts`` (bytes or views of chunks), each sent as it is."""
         self.send_response(status)
         for k, v in {"Accept-Ranges": "bytes", **headers, "Content-Length": str(length)}.items():
             self.send_header(k, v)
         self.end_headers()
-        if data:
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # GDAL gave up on this request
-                self.wfile.write(data)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # GDAL gave up on this request
+            for part in parts:
+                self.wfile.write(part)
 
     def log_message(self, *args) -> None:  # GDAL's requests are not the user's business
         pass

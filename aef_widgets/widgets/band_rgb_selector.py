@@ -41,7 +41,8 @@ class BandRGBSelector(Panel):
         link((self.state, "rgb_style"), (self, "value"))
         self.observe(lambda change: self._show(change["new"]), names="value")
         self.computed = Computed(self, "rgb", self._prepare, self._computed, label="colours")
-        self.layer = ProductLayer(self, "rgb layer", "rgb", "RGB composite", "rgb")
+        # a remote source's view is drawn from a coarse overview first, then at full resolution, as map users expect
+        self.layer = ProductLayer(self, "rgb layer", "rgb", "RGB composite", "rgb", preview=True)
         self.children = [self.preset, HBox([self.red, self.green, self.blue]), self.stretch, self.status]
         self.add_class("aef-band-rgb-selector")
         self.computed.update()

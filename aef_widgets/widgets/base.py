@@ -181,13 +181,18 @@ class Computed:
 
 
 class ProductLayer:
-    """A layer node of the flow: one product drawn for the view, in the background, while the product is current."""
+    """A layer node of the flow: one product drawn for the view, in the background, while the product is current.
+
+    With ``preview``, the product's coarse ``preview`` of a view (a remote source's overview) is shown first, then
+    replaced by the full layer; a preview is shown only while its view and product are still the current ones.
+    """
 
     def __init__(
         self, panel: Panel, node: str, product: str, name: str, kind: str,
         draw: Callable[[AnyType, MapView], AnyType] | None = None, delay: float = VIEW_DEBOUNCE_S,
+        preview: bool = False,
     ) -> None:  # fmt: skip
-        self.panel, self.name, self.product_node, self.delay = panel, node, product, delay
+        self.panel, self.name, self.product_node, self.delay, self.preview = panel, node, product, delay, preview
         self._drawn = None  # the product last drawn: a new one is drawn at once, a moved view after a pause
         stack = panel.layer_stack()
         self.slot = stack.slot(name, kind, panel.state.source.attribution) if stack is not None else None
@@ -211,7 +216,17 @@ class ProductLayer:
             return KEEP  # its product is being recomputed: the new one will be drawn when it comes
         self.slot.attribution = self.panel.state.source.attribution
         self._drawn = product
-        return lambda job: self.draw(product, view)
+        if not self.preview:
+            return lambda job: self.draw(product, view)
+
+        def draw(job: Job) -> AnyType:
+            coarse = product.preview(view)
+            if coarse is not None:
+                job.show_early(lambda: self.node.current and self._show(coarse))
+                job.check()  # the view moved meanwhile: its full read is not wanted either
+            return self.draw(product, view)
+
+        return draw
 
     def _delay(self) -> float:
         return 0.0 if self.panel.flow.values.get(self.product_node) is not self._drawn else self.delay

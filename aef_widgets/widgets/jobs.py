@@ -78,6 +78,11 @@ class Job:
         if not self.current:
             raise Cancelled(self.channel)
 
+    def show_early(self, show: Callable[[], None]) -> None:
+        """Run ``show`` on the UI loop if this request is still the latest then: a partial result (a coarse first
+        picture) shown before the work ends. It reaches the loop before the work's own result, which replaces it."""
+        self.runner.loop.call(lambda: self.current and show())
+
     def progress(self, fraction: float, message: str) -> None:
         """Report progress (shown on the kernel loop); stops the work here if it was superseded."""
         self.check()

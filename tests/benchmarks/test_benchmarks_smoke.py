@@ -134,6 +134,9 @@ def test_release_view_counts_bytes_and_reopens_without_the_network(results):
         assert release[f"{name}_needed_bytes"] <= release[f"{name}_fetched_bytes"]
     assert release["second_click_requests"] == 0
     assert release["reopen_requests"] == 0
+    # the first picture reads the overview 8x coarser: a small part of the view's bytes, none of them again after
+    assert 0 < release["preview_bytes"] < release["rgb_fetched_bytes"] / 4
+    assert release["preview_total_bytes"] <= release["rgb_fetched_bytes"] + release["preview_bytes"]
 
 
 def test_dask_ran_on_one_and_two_workers_with_the_threaded_labels(results):

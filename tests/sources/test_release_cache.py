@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from aef_widgets.core.aoi import AOI
@@ -61,5 +63,26 @@ def test_ranges_come_back_exactly_as_the_file_has_them(gcs_release, tmp_path, re
         requests = len(gcs_release.log.requests)
         assert cache.read(url, 3 * CHUNK + 1, 4 * CHUNK + 10) == data[3 * CHUNK + 1 : 4 * CHUNK + 11]  # on disk
         assert len(gcs_release.log.requests) == requests
+    finally:
+        cache.close()
+
+
+def test_parallel_reads_of_one_chunk_fetch_it_once(gcs_release, tmp_path, release_tiles):
+    """GDAL reads a tile's bands on parallel connections, and neighbouring band tiles share a 128 KiB chunk: the
+    connections that ask for a chunk another is fetching wait for it (on a slow server), never fetch it again."""
+    path = gcs_release.file(release_tiles[0].relpath)
+    data = path.read_bytes()
+    gcs_release.log.latency = 0.3  # every asker arrives while the first fetch is on its way
+    cache = FetchCache(tmp_path / "bytes", max_bytes=2**30)
+    try:
+        url = f"{gcs_release.url}/v1/annual/{release_tiles[0].relpath}"
+        asks = [(CHUNK + 7 * i, 2 * CHUNK + 100 + i) for i in range(8)]
+        with ThreadPoolExecutor(len(asks)) as pool:
+            answers = list(pool.map(lambda r: cache.read(url, *r), asks))
+        assert answers == [data[a : b + 1] for a, b in asks]
+        fetched = sorted(
+            tuple(map(int, spec[6:].split("-"))) for _, spec, _ in gcs_release.log.requests if spec.startswith("bytes=")
+        )
+        assert all(b < c for (_, b), (c, _) in zip(fetched, fetched[1:])), f"a byte fetched twice: {fetched}"
     finally:
         cache.close()

@@ -9,7 +9,15 @@ import rasterio
 from aef_widgets.sources import open_source
 from aef_widgets.widgets import ExplorerState, JobRunner, make_map
 from tests.conftest import REAL_INT8, write_like
-from tests.release_fixtures import _close_caches, gcs_release, release_roots, release_tiles  # noqa: F401
+from tests.release_fixtures import (  # noqa: F401
+    _close_caches,
+    gcs_release,
+    real_files,
+    real_release,
+    real_roots,
+    release_roots,
+    release_tiles,
+)
 
 #: The planted change of the two-year source: a block whose 2024 vectors come from elsewhere.
 CHANGED_ROWS, CHANGED_COLS = slice(20, 50), slice(30, 70)
