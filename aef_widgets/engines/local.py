@@ -37,6 +37,10 @@ _PCA_FIT_PX = 256
 #: How much coarser than the view's data a remote source's first picture is read: 1/64 of the pixels, from an
 #: overview 8 times coarser (the release's files have every power of two down to 1 px).
 PREVIEW_FACTOR = 8
+#: A first picture is read only when the full read fetches at least this many times the tile positions the coarse
+#: one does (a tile of any level holds about the same bytes). A 10 m view inside one of a real file's 1024 px tile
+#: positions would fetch one 1024 px overview tile a band, as many bytes as the full read: it would only delay it.
+PREVIEW_MIN_TILE_RATIO = 2
 
 
 class LocalEngine(Engine):
@@ -107,7 +111,8 @@ class LocalEngine(Engine):
     def preview_bands(self, year: int, view: MapView, bands: tuple[int, ...]) -> tuple[BandField, Resampler] | None:
         """These bands of the view read ``PREVIEW_FACTOR`` times coarser, from an overview: a first picture of a
         remote source while its full read is on the way. None when there is nothing to gain: a local source (one
-        read is as quick), a view already read, or one with no data."""
+        read is as quick), a view already read, one with no data, or one whose full read spans too few tile
+        positions (``PREVIEW_MIN_TILE_RATIO``)."""
         if not self.source.remote_overviews:
             return None
         grids = self._view_grids(view)
@@ -118,6 +123,9 @@ class LocalEngine(Engine):
         if self._fields.peek((year, grid)) is not None or self._bands.peek((year, grid, bands)) is not None:
             return None
         coarse = self.source.grid(AOI.from_bounds(*inside), resolution=grid.resolution * PREVIEW_FACTOR)
+        tiles = len(self.source.chunk_windows(coarse, 1)), len(self.source.chunk_windows(grid, 1))  # chunks of a tile
+        if tiles[0] * PREVIEW_MIN_TILE_RATIO > tiles[1]:
+            return None
         # neither is kept: the full read replaces them within seconds
         return self.source.read_bands(coarse, year, bands), Resampler(coarse, overlay)
 

@@ -40,6 +40,8 @@ def _lat_lon(x: float, y: float) -> list[float]:
 #: The file's centre, where its four tile positions meet, and a place 3 km east.
 CENTRE = _lat_lon(LEFT + 5 * SIZE, TOP - 5 * SIZE)
 EAST = _lat_lon(LEFT + 5 * SIZE + 3000, TOP - 5 * SIZE)
+#: The middle of the file's top-left tile position: a 10 m view there lies inside it.
+QUADRANT = _lat_lon(LEFT + 2.5 * SIZE, TOP - 2.5 * SIZE)
 
 
 def _expected(path, grid, overlay) -> np.ndarray:
@@ -189,3 +191,20 @@ def test_a_remote_geotiff_with_overviews_is_drawn_overview_first_and_its_local_c
     remote = open_source(f"{gcs_release.url}/v1/annual/{relpath}")  # a COG over HTTP, with overviews
     local = open_source(str(gcs_release.file(relpath)))
     assert remote.remote_overviews and not local.remote_overviews
+
+
+def test_a_view_inside_one_tile_position_draws_once(real_release, real_files):
+    """On a real 8192 px file the overview 8x coarser is one 1024 px tile a band: for a 10 m view inside one tile
+    position the coarse read would fetch as many bytes as the full one and only delay it, so there is no first
+    picture (here too the file's 8x overview is one tile, of 256 px)."""
+    pool = ManualExecutor()
+    explorer = Explorer(real_release.open(), runner=JobRunner(pool))
+    pool.run_all()
+    shown = _rgb_pictures(explorer.map)
+    send_state(explorer.map, {"center": QUADRANT, "zoom": ZOOM})
+    _until(lambda: pool.pending)
+    pool.run_all()
+    grid, coarse, _ = _grids(explorer, view_of(explorer.map))
+    source = explorer.state.engine.source
+    assert grid.resolution == 10 and len(source.chunk_windows(grid, 1)) == len(source.chunk_windows(coarse, 1)) == 1
+    assert len(shown) == 1  # the full picture only
