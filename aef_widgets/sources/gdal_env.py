@@ -50,6 +50,7 @@ GDAL_OPTIONS = {
     "GDAL_HTTP_RETRY_DELAY": "0.5",
 }
 
+
 def forget_fetched(gdal_path: str) -> None:
     """Drop what GDAL's ``/vsicurl/`` keeps of a remote file (bytes, size, header), so a retry fetches it afresh:
     a body cut short stays in that cache as if the file ended there, and the retry failed the same way."""
@@ -77,6 +78,7 @@ def _libgdal() -> ctypes.CDLL | None:
         except (OSError, AttributeError):
             continue
     return None
+
 
 #: What GDAL says when a file ends early or its compressed blocks do not decode.
 _DAMAGED = re.compile(
