@@ -31,6 +31,7 @@ from ..core.errors import SourceError, TooManyFilesError
 from ..core.field import BandField, EmbeddingField
 from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
 from .base import ATTRIBUTION, EmbeddingSource, chunk_windows
+from .cache_dir import cache_root
 from .file_window import tile_lattice
 from .gdal_env import forget_fetched
 from .geotiff import GeoTIFFSource, chunk_side
@@ -38,7 +39,6 @@ from .rasterfile import RasterFile, inspect_file
 from .release_cache import DEFAULT_MAX_BYTES, FetchCache, shared_cache
 from .release_http import DEFAULT_MIRROR, MIRRORS, STALL_SECONDS, annual_root, explain_gdal_error, mirror_of
 from .release_index import ReleaseIndex, Tile, index_file, known_missing, read_index
-from .sample import cache_root
 
 log = logging.getLogger(__name__)
 #: GDAL's words for a passing server failure: a 5xx, a reset or an answer cut short.

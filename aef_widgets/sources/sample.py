@@ -25,7 +25,6 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
 import rasterio
 
 from ..core.errors import SourceError
@@ -34,6 +33,7 @@ from ..core.grid import Grid
 # the files and the truth live with the generator in ``aef_widgets.data``; these names stay importable from here
 from ..data.cog import overview_levels, write_embedding_cog, write_uint8
 from ..data.truth import LABEL_NODATA, SAMPLE_VERSION, PlantedEvent, SampleTruth
+from .cache_dir import CACHE_ENV, cache_root
 
 if TYPE_CHECKING:
     from .geotiff import GeoTIFFSource
@@ -43,14 +43,6 @@ __all__ = [
     "overview_levels", "sample_dir", "sample_source", "sample_truth", "write_embedding_cog", "write_uint8",
 ]  # fmt: skip
 SAMPLE_NAME = "Synthetic sample (not real data)"
-CACHE_ENV = "AEF_WIDGETS_CACHE"
-
-
-def cache_root(cache_dir: str | Path | None = None) -> Path:
-    """The cache folder: ``cache_dir``, else ``$AEF_WIDGETS_CACHE``, else the user cache folder."""
-    if cache_dir is None:
-        cache_dir = os.environ.get(CACHE_ENV) or platformdirs.user_cache_dir("aef-widgets")
-    return Path(cache_dir).expanduser()
 
 
 def sample_dir(cache_dir: str | Path | None = None) -> Path:
@@ -83,7 +75,7 @@ def sample_dir(cache_dir: str | Path | None = None) -> Path:
 
 def sample_source(cache_dir: str | Path | None = None) -> GeoTIFFSource:
     """The sample as an embedding source (generated on first use)."""
-    from .geotiff import open_source  # lazily: the truth and the cache need no reader
+    from .open import open_source  # lazily: the truth and the cache need no reader
 
     folder = sample_dir(cache_dir)
     paths = {year: folder / f"aef_sample_{year}.tif" for year in _info(folder)["years"]}

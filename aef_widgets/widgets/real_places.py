@@ -128,6 +128,6 @@ class RealPlaces(Panel):
 
 
 def _open_release() -> EmbeddingSource:
-    from ..sources.geotiff import open_source
+    from ..sources.open import open_source
 
     return open_source("release")
