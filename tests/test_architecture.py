@@ -158,3 +158,104 @@ def test_one_widget_per_module():
         tree = ast.parse(module.read_text())
         widgets = [n.name for n in tree.body if isinstance(n, ast.ClassDef) and is_widget(n.name)]
         assert len(widgets) <= 1, f"{module.name} defines {widgets}"
+
+
+# ---- import circles ----------------------------------------------------------------------------------------------
+#: Circles inside a package that exist today (issue 19 removes them; docs/upper-floors-plan.md). The list may only
+#: shrink: a new circle, or a known one that grows, fails; a known one that is gone must be taken off the list.
+KNOWN_CIRCLES = [
+    ["engines.earthengine", "engines.earthengine_classes", "engines.earthengine_classify",
+     "engines.earthengine_products"],
+    ["engines.local", "engines.local_classes", "engines.local_products"],
+    ["widgets.classify_model", "widgets.classify_panel"],
+]  # fmt: skip
+
+
+def _normalise(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """A package's parts name its ``__init__``."""
+    return (*parts, "__init__") if PACKAGE.joinpath(*parts).is_dir() else parts
+
+
+def import_graph(sources: dict[tuple[str, ...], str] | None = None) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
+    """module parts -> module parts it imports (inside the package, any form); of ``sources`` (parts -> text)
+    when given, else of the package's files."""
+    if sources is None:
+        sources = {module_parts(p): p.read_text() for p in sorted(PACKAGE.rglob("*.py"))}
+    return {here: {_normalise(t) for t in imported_modules(text, here)} - {here} for here, text in sources.items()}
+
+
+def package_of(parts: tuple[str, ...]) -> str:
+    return ".".join(parts[:-1]) or "<top>"
+
+
+def strongly_connected(graph: dict) -> list[list]:
+    """Tarjan's algorithm (iterative): every component of more than one node, each sorted."""
+    index, low, on_stack, stack, found, counter = {}, {}, set(), [], [], [0]
+
+    def visit(root) -> None:
+        work = [(root, iter(sorted(graph.get(root, ()))))]
+        index[root] = low[root] = counter[0]
+        counter[0] += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter[0]
+                    counter[0] += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def circles_inside_packages(graph: dict) -> list[list[str]]:
+    """Import circles whose modules all belong to one package (edges between packages are the layers' business)."""
+    inside = {m: {t for t in targets if package_of(t) == package_of(m) and t in graph} for m, targets in graph.items()}
+    return [[".".join(m) for m in c] for c in strongly_connected(inside)]
+
+
+def test_no_new_import_circle_inside_a_package():
+    found = circles_inside_packages(import_graph())
+    for circle in found:
+        assert any(set(circle) <= set(known) for known in KNOWN_CIRCLES), f"new import circle: {' <-> '.join(circle)}"
+    for known in KNOWN_CIRCLES:
+        assert any(set(known) <= set(c) for c in found), f"{known} is no longer a circle: take it off KNOWN_CIRCLES"
+
+
+def test_a_planted_circle_is_caught_in_every_import_form():
+    sources = {
+        ("engines", "a"): "from .b import B",
+        ("engines", "b"): "def f():\n    from .c import C",  # function level
+        (
+            "engines",
+            "c",
+        ): "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from aef_widgets.engines.a import A",
+        ("engines", "d"): "from .a import A",  # leads into the circle, is not part of it
+        ("widgets", "x"): "from ..engines.a import A",  # another package
+    }
+    assert circles_inside_packages(import_graph(sources)) == [["engines.a", "engines.b", "engines.c"]]
+    sources[("engines", "c")] = "import numpy"
+    assert circles_inside_packages(import_graph(sources)) == []

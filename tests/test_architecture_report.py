@@ -1,13 +1,14 @@
-"""tools/architecture_report.py: its circle finder finds planted circles, in every import form, and only circles."""
+"""tools/architecture_report.py and the circle finder it shares with tests/test_architecture.py: planted circles are
+found in every import form, and only circles."""
 
 from __future__ import annotations
 
-from tests.test_architecture import imported_modules
-from tools.architecture_report import strongly_connected, thread_sites
+from tests.test_architecture import import_graph, strongly_connected
+from tools.architecture_report import thread_sites
 
 
 def graph_of(sources: dict[tuple[str, ...], str]) -> dict:
-    return {here: imported_modules(text, here) & set(sources) for here, text in sources.items()}
+    return {here: targets & set(sources) for here, targets in import_graph(sources).items()}
 
 
 def test_a_circle_through_a_function_level_and_a_type_checking_import_is_found():

@@ -34,79 +34,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.test_architecture import PACKAGE, imported_modules, module_parts  # noqa: E402
+from tests.test_architecture import PACKAGE, circles_inside_packages, import_graph, strongly_connected  # noqa: E402, F401
 
 MAX_LINES, MAX_METHODS = 300, 20
 THREAD_MAKERS = {"ThreadPoolExecutor", "ProcessPoolExecutor", "Thread", "Timer"}
 
 
 # ---- the import graph ----------------------------------------------------------------------------------------
-def _normalise(parts: tuple[str, ...]) -> tuple[str, ...]:
-    """A package's parts name its ``__init__``."""
-    return (*parts, "__init__") if PACKAGE.joinpath(*parts).is_dir() else parts
-
-
-def import_graph() -> dict[tuple[str, ...], set[tuple[str, ...]]]:
-    """module parts -> module parts it imports (inside the package, any form)."""
-    graph = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        here = module_parts(path)
-        graph[here] = {_normalise(t) for t in imported_modules(path.read_text(), here)} - {here}
-    return graph
-
-
-def package_of(parts: tuple[str, ...]) -> str:
-    return ".".join(parts[:-1]) or "<top>"
-
-
-def strongly_connected(graph: dict) -> list[list]:
-    """Tarjan's algorithm (iterative): every component of more than one node, each sorted."""
-    index, low, on_stack, stack, found, counter = {}, {}, set(), [], [], [0]
-
-    def visit(root) -> None:
-        work = [(root, iter(sorted(graph.get(root, ()))))]
-        index[root] = low[root] = counter[0]
-        counter[0] += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = counter[0]
-                    counter[0] += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph.get(child, ())))))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1:
-                    found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
-
-
 def circles_per_package() -> list[list[str]]:
     """Import circles inside each package: edges between modules of the same package only."""
-    graph = import_graph()
-    inside = {m: {t for t in targets if package_of(t) == package_of(m) and t in graph} for m, targets in graph.items()}
-    return [[".".join(m) for m in c] for c in strongly_connected(inside)]
+    return circles_inside_packages(import_graph())
 
 
 # ---- sizes and thread sites ------------------------------------------------------------------------------------
