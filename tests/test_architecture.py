@@ -259,3 +259,39 @@ def test_a_planted_circle_is_caught_in_every_import_form():
     assert circles_inside_packages(import_graph(sources)) == [["engines.a", "engines.b", "engines.c"]]
     sources[("engines", "c")] = "import numpy"
     assert circles_inside_packages(import_graph(sources)) == []
+
+
+# ---- threads ---------------------------------------------------------------------------------------------------
+THREAD_MAKERS = {"ThreadPoolExecutor", "ProcessPoolExecutor", "Thread", "Timer"}
+#: Where threads may be created: the execution module, and the release cache's server, a child process's script
+#: run with ``python -I`` (standard library only: it cannot import the package).
+THREAD_MODULES = {"core/execution.py", "sources/release_cache_server.py"}
+
+
+def thread_sites(sources: dict[str, str] | None = None) -> list[str]:
+    """``module:line Name`` of every call that creates a thread or a pool, of ``sources`` (path -> text) or the
+    package's files."""
+    if sources is None:
+        sources = {str(p.relative_to(PACKAGE)): p.read_text() for p in sorted(PACKAGE.rglob("*.py"))}
+    out = []
+    for path, text in sources.items():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in THREAD_MAKERS:
+                    out.append(f"{path}:{node.lineno} {name}")
+    return out
+
+
+def test_threads_and_pools_are_created_only_in_the_execution_module():
+    elsewhere = [s for s in thread_sites() if s.split(":")[0] not in THREAD_MODULES]
+    assert elsewhere == [], "create threads and pools with aef_widgets.core.execution"
+
+
+def test_planted_thread_sites_are_caught():
+    planted = {
+        "a.py": "import threading\nthreading.Thread(target=print).start()",
+        "b.py": "from concurrent.futures import ProcessPoolExecutor\nwith ProcessPoolExecutor() as pool: pass",
+        "c.py": "from threading import Timer\nTimer(1, print).start()",
+    }
+    assert [s.split(":")[0] for s in thread_sites(planted)] == ["a.py", "b.py", "c.py"]

@@ -31,5 +31,6 @@ def test_two_separate_circles_are_two_components():
     assert sorted(strongly_connected(graph)) == [[1, 2], [3, 4, 5]]
 
 
-def test_the_job_runner_pool_is_among_the_thread_sites():
-    assert any(site.startswith("widgets/jobs.py:") and site.endswith("ThreadPoolExecutor") for site in thread_sites())
+def test_the_execution_modules_pools_are_among_the_thread_sites():
+    sites = thread_sites()
+    assert sum(s.startswith("core/execution.py:") and s.endswith("ThreadPoolExecutor") for s in sites) == 2

@@ -34,10 +34,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.test_architecture import PACKAGE, circles_inside_packages, import_graph, strongly_connected  # noqa: E402, F401
+from tests.test_architecture import (  # noqa: E402, F401
+    PACKAGE,
+    circles_inside_packages,
+    import_graph,
+    strongly_connected,
+    thread_sites,
+)  # fmt: skip
 
 MAX_LINES, MAX_METHODS = 300, 20
-THREAD_MAKERS = {"ThreadPoolExecutor", "ProcessPoolExecutor", "Thread", "Timer"}
 
 
 # ---- the import graph ----------------------------------------------------------------------------------------
@@ -61,17 +66,6 @@ def big_classes() -> list[tuple[str, int]]:
                 if n > MAX_METHODS:
                     out.append((f"{path.relative_to(PACKAGE)}:{node.name}", n))
     return sorted(out, key=lambda x: -x[1])
-
-
-def thread_sites() -> list[str]:
-    out = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call):
-                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-                if name in THREAD_MAKERS:
-                    out.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {name}")
-    return out
 
 
 # ---- one similarity click ----------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 from affine import Affine
 
 from ..core.bands import N_BANDS
+from ..core.execution import scoped
 from ..core.quantization import NODATA_INT8, quantize
 from .cog import write_embedding_cog, write_uint8
 from .synthetic_scene import Scene, build_scene, smooth_noise
@@ -102,7 +102,7 @@ def write_sample(
     transform = Affine(PIXEL_SIZE, 0.0, ORIGIN[0], 0.0, -PIXEL_SIZE, ORIGIN[1])
     state = None
     # GDAL writes one year's COG (releasing the GIL) while numpy computes the next
-    with ThreadPoolExecutor(max_workers=1) as writer:
+    with scoped(1, "aef-sample-writer") as writer:
         written = []
         for i, year in enumerate(years):
             codes, state = embed_year(scene, i, model, bank, rng, state)
