@@ -166,7 +166,6 @@ def test_one_widget_per_module():
 KNOWN_CIRCLES = [
     ["engines.earthengine", "engines.earthengine_classes", "engines.earthengine_classify",
      "engines.earthengine_products"],
-    ["widgets.classify_model", "widgets.classify_panel"],
 ]  # fmt: skip
 
 
