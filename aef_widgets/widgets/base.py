@@ -12,10 +12,9 @@ from ipywidgets import HTML, Layout, ValueWidget, VBox
 from traitlets import Any, TraitError
 
 from ..core.errors import AEFError
-from ..engines.base import Product
 from ..rendering.view import MapView
 from ..sources.base import EmbeddingSource
-from .flow import Flow
+from .flow import Flow, Key
 from .jobs import Job, JobRunner
 from .layer_stack import LayerStack
 from .map_view import view_of
@@ -112,7 +111,7 @@ class Computed:
         show: Callable[[AnyType], None],
         *,
         label: str = "",
-        key: Callable[[], tuple] | None = None,
+        key: Callable[[], Key] | None = None,
         progress: Callable[[float, str], None] | None = None,
         delay: Callable[[], float] | None = None,
         fail: Callable[[BaseException], None] | None = None,
@@ -126,7 +125,7 @@ class Computed:
         self.label, self.progress = label, progress
         self.key_of = key or (lambda: panel.flow.key(node))
         self.channel = f"{node}-{id(self)}"
-        self.key: tuple | None = None
+        self.key: Key | None = None
         #: How many times the work really ran: one user action must never run it twice.
         self.computations = 0
         panel.flow.on(node, self.update)
@@ -167,8 +166,6 @@ class Computed:
     def _done(self, key: tuple, result: AnyType) -> None:
         if key != self.key_of():  # the state moved on while this was computed
             return
-        if isinstance(result, Product):
-            result.state_key = self.panel.flow.key(self.node)  # every product knows the state it was computed for
         if self._error_shown is not None and self.panel.status.value == self._error_shown:
             self.panel.show_status("")  # this node's error is over; other messages stay
         self._error_shown = None
@@ -198,7 +195,7 @@ class ProductLayer:
         product = self.panel.flow.values.get(self.product_node)
         key = self.panel.flow.key(self.name)
         # tiles follow the view by themselves: their layer does not depend on it
-        return key if product is None or product.view_dependent else key[:-1]
+        return key if product is None or product.view_dependent else key.without("view")
 
     def _prepare(self):
         flow = self.panel.flow
@@ -207,7 +204,7 @@ class ProductLayer:
             return KEEP
         if product is None or view is None:
             return None
-        if getattr(product, "state_key", None) != flow.key(self.product_node):
+        if not flow.is_current(self.product_node):
             return KEEP  # its product is being recomputed: the new one will be drawn when it comes
         self.slot.attribution = self.panel.state.source.attribution
         self._drawn = product

@@ -35,7 +35,7 @@ class ChangePanel(Panel):
         self.changed = self.map_layers.area_text
         self.computed = Computed(
             self, "change", self._prepare, self._show, label="change",
-            key=lambda: (*self.flow.key("change"), self.show_map.value),
+            key=lambda: self.flow.key("change").plus(shown=self.show_map.value),
         )  # fmt: skip
         self.value = self.state.change_years
         self.before.value, self.after.value = self.value

@@ -93,7 +93,7 @@ class ClassifyPanel(Panel):
         self.model_files = ModelFiles(self)
         self.suggested = Computed(
             self, "suggestions", self._prepare_suggestions, self._show_suggestions,
-            key=lambda: self.flow.key("suggestions")[:1], label="finding doubtful pixels",
+            key=lambda: self.flow.key("suggestions").without("view"), label="finding doubtful pixels",
         )  # fmt: skip
         if self.map is not None:
             self.map.on_interaction(self._map_event)

@@ -14,8 +14,6 @@ from .base import Computed, Panel, ProductLayer
 from .exports import saved_file_html, watch_task
 from .jobs import InlineExecutor, JobRunner
 
-_AOI = 2  # position of the AOI in the clusters' key (source, year, aoi)
-
 
 class ClusterPanel(Panel):
     """Choose k and the sample size, run k-means; ``value`` is the latest ``ClusterProduct`` (or None).
@@ -85,7 +83,7 @@ class ClusterPanel(Panel):
 
     def _prepare(self):
         old = self.computed.key
-        aoi_moved = old is not None and old[_AOI] != self.flow.key("clusters")[_AOI]
+        aoi_moved = old is not None and old["aoi"] != self.flow.key("clusters")["aoi"]
         if aoi_moved and self._wanted:
             self._wanted = False
             self._clear()

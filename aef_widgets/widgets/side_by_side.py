@@ -41,7 +41,7 @@ class SideBySide(Panel):
             control.observe(lambda _: setattr(self, "value", (self.left.value, self.right.value)), names="value")
         self.computed = Computed(
             self, "side by side", self._prepare, self._show, label="side by side", delay=lambda: VIEW_DEBOUNCE_S,
-            key=lambda: (*self.flow.key("side by side"), self.value, self.show_split.value),
+            key=lambda: self.flow.key("side by side").plus(years=self.value, split=self.show_split.value),
         )  # fmt: skip
         self.observe(lambda _: self.computed.update(), names="value")
         self.show_split.observe(self._shown, names="value")

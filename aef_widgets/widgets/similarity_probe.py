@@ -126,7 +126,8 @@ class SimilarityProbe(Panel):
         if product is None:
             self.readout.value = self.colorbar.value = ""
             return
-        n, m = len(product.state_key[2]), len(product.state_key[3])
+        key = self.flow.keys["similarity"]
+        n, m = len(key["probe_points"]), len(key["negative_points"])
         refs = "this reference alone" if n == 1 else f"the mean of its cosines to all {n} references"
         label = "Similarity (mean cosine to the references)"
         if m:
