@@ -9,7 +9,7 @@ from typing import Any as AnyType
 
 import ipyleaflet
 from ipywidgets import HTML, Layout, ValueWidget, VBox
-from traitlets import Any, TraitError
+from traitlets import Any, HasTraits, TraitError
 
 from ..core.errors import AEFError
 from ..rendering.view import MapView
@@ -61,6 +61,8 @@ class Panel(VBox, ValueWidget):
         self.runner = runner if runner is not None else JobRunner()
         self.status = HTML(layout=Layout(min_height="1.4em"))
         self.status.add_class("aef-status")
+        #: What ``close`` undoes: observers of the state, flow subscriptions, map handlers, running work.
+        self._detach: list[Callable[[], None]] = []
         super().__init__(**kwargs)
         if map is not None:
             self.flow.track(map, view_of)
@@ -77,7 +79,27 @@ class Panel(VBox, ValueWidget):
                 control.value = getattr(self.state, name)
 
         control.observe(to_state, names="value")
-        self.state.observe(lambda change: setattr(control, "value", change["new"]), names=name)
+        self.listen(self.state, lambda change: setattr(control, "value", change["new"]), name)
+
+    def listen(self, obj: HasTraits, handler: Callable[[dict], None], names: str | list[str]) -> None:
+        """``obj.observe(handler, names)``, undone by ``close``: how a panel watches what outlives it (the state)."""
+        obj.observe(handler, names=names)
+        self._detach.append(lambda: obj.unobserve(handler, names=names))
+
+    def on_map_interaction(self, handler: Callable[..., None]) -> None:
+        """Handle the map's clicks and moves until ``close``."""
+        if self.map is not None:
+            m = self.map
+            m.on_interaction(handler)
+            self._detach.append(lambda: m.on_interaction(handler, remove=True))
+
+    def close(self) -> None:
+        """Detach every observer, flow subscription and map handler the panel made, drop its pending work, and
+        close the widget: a closed panel never reacts again, and nothing it made keeps it alive."""
+        detach = getattr(self, "_detach", [])  # absent if ``__init__`` refused its arguments
+        while detach:
+            detach.pop()()
+        super().close()
 
     def layer_stack(self) -> LayerStack | None:
         return LayerStack.of(self.map) if self.map is not None else None
@@ -128,7 +150,8 @@ class Computed:
         self.key: Key | None = None
         #: How many times the work really ran: one user action must never run it twice.
         self.computations = 0
-        panel.flow.on(node, self.update)
+        panel._detach.append(panel.flow.on(node, self.update))
+        panel._detach.append(self.cancel)  # a result that comes back after ``close`` is dropped
 
     def update(self, force: bool = False) -> None:
         """Recompute if the key moved (or ``force``); a result for an older key is dropped."""

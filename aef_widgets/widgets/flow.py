@@ -100,11 +100,18 @@ class Flow:
         self._maps: list = []
         state.observe(lambda change: self._changed(change["name"]))
 
-    def on(self, node: str, update: Callable[[], None]) -> None:
-        """Call ``update`` whenever an input of ``node`` changes."""
+    def on(self, node: str, update: Callable[[], None]) -> Callable[[], None]:
+        """Call ``update`` whenever an input of ``node`` changes; returns what stops it (``off``)."""
         if node not in GRAPH:
             raise ValueError(f"unknown node {node!r}; known: {', '.join(GRAPH)}")
         self._updates[node].append(update)
+        return lambda: self.off(node, update)
+
+    def off(self, node: str, update: Callable[[], None]) -> None:
+        """Stop calling ``update`` for ``node`` (a closed panel's); nothing happens if it is not subscribed."""
+        updates = self._updates.get(node, [])
+        if update in updates:
+            updates.remove(update)
 
     def key(self, node: str) -> Key:
         """The current value of the node's inputs: what a product computed now is computed for."""
