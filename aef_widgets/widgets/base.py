@@ -9,7 +9,7 @@ from typing import Any as AnyType
 
 import ipyleaflet
 from ipywidgets import HTML, Layout, ValueWidget, VBox
-from traitlets import Any, HasTraits, TraitError
+from traitlets import Any, HasTraits, TraitError, link
 
 from ..core.errors import AEFError
 from ..rendering.view import MapView
@@ -80,6 +80,10 @@ class Panel(VBox, ValueWidget):
 
         control.observe(to_state, names="value")
         self.listen(self.state, lambda change: setattr(control, "value", change["new"]), name)
+
+    def link_value(self, name: str) -> None:
+        """Keep ``value`` and ``state.<name>`` equal both ways (a traitlets link), until ``close``."""
+        self._detach.append(link((self.state, name), (self, "value")).unlink)
 
     def listen(self, obj: HasTraits, handler: Callable[[dict], None], names: str | list[str]) -> None:
         """``obj.observe(handler, names)``, undone by ``close``: how a panel watches what outlives it (the state)."""

@@ -43,8 +43,8 @@ class ChangePanel(Panel):
         self.before.observe(self._years_picked, names="value")
         self.after.observe(self._years_picked, names="value")
         self.observe(self._value_set, names="value")
-        self.state.observe(self._state_years, names="change_years")
-        self.state.observe(self._source_changed, names="source")
+        self.listen(self.state, self._state_years, "change_years")
+        self.listen(self.state, self._source_changed, "source")
         self.show_map.observe(self._shown, names="value")
         self.children = [
             HBox([self.before, self.after]), self.show_map, self.colorbar, self.threshold, self.changed, self.status,

@@ -45,7 +45,7 @@ class SideBySide(Panel):
         )  # fmt: skip
         self.observe(lambda _: self.computed.update(), names="value")
         self.show_split.observe(self._shown, names="value")
-        self.state.observe(self._source_changed, names="source")
+        self.listen(self.state, self._source_changed, "source")
         # the map joins the page when first asked for, so a page that never compares has one map only
         self.children = [self.show_split, HBox([self.left, self.right]), self.status]
         self.add_class("aef-side-by-side")

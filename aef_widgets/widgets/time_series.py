@@ -51,8 +51,7 @@ class TimeSeriesPanel(Panel):
         )  # fmt: skip
         stack = self.layer_stack()
         self.marker = stack.slot("Charted pixel", "probes") if stack is not None else None
-        if self.map is not None:
-            self.map.on_interaction(self._map_event)
+        self.on_map_interaction(self._map_event)
         self.observe(lambda _: self.computed.update(), names="value")
         self.use_aoi.observe(lambda _: self.computed.update(), names="value")
         hint = HTML("Click the map to chart a pixel's years; click a point of the chart to show that year.")

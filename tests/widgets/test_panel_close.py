@@ -4,8 +4,22 @@ messages (map clicks)."""
 
 from __future__ import annotations
 
-from aef_widgets.widgets import SimilarityProbe
+import pytest
+
+from aef_widgets.widgets import (
+    AOIDrawer,
+    BandRGBSelector,
+    ChangeOverYears,
+    ChangePanel,
+    ClassifyPanel,
+    ClusterPanel,
+    SideBySide,
+    SimilarityProbe,
+    TimeSeriesPanel,
+    YearPicker,
+)  # fmt: skip
 from aef_widgets.widgets.flow import Flow
+from aef_widgets.widgets.map_view import view_of
 from tests.widgets.frontend import click
 
 
@@ -42,3 +56,22 @@ def test_a_new_probe_on_the_same_state_and_map_works_after_one_is_closed(state, 
     click(fresh_map, lon, lat)
     assert probe.value == [(lon, lat)]
     assert probe.product is not None and abs(probe.product.readout - 1.0) < 1e-6  # a reference is like itself
+
+
+def state_observers(state) -> int:
+    return sum(len(handlers) for by_type in state._trait_notifiers.values() for handlers in by_type.values())
+
+
+@pytest.mark.parametrize(
+    "panel_class",
+    [AOIDrawer, BandRGBSelector, ChangeOverYears, ChangePanel, ClassifyPanel, ClusterPanel, SideBySide,
+     SimilarityProbe, TimeSeriesPanel, YearPicker],
+    ids=lambda c: c.__name__,
+)  # fmt: skip
+def test_closing_any_panel_leaves_the_state_the_flow_and_the_map_as_before_it(panel_class, state, fresh_map, runner):
+    flow = Flow.of(state)
+    flow.track(fresh_map, view_of)  # the flow's own watchers of the state and the map stay: they are not a panel's
+    before = (subscriptions(flow), state_observers(state), len(fresh_map._interaction_callbacks.callbacks))
+    panel = panel_class(state, map=fresh_map, runner=runner)
+    panel.close()
+    assert (subscriptions(flow), state_observers(state), len(fresh_map._interaction_callbacks.callbacks)) == before
