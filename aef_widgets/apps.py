@@ -42,7 +42,7 @@ def app_source(choice: str | None = None) -> tuple[EmbeddingSource, str]:
 
             ee_init(strict=True)  # raises EarthEngineError saying why, never prompts
             return EarthEngineSource(), ""
-        from .sources.geotiff import open_source
+        from .sources.open import open_source
 
         return open_source(choice), ""
     except AEFError as e:

@@ -27,6 +27,7 @@ import google.auth.exceptions
 import google.oauth2.credentials
 
 from .core.errors import EarthEngineError
+from .core.execution import start_thread
 from .sources.earthengine import NETWORK_ERRORS, ee_errors
 
 SERVICE_ACCOUNT_KEY_VAR = "EE_SERVICE_ACCOUNT_KEY"
@@ -116,8 +117,7 @@ def _initialize(found: Credentials, project: str | None, timeout: float) -> None
             if abandoned.is_set():
                 ee.Reset()
 
-    worker = threading.Thread(target=work, name="aef-ee-init", daemon=True)
-    worker.start()
+    worker = start_thread(work, "aef-ee-init")
     worker.join(timeout)
     if worker.is_alive():
         abandoned.set()

@@ -38,7 +38,7 @@ from aef_widgets.analysis.kmeans import EmbeddingKMeans
 from aef_widgets.core.aoi import AOI
 from aef_widgets.core.bands import band_index
 from aef_widgets.core.quantization import dequantize
-from aef_widgets.engines.local import PREVIEW_FACTOR
+from aef_widgets.engines.context import PREVIEW_FACTOR
 from aef_widgets.engines.workflows import cluster_grid
 from aef_widgets.sources import release_cache
 from aef_widgets.sources.gdal_env import GDAL_OPTIONS

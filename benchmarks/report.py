@@ -386,4 +386,3 @@ def _temporal(t: dict[str, Any]) -> list[str]:
         "added year).",
     ]
     return lines
-

@@ -16,7 +16,7 @@ import aef_widgets
 
 PACKAGE = Path(aef_widgets.__file__).parent
 #: Bottom to top. A module may import its own layer and the layers below, never above.
-LAYERS = ["core", "sources", "analysis", "rendering", "engines", "widgets", "apps"]
+LAYERS = ["core", "data", "sources", "analysis", "rendering", "engines", "widgets", "apps"]
 TOP_LEVEL = {"explorer": "apps", "apps": "apps", "ee_auth": "sources", "__init__": None}
 #: Modules of the widgets layer that are not widgets: what widgets share (state, flow, jobs, the layer stack).
 WIDGET_INFRASTRUCTURE = {
@@ -158,3 +158,130 @@ def test_one_widget_per_module():
         tree = ast.parse(module.read_text())
         widgets = [n.name for n in tree.body if isinstance(n, ast.ClassDef) and is_widget(n.name)]
         assert len(widgets) <= 1, f"{module.name} defines {widgets}"
+
+
+# ---- import circles ----------------------------------------------------------------------------------------------
+
+
+def _normalise(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """A package's parts name its ``__init__``."""
+    return (*parts, "__init__") if PACKAGE.joinpath(*parts).is_dir() else parts
+
+
+def import_graph(sources: dict[tuple[str, ...], str] | None = None) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
+    """module parts -> module parts it imports (inside the package, any form); of ``sources`` (parts -> text)
+    when given, else of the package's files."""
+    if sources is None:
+        sources = {module_parts(p): p.read_text() for p in sorted(PACKAGE.rglob("*.py"))}
+    return {here: {_normalise(t) for t in imported_modules(text, here)} - {here} for here, text in sources.items()}
+
+
+def package_of(parts: tuple[str, ...]) -> str:
+    return ".".join(parts[:-1]) or "<top>"
+
+
+def strongly_connected(graph: dict) -> list[list]:
+    """Tarjan's algorithm (iterative): every component of more than one node, each sorted."""
+    index, low, on_stack, stack, found, counter = {}, {}, set(), [], [], [0]
+
+    def visit(root) -> None:
+        work = [(root, iter(sorted(graph.get(root, ()))))]
+        index[root] = low[root] = counter[0]
+        counter[0] += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter[0]
+                    counter[0] += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def circles_inside_packages(graph: dict) -> list[list[str]]:
+    """Import circles whose modules all belong to one package (edges between packages are the layers' business)."""
+    inside = {m: {t for t in targets if package_of(t) == package_of(m) and t in graph} for m, targets in graph.items()}
+    return [[".".join(m) for m in c] for c in strongly_connected(inside)]
+
+
+def test_no_import_circle_inside_a_package():
+    """Modules of one package never import each other in a circle, at module level, in functions, or for types
+    only: a circle hidden behind a function-level import is a design that doubles back (issue 19)."""
+    assert [" <-> ".join(c) for c in circles_inside_packages(import_graph())] == []
+
+
+def test_a_planted_circle_is_caught_in_every_import_form():
+    sources = {
+        ("engines", "a"): "from .b import B",
+        ("engines", "b"): "def f():\n    from .c import C",  # function level
+        (
+            "engines",
+            "c",
+        ): "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from aef_widgets.engines.a import A",
+        ("engines", "d"): "from .a import A",  # leads into the circle, is not part of it
+        ("widgets", "x"): "from ..engines.a import A",  # another package
+    }
+    assert circles_inside_packages(import_graph(sources)) == [["engines.a", "engines.b", "engines.c"]]
+    sources[("engines", "c")] = "import numpy"
+    assert circles_inside_packages(import_graph(sources)) == []
+
+
+# ---- threads ---------------------------------------------------------------------------------------------------
+THREAD_MAKERS = {"ThreadPoolExecutor", "ProcessPoolExecutor", "Thread", "Timer"}
+#: Where threads may be created: the execution module, and the release cache's server, a child process's script
+#: run with ``python -I`` (standard library only: it cannot import the package).
+THREAD_MODULES = {"core/execution.py", "sources/release_cache_server.py"}
+
+
+def thread_sites(sources: dict[str, str] | None = None) -> list[str]:
+    """``module:line Name`` of every call that creates a thread or a pool, of ``sources`` (path -> text) or the
+    package's files."""
+    if sources is None:
+        sources = {str(p.relative_to(PACKAGE)): p.read_text() for p in sorted(PACKAGE.rglob("*.py"))}
+    out = []
+    for path, text in sources.items():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in THREAD_MAKERS:
+                    out.append(f"{path}:{node.lineno} {name}")
+    return out
+
+
+def test_threads_and_pools_are_created_only_in_the_execution_module():
+    elsewhere = [s for s in thread_sites() if s.split(":")[0] not in THREAD_MODULES]
+    assert elsewhere == [], "create threads and pools with aef_widgets.core.execution"
+
+
+def test_planted_thread_sites_are_caught():
+    planted = {
+        "a.py": "import threading\nthreading.Thread(target=print).start()",
+        "b.py": "from concurrent.futures import ProcessPoolExecutor\nwith ProcessPoolExecutor() as pool: pass",
+        "c.py": "from threading import Timer\nTimer(1, print).start()",
+    }
+    assert [s.split(":")[0] for s in thread_sites(planted)] == ["a.py", "b.py", "c.py"]

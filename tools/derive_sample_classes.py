@@ -2,7 +2,7 @@
 
 Reads ``tests/data/aef-real/wisconsin_2024_float32.tif`` (96 x 96 px of real 2024 embeddings), clusters it with
 k-means, keeps the most mutually distinct centroids as class directions and models the spread of each cluster.
-Writes ``aef_widgets/sources/data/sample_classes.json``; only these rounded numbers ship with the package, never
+Writes ``aef_widgets/data/sample_classes.json``; only these rounded numbers ship with the package, never
 the real pixels. Deterministic: running it again gives the same file (``--check`` verifies that).
 
 The land-cover names are labels for the synthetic scene, assigned by the fixed rule in ``assign_names``; they are
@@ -27,7 +27,7 @@ from sklearn.cluster import KMeans
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "tests" / "data" / "aef-real" / "wisconsin_2024_float32.tif"
-TARGET = ROOT / "aef_widgets" / "sources" / "data" / "sample_classes.json"
+TARGET = ROOT / "aef_widgets" / "data" / "sample_classes.json"
 ATTRIBUTION = "The AlphaEarth Foundations Satellite Embedding dataset is produced by Google and Google DeepMind."
 
 K = 8  # clusters of the real raster

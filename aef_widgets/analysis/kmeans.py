@@ -13,12 +13,12 @@ to within float32 rounding.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..core.bands import N_BANDS
 from ..core.errors import NoDataError, UsageError
+from ..core.execution import scoped
 from ..core.field import EmbeddingField
 from .blas import one_blas_thread
 from .sampling import sample_valid
@@ -102,7 +102,7 @@ class EmbeddingKMeans:
                 for start in starts:
                     label(start)
             else:
-                with ThreadPoolExecutor(min(_CORES, len(starts))) as pool:
+                with scoped(min(_CORES, len(starts)), "aef-kmeans") as pool:
                     list(pool.map(label, starts))
         return labels
 

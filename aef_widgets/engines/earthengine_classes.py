@@ -13,9 +13,9 @@ from ..core.errors import EarthEngineError, NoDataError
 from ..rendering.colors import categorical_colors, hex_to_rgba
 from ..rendering.view import MapView
 from .base import ClassProduct, Progress, Tiles, training_data
-from .earthengine import EarthEngineEngine
 from .earthengine_classify import EEClassification, ee_classify
 from .earthengine_products import MAX_DOWNLOAD_PIXELS, palette_hex
+from .ee_context import EEContext
 from .ee_export import download_labels
 from .local_classes import CONFIDENCE_CMAP
 from .memo import Memo
@@ -27,10 +27,10 @@ class EEClasses(ClassProduct):
     view_dependent = False
 
     def __init__(
-        self, engine: EarthEngineEngine, year: int, result: EEClassification,
+        self, ctx: EEContext, year: int, result: EEClassification,
         training: tuple[np.ndarray, np.ndarray, np.ndarray, int],
     ) -> None:  # fmt: skip
-        self.engine, self.year, self.result = engine, year, result
+        self.ctx, self.year, self.result = ctx, year, result
         self.n_classes, self.method, self.areas = result.n_classes, result.method, result.areas
         self.scope = result.region.scope if result.region is not None else "where the map shows it"
         self.vectors, self.targets, self.lonlat, self.dropped = training
@@ -40,13 +40,13 @@ class EEClasses(ClassProduct):
         palette = [c.lstrip("#") for c in (list(colors) or categorical_colors(self.n_classes))]
         vis = {"min": 0, "max": self.n_classes - 1, "palette": palette}
         return self._tiles.get(
-            ("classes", *palette), lambda: self.engine.tiles(self.result.labels, vis, "drawing the classes")
+            ("classes", *palette), lambda: self.ctx.tiles(self.result.labels, vis, "drawing the classes")
         )
 
     def confidence_layer(self, view: MapView) -> Tiles:
         vis = {"min": 0, "max": 1, "palette": palette_hex(CONFIDENCE_CMAP)}
         return self._tiles.get(
-            "confidence", lambda: self.engine.tiles(self.result.confidence, vis, "drawing the confidence")
+            "confidence", lambda: self.ctx.tiles(self.result.confidence, vis, "drawing the confidence")
         )
 
     def export(self, path: str | PathLike, colors: Sequence[str] = (), progress: Progress | None = None) -> Path:
@@ -54,7 +54,7 @@ class EEClasses(ClassProduct):
         region = self.result.region
         if region is None:
             raise NoDataError("draw an AOI to export the classes from Earth Engine")
-        grid = self.engine.source.grid(region.aoi, region.scale)
+        grid = self.ctx.source.grid(region.aoi, region.scale)
         if grid.width * grid.height > MAX_DOWNLOAD_PIXELS:
             raise EarthEngineError(
                 f"the class map covers {grid.width * grid.height:,} pixels, more than can be downloaded "
@@ -67,7 +67,7 @@ class EEClasses(ClassProduct):
 
 
 def ee_classes(
-    engine: EarthEngineEngine, year: int, points: Sequence[tuple[float, float]], targets: Sequence[int],
+    engine: EEContext, year: int, points: Sequence[tuple[float, float]], targets: Sequence[int],
     n_classes: int, aoi: AOI | None, view: MapView | None, method: str = "auto", seed: int = 0,
     progress: Progress | None = None,
 ) -> EEClasses:  # fmt: skip

@@ -28,8 +28,8 @@ from ..core.bands import BAND_NAMES
 from ..core.errors import EarthEngineError, NoDataAtPoint, NoDataError
 from ..rendering.view import MapView
 from ..sources.earthengine import NATIVE_RESOLUTION, crs_code, utm_crs
-from .earthengine import EarthEngineEngine, Region, embedding_dot, unit_image
 from .earthengine_products import EESimilarity
+from .ee_context import EEContext, Region, embedding_dot, unit_image
 
 #: Methods Earth Engine can run; ``auto`` picks one of them.
 EE_METHODS = ("forest", "knn3", "knn1")
@@ -92,7 +92,7 @@ class EEClassification:
 
 
 def ee_classify(
-    engine: EarthEngineEngine,
+    engine: EEContext,
     year: int,
     points: Sequence[tuple[float, float]],
     classes: Sequence[int],
@@ -134,7 +134,7 @@ def ee_classify(
 
 
 def ee_regress(
-    engine: EarthEngineEngine, year: int, points: Sequence[tuple[float, float]], values: Sequence[float], seed: int = 0
+    engine: EEContext, year: int, points: Sequence[tuple[float, float]], values: Sequence[float], seed: int = 0
 ) -> ee.Image:
     """The random forest in regression mode trained on the points' values: a one-band image ``value``."""
     engine.source.check_year(year)
@@ -153,7 +153,7 @@ def ee_regress(
 
 
 def ee_contrast(
-    engine: EarthEngineEngine,
+    engine: EEContext,
     year: int,
     positives: Sequence[tuple[float, float]],
     negatives: Sequence[tuple[float, float]] = (),

@@ -33,7 +33,7 @@ from .ee_export import ExportTask, download_labels, start_export
 from .memo import Memo
 
 if TYPE_CHECKING:
-    from .earthengine import EarthEngineEngine, Region
+    from .ee_context import EEContext, Region
 
 #: Label pixels downloaded at most by ``EEClusters.export`` (2**25 px is about 3,300 km² at 10 m).
 MAX_DOWNLOAD_PIXELS = 2**25
@@ -53,18 +53,18 @@ class EERGB(Product):
 
     view_dependent = False
 
-    def __init__(self, engine: EarthEngineEngine, image: ee.Image, vis: dict) -> None:
-        self.engine, self.image, self.vis = engine, image, vis
+    def __init__(self, ctx: EEContext, image: ee.Image, vis: dict) -> None:
+        self.ctx, self.image, self.vis = ctx, image, vis
         self._tiles: Memo[Tiles] = Memo(1)
 
     def layer(self, view: MapView) -> Tiles:
-        return self._tiles.get("rgb", lambda: self.engine.tiles(self.image, self.vis, "drawing the colour composite"))
+        return self._tiles.get("rgb", lambda: self.ctx.tiles(self.image, self.vis, "drawing the colour composite"))
 
 
 class _EEThresholded(ThresholdedProduct):
     """Shared behaviour of similarity and change: a value layer, threshold layers and areas, each memoised."""
 
-    engine: EarthEngineEngine
+    ctx: EEContext
     image: ee.Image
     highlight: str
     view_dependent = False
@@ -75,19 +75,19 @@ class _EEThresholded(ThresholdedProduct):
 
     def layer(self, view: MapView) -> Tiles:
         vis = {"min": self.vmin, "max": self.vmax, "palette": palette_hex(self.cmap)}
-        return self._tiles.get("values", lambda: self.engine.tiles(self.image, vis, "drawing the map"))
+        return self._tiles.get("values", lambda: self.ctx.tiles(self.image, vis, "drawing the map"))
 
     def above_layer(self, threshold: float, view: MapView | None = None) -> Tiles:
         key = _threshold_key(threshold)
         above = self.image.gte(key).selfMask()
         vis = {"min": 0, "max": 1, "palette": [self.highlight.lstrip("#")]}
-        return self._tiles.get(("above", key), lambda: self.engine.tiles(above, vis, "drawing the threshold"))
+        return self._tiles.get(("above", key), lambda: self.ctx.tiles(above, vis, "drawing the threshold"))
 
     def above_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
         key = _threshold_key(threshold)
         where = view if self.aoi is None else None  # without an AOI, areas are measured in the view
-        region = self.engine.region(self.aoi, view)
-        return self._areas.get((key, where), lambda: self.engine.area_above(self.image, key, region))
+        region = self.ctx.region(self.aoi, view)
+        return self._areas.get((key, where), lambda: self.ctx.area_above(self.image, key, region))
 
 
 class EESimilarity(_EEThresholded, SimilarityProduct):
@@ -96,10 +96,10 @@ class EESimilarity(_EEThresholded, SimilarityProduct):
     highlight = MATCH_COLOR
 
     def __init__(
-        self, engine: EarthEngineEngine, year: int, image: ee.Image, reference: np.ndarray, readout: float,
+        self, ctx: EEContext, year: int, image: ee.Image, reference: np.ndarray, readout: float,
         aoi: AOI | None,
     ) -> None:  # fmt: skip
-        self.engine, self.year, self.image, self.reference = engine, year, image, reference
+        self.ctx, self.year, self.image, self.reference = ctx, year, image, reference
         self.readout, self.aoi = readout, aoi
         self._init_memos()
 
@@ -109,8 +109,8 @@ class EEChange(_EEThresholded, ChangeProduct):
 
     highlight = CHANGED_COLOR
 
-    def __init__(self, engine: EarthEngineEngine, year_a: int, year_b: int, image: ee.Image, aoi: AOI | None) -> None:
-        self.engine, self.year_a, self.year_b, self.image, self.aoi = engine, year_a, year_b, image, aoi
+    def __init__(self, ctx: EEContext, year_a: int, year_b: int, image: ee.Image, aoi: AOI | None) -> None:
+        self.ctx, self.year_a, self.year_b, self.image, self.aoi = ctx, year_a, year_b, image, aoi
         self._init_memos()
 
 
@@ -120,9 +120,9 @@ class EEClusters(ClusterProduct):
     view_dependent = False
 
     def __init__(
-        self, engine: EarthEngineEngine, year: int, image: ee.Image, n_clusters: int, areas: ClassAreas, region: Region
+        self, ctx: EEContext, year: int, image: ee.Image, n_clusters: int, areas: ClassAreas, region: Region
     ) -> None:
-        self.engine, self.year, self.image, self.region = engine, year, image, region
+        self.ctx, self.year, self.image, self.region = ctx, year, image, region
         self.n_clusters = n_clusters
         self.colors = tuple(categorical_colors(n_clusters))
         self.areas = areas
@@ -131,12 +131,12 @@ class EEClusters(ClusterProduct):
 
     def layer(self, view: MapView) -> Tiles:
         vis = {"min": 0, "max": self.n_clusters - 1, "palette": [c.lstrip("#") for c in self.colors]}
-        return self._tiles.get("clusters", lambda: self.engine.tiles(self.image, vis, "drawing the clusters"))
+        return self._tiles.get("clusters", lambda: self.ctx.tiles(self.image, vis, "drawing the clusters"))
 
     @property
     def grid(self) -> Grid:
         """The UTM grid of the region at the scale the clusters were measured."""
-        return self.engine.source.grid(self.region.aoi, self.region.scale)
+        return self.ctx.source.grid(self.region.aoi, self.region.scale)
 
     def _labels(self) -> ee.Image:
         """Labels as uint8 with 255 where there is no class, the GeoTIFF convention of both engines."""
@@ -152,7 +152,7 @@ class EEClusters(ClusterProduct):
                 f"({MAX_DOWNLOAD_PIXELS:,}); start an export task instead: product.export_task('drive')"
             )
         colormap = {i: hex_to_rgba(c) for i, c in enumerate(self.colors)}
-        tags = {"YEAR": str(self.year), "CLUSTERS": str(self.n_clusters), "SOURCE": self.engine.source.name}
+        tags = {"YEAR": str(self.year), "CLUSTERS": str(self.n_clusters), "SOURCE": self.ctx.source.name}
         return download_labels(self._labels(), grid, path, aoi=self.region.aoi, colormap=colormap, tags=tags,
                                progress=progress)  # fmt: skip
 

@@ -1,8 +1,6 @@
 """The in-process engine: products computed with numpy from any EmbeddingSource.
 
-The map view is read at the coarsest power-of-two multiple of the native pixel size that still gives about one
-pixel per screen pixel, so panning a continent costs what panning a field does. Areas are measured in the AOI at
-native resolution; without an AOI, in the view at the resolution it was read.
+What the map view reads, and where areas are measured, is the engine's ``LocalContext`` (``engines.context``).
 """
 
 from __future__ import annotations
@@ -18,153 +16,54 @@ from ..analysis.contrast import contrast_score
 from ..analysis.kmeans import EmbeddingKMeans
 from ..analysis.similarity import reference_similarity
 from ..core.aoi import AOI
-from ..core.errors import NoDataAtPoint, NoDataError, TooManyFilesError, UsageError
+from ..core.errors import NoDataAtPoint, NoDataError, UsageError
 from ..core.field import BandField, EmbeddingField
 from ..core.grid import Grid
-from ..core.memory import ENGINE_CACHE_ENV, ENGINE_CACHE_MB, budget_bytes
 from ..rendering.view import MapView, Resampler
 from ..sources.base import EmbeddingSource
 from .base import Engine, Progress
+from .context import LocalContext
 from .local_products import LocalChange, LocalClusters, LocalRGB, LocalSimilarity
-from .memo import Memo
 from .workflows import cluster_grid
 
 if TYPE_CHECKING:
     from .local_classes import LocalClasses
 
-#: Pixels of the coarse read used to fit the PCA colours of a year.
-_PCA_FIT_PX = 256
-#: How much coarser than the view's data a remote source's first picture is read: 1/64 of the pixels, from an
-#: overview 8 times coarser (the release's files have every power of two down to 1 px).
-PREVIEW_FACTOR = 8
-#: A first picture is read only when the full read fetches at least this many times the tile positions the coarse
-#: one does (a tile of any level holds about the same bytes). A 10 m view inside one of a real file's 1024 px tile
-#: positions would fetch one 1024 px overview tile a band, as many bytes as the full read: it would only delay it.
-PREVIEW_MIN_TILE_RATIO = 2
-
 
 class LocalEngine(Engine):
-    """Products from a local or remote-file source, computed in this process."""
+    """Products from a local or remote-file source, computed in this process; they read the view through
+    ``context`` (a ``LocalContext``), which the engine's own view methods also use."""
 
     def __init__(self, source: EmbeddingSource, cached_fields: int = 3, executor: Executor | None = None) -> None:
         self.source = source
         #: Where whole-AOI work (k-means, areas) runs its chunks: threads here, or a Dask cluster's executor.
         self.executor = executor
-        # bounded by bytes too (``AEF_WIDGETS_ENGINE_CACHE_MB``): a full-screen view of 64 float32 bands is ~36 MiB
-        budget = budget_bytes(ENGINE_CACHE_ENV, ENGINE_CACHE_MB)
-        self._fields: Memo[EmbeddingField] = Memo(cached_fields, max_bytes=budget // 2)
-        self._bands: Memo[BandField] = Memo(cached_fields, max_bytes=budget // 4)
-        self._resamplers: Memo[Resampler] = Memo(6, max_bytes=budget // 4)
-        self._pca: Memo[PCAComposite] = Memo(8)
-        # what a view maps to: every layer of every click asks, and each answer costs a dozen pyproj transformer
-        # constructions (about 1 ms each), so it is remembered until the view moves
-        self._views: Memo[tuple[Grid, Grid] | None] = Memo(16)
-        self._lonlat_bounds = source.footprint.lonlat_bounds()
+        self.context = LocalContext(source, cached_fields, executor)
 
-    # reading the view -------------------------------------------------------------------------------------
+    # reading the view: the context's, named here as before -------------------------------------------------
     def view_grid(self, view: MapView) -> Grid | None:
-        """Source grid covering the part of the view that has data, at about screen resolution."""
-        grids = self._view_grids(view)
-        return None if grids is None else grids[0]
-
-    def _view_grids(self, view: MapView) -> tuple[Grid, Grid] | None:
-        """(source grid, overlay grid) of a view, or None where the view shows no data."""
-
-        def compute() -> tuple[Grid, Grid] | None:
-            grid = self._source_grid(view)
-            overlay = view.overlay_grid(self._lonlat_bounds)
-            return None if grid is None or overlay is None else (grid, overlay)
-
-        return self._views.get(view, compute)
-
-    def _source_grid(self, view: MapView) -> Grid | None:
-        inside = view.clipped(self._lonlat_bounds)
-        if inside is None:
-            return None
-        resolution = view.data_resolution(self.source.resolution, (inside[1] + inside[3]) / 2)
-        return self.source.grid(AOI.from_bounds(*inside), resolution=resolution)
+        return self.context.view_grid(view)
 
     def view_field(self, year: int, view: MapView) -> tuple[EmbeddingField, Resampler] | None:
-        """The embeddings under the view and the resampler that draws them on it (both cached)."""
-        grids = self._view_grids(view)
-        if grids is None:
-            return None
-        grid, overlay = grids
-        field = self._fields.get((year, grid), lambda: self.source.read_window(grid, year))
-        resampler = self._resamplers.get((grid, overlay), lambda: Resampler(grid, overlay))
-        return field, resampler
+        return self.context.view_field(year, view)
 
     def view_bands(self, year: int, view: MapView, bands: tuple[int, ...]) -> tuple[BandField, Resampler] | None:
-        """Only these bands of the view (a band composite needs 3 of 64), from the view's field when that is read
-        already, else read alone: on band-separate files a twentieth of the bytes of the whole field."""
-        grids = self._view_grids(view)
-        if grids is None:
-            return None
-        grid, overlay = grids
-        full = self._fields.peek((year, grid))
-        if full is not None:
-            field = full.select(bands)
-        else:
-            field = self._bands.get((year, grid, bands), lambda: self.source.read_bands(grid, year, bands))
-        return field, self._resamplers.get((grid, overlay), lambda: Resampler(grid, overlay))
+        return self.context.view_bands(year, view, bands)
 
     def preview_bands(self, year: int, view: MapView, bands: tuple[int, ...]) -> tuple[BandField, Resampler] | None:
-        """These bands of the view read ``PREVIEW_FACTOR`` times coarser, from an overview: a first picture of a
-        remote source while its full read is on the way. None when there is nothing to gain: a local source (one
-        read is as quick), a view already read, one with no data, or one whose full read spans too few tile
-        positions (``PREVIEW_MIN_TILE_RATIO``)."""
-        if not self.source.remote_overviews:
-            return None
-        grids = self._view_grids(view)
-        inside = view.clipped(self._lonlat_bounds)
-        if grids is None or inside is None:
-            return None
-        grid, overlay = grids
-        if self._fields.peek((year, grid)) is not None or self._bands.peek((year, grid, bands)) is not None:
-            return None
-        coarse = self.source.grid(AOI.from_bounds(*inside), resolution=grid.resolution * PREVIEW_FACTOR)
-        tiles = len(self.source.chunk_windows(coarse, 1)), len(self.source.chunk_windows(grid, 1))  # chunks of a tile
-        if tiles[0] * PREVIEW_MIN_TILE_RATIO > tiles[1]:
-            return None
-        # neither is kept: the full read replaces them within seconds
-        return self.source.read_bands(coarse, year, bands), Resampler(coarse, overlay)
+        return self.context.preview_bands(year, view, bands)
 
     def pca(self, year: int, field: EmbeddingField | None = None) -> PCAComposite:
-        """PCA colours of a year, fitted once on a coarse read of the whole footprint; on ``field`` (the first
-        view drawn) when the footprint is too large to read, as the world-wide public release is."""
-
-        def fit() -> PCAComposite:
-            try:
-                whole = self.source.grid(None)  # in the source's own units, whatever its footprint's CRS
-                resolution = max(whole.width, whole.height) * whole.resolution / _PCA_FIT_PX
-                return PCAComposite().fit(self.source.read(None, year, resolution=resolution))
-            except TooManyFilesError:
-                if field is None:
-                    raise
-                return PCAComposite().fit(field)
-
-        return self._pca.get(year, fit)
+        return self.context.pca(year, field)
 
     def measure_grid(self, aoi: AOI | None, view: MapView | None) -> tuple[Grid, AOI | None, str]:
-        """Where areas are measured: the AOI at native resolution, else the view as read, else everything."""
-        if aoi is not None:
-            grid = self.source.grid(aoi)
-            return grid, aoi, f"in the AOI at {grid.resolution_text}"
-        grid = self.view_grid(view) if view is not None else None
-        if grid is None:
-            grid = self.source.grid(None, resolution=self._overview_resolution())
-            return grid, None, f"in the whole dataset at {grid.resolution_text}"
-        return grid, None, f"in the view at {grid.resolution_text}"
-
-    def _overview_resolution(self) -> float:
-        whole = self.source.grid(None)
-        return max(self.source.resolution, max(whole.width, whole.height) * whole.resolution / 1024)
+        return self.context.measure_grid(aoi, view)
 
     # products ---------------------------------------------------------------------------------------------
     def rgb(self, year: int, style: RGBStyle | None = None, region: AOI | MapView | None = None) -> LocalRGB:
         # PCA colours are fitted on the whole footprint here, so they stay put whatever the region
         self.source.check_year(year)
-        return LocalRGB(self, year, style or BandStretch())
+        return LocalRGB(self.context, year, style or BandStretch())
 
     def similarity(
         self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None,
@@ -179,16 +78,16 @@ class LocalEngine(Engine):
             raise NoDataAtPoint("there is no embedding at that point; click where the map has data")
         if len(neg):
             readout = float(contrast_score(vectors[-1], vectors, neg))
-            return LocalSimilarity(self, year, vectors, readout, aoi, neg)
+            return LocalSimilarity(self.context, year, vectors, readout, aoi, neg)
         readout = reference_similarity(vectors[-1], vectors)
-        return LocalSimilarity(self, year, vectors, readout, aoi)
+        return LocalSimilarity(self.context, year, vectors, readout, aoi)
 
     def change(self, year_a: int, year_b: int, aoi: AOI | None = None) -> LocalChange:
         self.source.check_year(year_a)
         self.source.check_year(year_b)
         if year_a == year_b:
             raise UsageError("choose two different years to see change")
-        return LocalChange(self, year_a, year_b, aoi)
+        return LocalChange(self.context, year_a, year_b, aoi)
 
     def clusters(
         self,
@@ -204,7 +103,7 @@ class LocalEngine(Engine):
         grid, mask_aoi, scope = self.measure_grid(aoi, view)
         model = EmbeddingKMeans(n_clusters=n_clusters, n_samples=n_samples, random_state=seed)
         labels = cluster_grid(self.source, grid, year, mask_aoi, model, progress, executor=self.executor)
-        return LocalClusters(self, year, labels, grid, model, scope)
+        return LocalClusters(self.context, year, labels, grid, model, scope)
 
     def classes(
         self,
@@ -220,4 +119,4 @@ class LocalEngine(Engine):
     ) -> LocalClasses:
         from .local_classes import local_classes  # scikit-learn: loaded when something is classified
 
-        return local_classes(self, year, points, targets, n_classes, aoi, view, method, seed, progress)
+        return local_classes(self.context, year, points, targets, n_classes, aoi, view, method, seed, progress)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from pyproj import Transformer
@@ -21,11 +20,9 @@ from ..rendering.overlay import Overlay, categorical_overlay, continuous_overlay
 from ..rendering.view import MapView, Resampler
 from ..sources.export import write_labels
 from .base import ClassProduct, Progress, training_data
+from .context import LocalContext
 from .memo import Memo
 from .workflows import classify_grid
-
-if TYPE_CHECKING:
-    from .local import LocalEngine
 
 #: Suggested pixels are at least this many pixels of the class map apart, so they do not crowd one field edge.
 SUGGESTION_SPACING_PX = 20
@@ -36,10 +33,10 @@ class LocalClasses(ClassProduct):
     """Classes of every pixel of a grid (-1 = no data), their confidence and margin, and the labels behind them."""
 
     def __init__(
-        self, engine: LocalEngine, year: int, result: ClassMap, grid: Grid, model: EmbeddingClassifier,
+        self, ctx: LocalContext, year: int, result: ClassMap, grid: Grid, model: EmbeddingClassifier,
         n_classes: int, scope: str, training: tuple[np.ndarray, np.ndarray, np.ndarray, int],
     ) -> None:  # fmt: skip
-        self.engine, self.year, self.grid, self.model, self.scope = engine, year, grid, model, scope
+        self.ctx, self.year, self.grid, self.model, self.scope = ctx, year, grid, model, scope
         self.n_classes, self.method = n_classes, model.method_
         self.vectors, self.targets, self.lonlat, self.dropped = training
         # the model's classes are the labelled ones; the map holds the panel's class indices
@@ -76,21 +73,21 @@ class LocalClasses(ClassProduct):
         colors = list(colors) or categorical_colors(self.n_classes)
         colormap = {i: hex_to_rgba(c) for i, c in enumerate(colors)}
         tags = {"YEAR": str(self.year), "CLASSES": str(self.n_classes), "METHOD": self.method,
-                "SOURCE": self.engine.source.name}  # fmt: skip
+                "SOURCE": self.ctx.source.name}  # fmt: skip
         return write_labels(path, self.labels, self.grid, colormap, tags)
 
 
 def local_classes(
-    engine: LocalEngine, year: int, points: Sequence[tuple[float, float]], targets: Sequence[int], n_classes: int,
+    ctx: LocalContext, year: int, points: Sequence[tuple[float, float]], targets: Sequence[int], n_classes: int,
     aoi: AOI | None, view: MapView | None, method: str = "auto", seed: int = 0, progress: Progress | None = None,
 ) -> LocalClasses:  # fmt: skip
     """Train on the labels with data in ``year`` and classify the AOI at 10 m (else the view as it is read)."""
-    engine.source.check_year(year)
-    training = training_data(engine.source, year, points, targets)
+    ctx.source.check_year(year)
+    training = training_data(ctx.source, year, points, targets)
     if len(np.unique(training[1])) < 2:
         lost = f" ({training[3]} labels lie where {year} has no data)" if training[3] else ""
         raise NoDataError(f"label at least two classes where the map has data to classify{lost}")
     model = EmbeddingClassifier(method, random_state=seed).fit(training[0], training[1])
-    grid, mask_aoi, scope = engine.measure_grid(aoi, view)
-    result = classify_grid(engine.source, grid, year, mask_aoi, model, progress, executor=engine.executor)
-    return LocalClasses(engine, year, result, grid, model, n_classes, scope, training)
+    grid, mask_aoi, scope = ctx.measure_grid(aoi, view)
+    result = classify_grid(ctx.source, grid, year, mask_aoi, model, progress, executor=ctx.executor)
+    return LocalClasses(ctx, year, result, grid, model, n_classes, scope, training)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,30 +21,28 @@ from ..rendering.overlay import Overlay, categorical_overlay, continuous_overlay
 from ..rendering.view import MapView, Resampler
 from ..sources.export import write_labels
 from .base import AreaSummary, ChangeProduct, ClusterProduct, Product, SimilarityProduct, ThresholdedProduct
+from .context import LocalContext
 from .memo import Memo
 from .workflows import change_histogram, similarity_histogram
-
-if TYPE_CHECKING:
-    from .local import LocalEngine
 
 
 class LocalRGB(Product):
     """A band or PCA composite of one year."""
 
-    def __init__(self, engine: LocalEngine, year: int, style: RGBStyle) -> None:
-        self.engine, self.year, self.style = engine, year, style
+    def __init__(self, ctx: LocalContext, year: int, style: RGBStyle) -> None:
+        self.ctx, self.year, self.style = ctx, year, style
 
     def layer(self, view: MapView) -> Overlay | None:
         if isinstance(self.style, BandStretch):  # three bands of 64: read only those
-            read = self.engine.view_bands(self.year, view, tuple(band_index(b) for b in self.style.bands))
+            read = self.ctx.view_bands(self.year, view, tuple(band_index(b) for b in self.style.bands))
             if read is None:
                 return None
             return rgb_overlay(band_composite(read[0], self.style), read[1])
-        read = self.engine.view_field(self.year, view)
+        read = self.ctx.view_field(self.year, view)
         if read is None:
             return None
         field, resampler = read
-        return rgb_overlay(self.engine.pca(self.year, field).transform(field), resampler)
+        return rgb_overlay(self.ctx.pca(self.year, field).transform(field), resampler)
 
     def preview(self, view: MapView) -> Overlay | None:
         """A band composite of the view from a coarse overview of a remote source (see ``LocalEngine.preview_bands``);
@@ -59,7 +56,7 @@ class LocalRGB(Product):
 class _LocalThresholded(ThresholdedProduct):
     """Shared behaviour of similarity and change: a value map per view, thresholds, areas from histograms."""
 
-    engine: LocalEngine
+    ctx: LocalContext
     highlight: str
 
     def _init_maps(self) -> None:
@@ -81,7 +78,7 @@ class _LocalThresholded(ThresholdedProduct):
         return None if values is None else mask_overlay(above(values[0], threshold), self.highlight, values[1])
 
     def above_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
-        grid, aoi, scope = self.engine.measure_grid(self.aoi, view)
+        grid, aoi, scope = self.ctx.measure_grid(self.aoi, view)
 
         def measure() -> AreaHistogram:
             shown = self._values(view) if self.aoi is None and view is not None else None
@@ -99,10 +96,10 @@ class LocalSimilarity(_LocalThresholded, SimilarityProduct):
     highlight = MATCH_COLOR
 
     def __init__(
-        self, engine: LocalEngine, year: int, references: np.ndarray, readout: float, aoi: AOI | None,
+        self, ctx: LocalContext, year: int, references: np.ndarray, readout: float, aoi: AOI | None,
         negatives: np.ndarray | None = None,
     ) -> None:  # fmt: skip
-        self.engine, self.year, self.references, self.readout, self.aoi = engine, year, references, readout, aoi
+        self.ctx, self.year, self.references, self.readout, self.aoi = ctx, year, references, readout, aoi
         self.negatives = negatives if negatives is not None and len(negatives) else None
         if self.negatives is not None:
             self.vmin = -1.0  # the score runs from -2 to 2; most of it lies between -1 and 1, as on Earth Engine
@@ -114,7 +111,7 @@ class LocalSimilarity(_LocalThresholded, SimilarityProduct):
         return contrast_score(field, self.references, self.negatives)
 
     def _values(self, view: MapView) -> tuple[np.ndarray, Resampler] | None:
-        read = self.engine.view_field(self.year, view)
+        read = self.ctx.view_field(self.year, view)
         if read is None:
             return None
         field, resampler = read
@@ -122,7 +119,7 @@ class LocalSimilarity(_LocalThresholded, SimilarityProduct):
 
     def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
         return similarity_histogram(
-            self.engine.source, grid, self.year, aoi, self.references, self.engine.executor, self.negatives
+            self.ctx.source, grid, self.year, aoi, self.references, self.ctx.executor, self.negatives
         )
 
 
@@ -131,28 +128,28 @@ class LocalChange(_LocalThresholded, ChangeProduct):
 
     highlight = CHANGED_COLOR
 
-    def __init__(self, engine: LocalEngine, year_a: int, year_b: int, aoi: AOI | None) -> None:
-        self.engine, self.year_a, self.year_b, self.aoi = engine, year_a, year_b, aoi
+    def __init__(self, ctx: LocalContext, year_a: int, year_b: int, aoi: AOI | None) -> None:
+        self.ctx, self.year_a, self.year_b, self.aoi = ctx, year_a, year_b, aoi
         self._init_maps()
 
     def _values(self, view: MapView) -> tuple[np.ndarray, Resampler] | None:
-        before = self.engine.view_field(self.year_a, view)
-        after = self.engine.view_field(self.year_b, view)
+        before = self.ctx.view_field(self.year_a, view)
+        after = self.ctx.view_field(self.year_b, view)
         if before is None or after is None:
             return None
         return self._maps.get(before[0].grid, lambda: change(before[0], after[0])), before[1]
 
     def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
-        return change_histogram(self.engine.source, grid, self.year_a, self.year_b, aoi, self.engine.executor)
+        return change_histogram(self.ctx.source, grid, self.year_a, self.year_b, aoi, self.ctx.executor)
 
 
 class LocalClusters(ClusterProduct):
     """K-means labels of an area on the source's grid."""
 
     def __init__(
-        self, engine: LocalEngine, year: int, labels: np.ndarray, grid: Grid, model: EmbeddingKMeans, scope: str
+        self, ctx: LocalContext, year: int, labels: np.ndarray, grid: Grid, model: EmbeddingKMeans, scope: str
     ) -> None:
-        self.engine, self.year, self.labels, self.grid = engine, year, labels, grid
+        self.ctx, self.year, self.labels, self.grid = ctx, year, labels, grid
         self.model, self.scope = model, scope
         self.n_clusters = int(model.n_clusters)
         self.colors = tuple(categorical_colors(self.n_clusters))
@@ -168,5 +165,5 @@ class LocalClusters(ClusterProduct):
 
     def export(self, path: str | PathLike) -> Path:
         colormap = {i: hex_to_rgba(c) for i, c in enumerate(self.colors)}
-        tags = {"YEAR": str(self.year), "CLUSTERS": str(self.n_clusters), "SOURCE": self.engine.source.name}
+        tags = {"YEAR": str(self.year), "CLUSTERS": str(self.n_clusters), "SOURCE": self.ctx.source.name}
         return write_labels(path, self.labels, self.grid, colormap, tags)

@@ -12,7 +12,7 @@ import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -25,6 +25,7 @@ from ..analysis.sampling import Candidates, PixelSampler, candidates
 from ..analysis.similarity import change, similarity
 from ..analysis.thresholds import AreaHistogram
 from ..core.aoi import AOI
+from ..core.execution import scoped
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
 from ..sources.base import EmbeddingSource, mask_to_aoi, subgrid
@@ -66,7 +67,7 @@ def map_chunks(
     if executor is not None:
         yield from _in_order(windows, task, source, executor, executor_width(executor))
         return
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers, thread_name_prefix="aef-chunks") as pool:
+    with threadpool_limits(1, user_api="blas"), scoped(workers, "aef-chunks") as pool:
         yield from _in_order(windows, task, source, pool, workers)
 
 

@@ -10,7 +10,8 @@ from ..core.lazy import lazy_exports
 if TYPE_CHECKING:
     from .base import ATTRIBUTION, EmbeddingSource
     from .earthengine import EarthEngineSource
-    from .geotiff import GeoTIFFSource, open_source
+    from .geotiff import GeoTIFFSource
+    from .open import open_source
     from .release import ReleaseSource, open_release
 
 __getattr__, __dir__ = lazy_exports(__name__, __file__)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -20,6 +19,7 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
+from ..core.execution import scoped
 from ..core.grid import Grid
 from .base import subgrid
 from .gdal_env import decode_threads, gdal_env, parallel_reads
@@ -160,7 +160,7 @@ def _own_dataset(f: RasterFile, level: int | None) -> Iterator[rasterio.DatasetR
 
 def _in_threads(task: Callable[..., None], args: list[tuple]) -> None:
     """``task(*a)`` for every ``a``, each in a thread of its own, all finished (or the first error raised) on return."""
-    with ThreadPoolExecutor(len(args), thread_name_prefix="aef-read") as pool:
+    with scoped(len(args), "aef-read") as pool:
         for future in [pool.submit(task, *a) for a in args]:
             future.result()
 

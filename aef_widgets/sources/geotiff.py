@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import glob
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -31,7 +30,7 @@ from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource, chunk_win
 from .file_window import paste, tile_lattice
 from .gdal_env import decode_threads, gdal_env, read_errors
 from .pixel_blocks import read_pixel
-from .rasterfile import RasterFile, inspect_file
+from .rasterfile import RasterFile
 
 PathSpec = str | PathLike | Sequence[str | PathLike]
 #: Tolerance, in pixels, for deciding that two grids are aligned.
@@ -207,54 +206,6 @@ def _opener(files: contextlib.ExitStack, path: str) -> Callable[[], rasterio.Dat
     return dataset
 
 
-def open_source(
-    paths: PathSpec | Mapping[int, PathSpec],
-    years: Sequence[int] | None = None,
-    *,
-    name: str | None = None,
-    attribution: str | None = None,
-    synthetic: bool = False,
-    **release_options,
-) -> EmbeddingSource:
-    """Open AEF embeddings stored as GeoTIFFs.
-
-    ``paths`` is a file, a URL (``https://``, ``s3://``, ``gs://`` or any GDAL ``/vsi`` path), a folder, a glob
-    pattern, a list of these, or a mapping ``{year: path(s)}``. Without a mapping, each file's year comes from
-    its ``YEAR`` tag or a year in its name; ``years`` may instead list them in the order of ``paths``. Several
-    files of one year form a mosaic.
-
-    ``"release"`` (or ``"release:gcs"``, ``"release:source-coop"``) opens the public COG release instead, with
-    ``release_options`` passed to ``open_release`` (``mirror``, ``url``, ``index``, ``cache_dir``, ...).
-    """
-    if isinstance(paths, str) and (paths == "release" or paths.startswith("release:")):
-        from .release import open_release
-
-        if paths != "release":
-            release_options.setdefault("mirror", paths.split(":", 1)[1])
-        return open_release(**release_options)
-    if release_options:
-        raise TypeError(f"unexpected keyword arguments {sorted(release_options)} (only for open_source('release'))")
-    by_year: dict[int, list[RasterFile]] = {}
-    if isinstance(paths, Mapping):
-        if years is not None:
-            raise TypeError("give years either as a mapping or in `years`, not both")
-        for year, spec in paths.items():
-            by_year.setdefault(int(year), []).extend(inspect_file(p, int(year)) for p in _expand(spec))
-    else:
-        expanded = _expand(paths)
-        if years is not None and len(years) != len(expanded):
-            raise SourceError(f"{len(years)} years given for {len(expanded)} files")
-        for i, p in enumerate(expanded):
-            f = inspect_file(p, None if years is None else int(years[i]))
-            if f.year is None:
-                raise SourceError(
-                    f"cannot tell the year of {p}: name it with the year (e.g. aef_2024.tif), set a YEAR tag, "
-                    "or pass a mapping such as open_source({2024: path})"
-                )
-            by_year.setdefault(f.year, []).append(f)
-    return GeoTIFFSource(by_year, name=name, attribution=attribution, synthetic=synthetic)
-
-
 def _default_name(paths: list[str]) -> str:
     """A file's name, or for several files their folder's name and how many there are."""
     if len(paths) == 1:
@@ -264,32 +215,6 @@ def _default_name(paths: list[str]) -> str:
     except ValueError:  # local and remote paths mixed
         folder = ""
     return f"{folder or 'GeoTIFFs'} ({len(paths)} files)"
-
-
-def _expand(spec: PathSpec) -> list[str]:
-    """Files named by a path, URL, folder, glob pattern or list of these."""
-    if isinstance(spec, (str, PathLike)):
-        text = os.fspath(spec)
-        if "://" in text or text.startswith("/vsi"):
-            return [text]
-        if os.path.isdir(text):
-            patterns = (os.path.join(text, "**", f"*.{ext}") for ext in ("tif", "tiff", "TIF", "TIFF"))
-            found = sorted(p for pattern in patterns for p in glob.glob(pattern, recursive=True))
-            if not found:
-                raise SourceError(f"no GeoTIFF files in folder {text}")
-            return found
-        if glob.has_magic(text):
-            found = sorted(glob.glob(text, recursive=True))
-            if not found:
-                raise SourceError(f"no files match {text}")
-            return found
-        if not os.path.exists(text):
-            raise SourceError(f"no such file: {text}")
-        return [text]
-    out = [p for item in spec for p in _expand(item)]
-    if not out:
-        raise SourceError("no files given")
-    return out
 
 
 @functools.lru_cache(maxsize=16)

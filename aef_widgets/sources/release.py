@@ -17,7 +17,6 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from affine import Affine
@@ -28,9 +27,11 @@ from rasterio.windows import Window
 from ..core.aoi import AOI
 from ..core.bands import N_BANDS
 from ..core.errors import SourceError, TooManyFilesError
+from ..core.execution import scoped
 from ..core.field import BandField, EmbeddingField
 from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
 from .base import ATTRIBUTION, EmbeddingSource, chunk_windows
+from .cache_dir import cache_root
 from .file_window import tile_lattice
 from .gdal_env import forget_fetched
 from .geotiff import GeoTIFFSource, chunk_side
@@ -38,7 +39,6 @@ from .rasterfile import RasterFile, inspect_file
 from .release_cache import DEFAULT_MAX_BYTES, FetchCache, shared_cache
 from .release_http import DEFAULT_MIRROR, MIRRORS, STALL_SECONDS, annual_root, explain_gdal_error, mirror_of
 from .release_index import ReleaseIndex, Tile, index_file, known_missing, read_index
-from .sample import cache_root
 
 log = logging.getLogger(__name__)
 #: GDAL's words for a passing server failure: a 5xx, a reset or an answer cut short.
@@ -208,7 +208,7 @@ class ReleaseSource(EmbeddingSource):
             if len(tiles) == 1:
                 files = [self._file(tiles[0])]
             else:  # each header costs a round trip or two: fetch them side by side, not one after another
-                with ThreadPoolExecutor(min(8, len(tiles)), thread_name_prefix="aef-release") as pool:
+                with scoped(min(8, len(tiles)), "aef-release") as pool:
                     files = list(pool.map(self._file, tiles))
             return read(GeoTIFFSource({tiles[0].year: files}, name=self.name))
         except (RasterioError, SourceError) as e:

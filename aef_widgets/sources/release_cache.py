@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..core.errors import SourceError
+from ..core.execution import start_thread
 from . import release_cache_server as server
 from .release_http import STALL_SECONDS, USER_AGENT, http_status_message
 
@@ -103,8 +104,7 @@ class FetchCache:
 def _read_line(process: subprocess.Popen, timeout: float) -> str:
     """The first line a child prints, or "" if it prints none within ``timeout`` seconds."""
     line: list[bytes] = []
-    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)
-    reader.start()
+    reader = start_thread(lambda: line.append(process.stdout.readline()), "aef-child-line")
     reader.join(timeout)
     return line[0].decode() if line else ""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipyleaflet
 import numpy as np
-from ipywidgets import HTML, Button, FileUpload, HBox, Layout, link
+from ipywidgets import HTML, Button, FileUpload, HBox, Layout
 
 from ..core.aoi import AOI
 from ..core.errors import AOIError, NoDataError
@@ -47,7 +47,7 @@ class AOIDrawer(Panel):
             tool.take("aoi")  # first in charge: a shape is an AOI unless a panel takes the tool for itself
             self.slot = self.layer_stack().slot("AOI", "aoi")
         self.value = self.state.aoi
-        link((self.state, "aoi"), (self, "value"))
+        self.link_value("aoi")
         self.summary = Computed(self, "aoi summary", self._prepare, self._show, label="measuring the AOI", heavy=True)
         hint = HTML("Draw a rectangle or polygon with the tool on the map." if self.map is not None else "")
         self.children = [hint, HBox([self.use_view, self.clear]), self.upload, self.info, self.status]

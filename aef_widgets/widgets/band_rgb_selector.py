@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipywidgets import Dropdown, FloatRangeSlider, HBox, Layout, link
+from ipywidgets import Dropdown, FloatRangeSlider, HBox, Layout
 
 from ..analysis.composite import BandStretch, PCAStretch
 from ..core.bands import BAND_NAMES, DEFAULT_RGB_BANDS, DEFAULT_STRETCH
@@ -38,7 +38,7 @@ class BandRGBSelector(Panel):
         for control in (self.red, self.green, self.blue, self.stretch):
             control.observe(self._bands_edited, names="value")
         self._show(self.value)
-        link((self.state, "rgb_style"), (self, "value"))
+        self.link_value("rgb_style")
         self.observe(lambda change: self._show(change["new"]), names="value")
         self.computed = Computed(self, "rgb", self._prepare, self._computed, label="colours")
         # a remote source's view is drawn from a coarse overview first, then at full resolution, as map users expect

@@ -9,13 +9,12 @@ from typing import Any as AnyType
 
 import ipyleaflet
 from ipywidgets import HTML, Layout, ValueWidget, VBox
-from traitlets import Any, TraitError
+from traitlets import Any, HasTraits, TraitError, link
 
 from ..core.errors import AEFError
-from ..engines.base import Product
 from ..rendering.view import MapView
 from ..sources.base import EmbeddingSource
-from .flow import Flow
+from .flow import Flow, Key
 from .jobs import Job, JobRunner
 from .layer_stack import LayerStack
 from .map_view import view_of
@@ -62,6 +61,8 @@ class Panel(VBox, ValueWidget):
         self.runner = runner if runner is not None else JobRunner()
         self.status = HTML(layout=Layout(min_height="1.4em"))
         self.status.add_class("aef-status")
+        #: What ``close`` undoes: observers of the state, flow subscriptions, map handlers, running work.
+        self._detach: list[Callable[[], None]] = []
         super().__init__(**kwargs)
         if map is not None:
             self.flow.track(map, view_of)
@@ -78,7 +79,31 @@ class Panel(VBox, ValueWidget):
                 control.value = getattr(self.state, name)
 
         control.observe(to_state, names="value")
-        self.state.observe(lambda change: setattr(control, "value", change["new"]), names=name)
+        self.listen(self.state, lambda change: setattr(control, "value", change["new"]), name)
+
+    def link_value(self, name: str) -> None:
+        """Keep ``value`` and ``state.<name>`` equal both ways (a traitlets link), until ``close``."""
+        self._detach.append(link((self.state, name), (self, "value")).unlink)
+
+    def listen(self, obj: HasTraits, handler: Callable[[dict], None], names: str | list[str]) -> None:
+        """``obj.observe(handler, names)``, undone by ``close``: how a panel watches what outlives it (the state)."""
+        obj.observe(handler, names=names)
+        self._detach.append(lambda: obj.unobserve(handler, names=names))
+
+    def on_map_interaction(self, handler: Callable[..., None]) -> None:
+        """Handle the map's clicks and moves until ``close``."""
+        if self.map is not None:
+            m = self.map
+            m.on_interaction(handler)
+            self._detach.append(lambda: m.on_interaction(handler, remove=True))
+
+    def close(self) -> None:
+        """Detach every observer, flow subscription and map handler the panel made, drop its pending work, and
+        close the widget: a closed panel never reacts again, and nothing it made keeps it alive."""
+        detach = getattr(self, "_detach", [])  # absent if ``__init__`` refused its arguments
+        while detach:
+            detach.pop()()
+        super().close()
 
     def layer_stack(self) -> LayerStack | None:
         return LayerStack.of(self.map) if self.map is not None else None
@@ -112,7 +137,7 @@ class Computed:
         show: Callable[[AnyType], None],
         *,
         label: str = "",
-        key: Callable[[], tuple] | None = None,
+        key: Callable[[], Key] | None = None,
         progress: Callable[[float, str], None] | None = None,
         delay: Callable[[], float] | None = None,
         fail: Callable[[BaseException], None] | None = None,
@@ -126,10 +151,11 @@ class Computed:
         self.label, self.progress = label, progress
         self.key_of = key or (lambda: panel.flow.key(node))
         self.channel = f"{node}-{id(self)}"
-        self.key: tuple | None = None
+        self.key: Key | None = None
         #: How many times the work really ran: one user action must never run it twice.
         self.computations = 0
-        panel.flow.on(node, self.update)
+        panel._detach.append(panel.flow.on(node, self.update))
+        panel._detach.append(self.cancel)  # a result that comes back after ``close`` is dropped
 
     def update(self, force: bool = False) -> None:
         """Recompute if the key moved (or ``force``); a result for an older key is dropped."""
@@ -167,8 +193,6 @@ class Computed:
     def _done(self, key: tuple, result: AnyType) -> None:
         if key != self.key_of():  # the state moved on while this was computed
             return
-        if isinstance(result, Product):
-            result.state_key = self.panel.flow.key(self.node)  # every product knows the state it was computed for
         if self._error_shown is not None and self.panel.status.value == self._error_shown:
             self.panel.show_status("")  # this node's error is over; other messages stay
         self._error_shown = None
@@ -203,7 +227,7 @@ class ProductLayer:
         product = self.panel.flow.values.get(self.product_node)
         key = self.panel.flow.key(self.name)
         # tiles follow the view by themselves: their layer does not depend on it
-        return key if product is None or product.view_dependent else key[:-1]
+        return key if product is None or product.view_dependent else key.without("view")
 
     def _prepare(self):
         flow = self.panel.flow
@@ -212,7 +236,7 @@ class ProductLayer:
             return KEEP
         if product is None or view is None:
             return None
-        if getattr(product, "state_key", None) != flow.key(self.product_node):
+        if not flow.is_current(self.product_node):
             return KEEP  # its product is being recomputed: the new one will be drawn when it comes
         self.slot.attribution = self.panel.state.source.attribution
         self._drawn = product

@@ -46,7 +46,7 @@ class ChangeOverYears(Panel):
         self.colorbar = HTML()
         self.when = Computed(
             self, "change years", self._prepare_when, self._show_when, label="when it changed", heavy=True,
-            key=lambda: (*self.flow.key("change years"), self.show_when.value),
+            key=lambda: self.flow.key("change years").plus(shown=self.show_when.value),
         )  # fmt: skip
         self.when_layer = ProductLayer(
             self, "change years layer", "change years", "When it changed", "change years",
@@ -55,7 +55,7 @@ class ChangeOverYears(Panel):
         self.areas = Computed(self, "change years areas", self._prepare_areas, self._show_areas, heavy=True)
         self.anomaly = Computed(
             self, "anomaly", self._prepare_anomaly, self._show_anomaly, label="anomaly", heavy=True,
-            key=lambda: (*self.flow.key("anomaly"), self.show_anomaly.value),
+            key=lambda: self.flow.key("anomaly").plus(shown=self.show_anomaly.value),
         )  # fmt: skip
         self.anomaly_layers = ThresholdedLayers(
             self, "anomaly", "anomaly_threshold", ("anomaly layer", "anomalous layer", "anomalous area"),
@@ -132,7 +132,7 @@ class ChangeOverYears(Panel):
         product = self.flow.values.get("change years")
         if product is None:
             return None
-        if getattr(product, "state_key", None) != self.flow.key("change years"):
+        if not self.flow.is_current("change years"):
             return KEEP
         threshold = self.state.change_threshold
         return lambda job: (product, threshold, product.areas(threshold))

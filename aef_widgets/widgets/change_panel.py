@@ -35,7 +35,7 @@ class ChangePanel(Panel):
         self.changed = self.map_layers.area_text
         self.computed = Computed(
             self, "change", self._prepare, self._show, label="change",
-            key=lambda: (*self.flow.key("change"), self.show_map.value),
+            key=lambda: self.flow.key("change").plus(shown=self.show_map.value),
         )  # fmt: skip
         self.value = self.state.change_years
         self.before.value, self.after.value = self.value
@@ -43,8 +43,8 @@ class ChangePanel(Panel):
         self.before.observe(self._years_picked, names="value")
         self.after.observe(self._years_picked, names="value")
         self.observe(self._value_set, names="value")
-        self.state.observe(self._state_years, names="change_years")
-        self.state.observe(self._source_changed, names="source")
+        self.listen(self.state, self._state_years, "change_years")
+        self.listen(self.state, self._source_changed, "source")
         self.show_map.observe(self._shown, names="value")
         self.children = [
             HBox([self.before, self.after]), self.show_map, self.colorbar, self.threshold, self.changed, self.status,

@@ -90,7 +90,7 @@ class AccuracyView:
         product: ClassProduct | None = flow.values.get("classes")
         if product is None:
             return None
-        if getattr(product, "state_key", None) != flow.key("classes"):
+        if not flow.is_current("classes"):
             return KEEP
         crs, block = self.panel.state.source.footprint.crs, self.panel.state.cv_block_size
         self.summary.value = "<i>Cross-validating…</i>"

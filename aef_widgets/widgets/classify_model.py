@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ipywidgets import HTML, Button, FileUpload, HBox, Layout, VBox
 
@@ -19,16 +19,36 @@ from ..sources.labels import LabelPoint
 from .exports import saved_file_html
 
 if TYPE_CHECKING:
+    from ..engines.base import ClassProduct
     from ..engines.classifier_file import SavedClassifier
-    from .classify_panel import ClassifyPanel
+    from .state import ExplorerState
 
 _WIDE = Layout(width="auto")
+
+
+class ModelOwner(Protocol):
+    """What the model buttons need of the panel they serve (the classify panel): its state, its class map, where it
+    writes files, its status line, and the one place its labels change. Named here, so this module does not import
+    the panel's (which imports this one)."""
+
+    state: ExplorerState
+
+    @property
+    def product(self) -> ClassProduct | None: ...
+
+    def set_labels(self, labels: list[LabelPoint]) -> None: ...
+
+    def show_status(self, message: str, kind: str = "info") -> None: ...
+
+    def show_error(self, error: BaseException) -> None: ...
+
+    def _folder(self) -> Path: ...
 
 
 class ModelFiles:
     """The panel's "Save model" button and "Load model" upload; ``box`` is what the panel shows."""
 
-    def __init__(self, panel: ClassifyPanel) -> None:
+    def __init__(self, panel: ModelOwner) -> None:
         self.panel = panel
         self.save_button = Button(description="Save model", layout=_WIDE)
         self.save_button.on_click(lambda _: self.save())

@@ -93,16 +93,16 @@ class ClassifyPanel(Panel):
         self.model_files = ModelFiles(self)
         self.suggested = Computed(
             self, "suggestions", self._prepare_suggestions, self._show_suggestions,
-            key=lambda: self.flow.key("suggestions")[:1], label="finding doubtful pixels",
+            key=lambda: self.flow.key("suggestions").without("view"), label="finding doubtful pixels",
         )  # fmt: skip
+        self.on_map_interaction(self._map_event)
         if self.map is not None:
-            self.map.on_interaction(self._map_event)
             DrawTool.of(self.map).register("labels", self._drawn, self._draw_words)
             self.active.observe(lambda _: DrawTool.of(self.map).refresh(), names="value")
         self.value = list(self.state.class_labels)
         self.observe(lambda _: self._to_state(), names="value")
-        self.state.observe(lambda _: self._from_state(), names="class_labels")
-        self.state.observe(lambda _: self._classes_changed(), names="label_classes")
+        self.listen(self.state, lambda _: self._from_state(), "class_labels")
+        self.listen(self.state, lambda _: self._classes_changed(), "label_classes")
         self._classes_changed()
         self.children = [
             w.HTML("Pick a class, then click the map (or draw a polygon) where it is."), self.active,

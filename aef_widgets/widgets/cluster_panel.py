@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ipywidgets import HTML, Button, FloatProgress, HBox, IntSlider, IntText, Layout
 
+from ..core.execution import shared
 from ..engines.base import ClusterProduct
 from ..rendering.legend import table_html
 from .base import Computed, Panel, ProductLayer
 from .exports import saved_file_html, watch_task
 from .jobs import InlineExecutor, JobRunner
-
-_AOI = 2  # position of the AOI in the clusters' key (source, year, aoi)
 
 
 class ClusterPanel(Panel):
@@ -46,9 +44,10 @@ class ClusterPanel(Panel):
         self.export_button.on_click(lambda _: self._export_clicked())
         self.drive_button = Button(description="Export to Google Drive", layout=Layout(width="auto", display="none"))
         self.drive_button.on_click(lambda _: self.start_export_task("drive"))
-        # batch exports run for minutes: they get their own thread so the map stays responsive
+        # batch exports run for minutes: they get a thread apart (one for the process, not one per panel that
+        # nothing would ever shut down) so the map stays responsive
         inline = isinstance(self.runner.executor, InlineExecutor)
-        self.task_runner = JobRunner.inline() if inline else JobRunner(ThreadPoolExecutor(1))
+        self.task_runner = JobRunner.inline() if inline else JobRunner(shared("export-tasks", 1))
         self.download = HTML()
         self._wanted = False  # the user asked for clusters, and has not moved the AOI since
         self.computed = Computed(
@@ -84,7 +83,7 @@ class ClusterPanel(Panel):
 
     def _prepare(self):
         old = self.computed.key
-        aoi_moved = old is not None and old[_AOI] != self.flow.key("clusters")[_AOI]
+        aoi_moved = old is not None and old["aoi"] != self.flow.key("clusters")["aoi"]
         if aoi_moved and self._wanted:
             self._wanted = False
             self._clear()

@@ -6,14 +6,17 @@ that depends on it to update; a node whose key equals the key of what it shows (
 one user action, which may change several traits at once, computes each product at most once. A result is shown
 only if the state still has the key it was computed for: nothing computed for an older year, AOI or source is
 ever shown. Products computed in the background come back on the kernel's loop and ``Flow.set`` passes them on
-to the nodes that depend on them.
+to the nodes that depend on them, and records the key they were computed for (``Flow.keys``): the flow, not the
+product, knows what a product was made of. Keys are read by name (``key["aoi"]``, ``key.without("view")``), never
+by position.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from traitlets import HasTraits
@@ -51,6 +54,30 @@ GRAPH: dict[str, tuple[str, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class Key:
+    """What a node's product is (or would be) computed for: the values of its inputs, by name.
+
+    Two keys are equal when they name the same inputs with equal values. A panel may add values of its own
+    (``plus``) or drop inputs its result does not depend on (``without``)."""
+
+    items: tuple[tuple[str, Any], ...]
+
+    def __getitem__(self, name: str) -> Any:
+        for key, value in self.items:
+            if key == name:
+                return value
+        raise KeyError(f"no input {name!r} in this key; inputs: {', '.join(k for k, _ in self.items)}")
+
+    def without(self, *names: str) -> Key:
+        """The key without these inputs (tiles follow the view by themselves, so their layer drops ``view``)."""
+        return Key(tuple((k, v) for k, v in self.items if k not in names))
+
+    def plus(self, **more: Any) -> Key:
+        """The key with values of the panel's own (a checkbox, a clicked pixel) that its result also depends on."""
+        return Key((*self.items, *more.items()))
+
+
 class Flow:
     """The graph for one state: current products, and who updates when an input changes."""
 
@@ -67,19 +94,32 @@ class Flow:
     def __init__(self, state: HasTraits) -> None:
         self.state = state
         self.values: dict[str, Any] = {}
+        #: The key each product in ``values`` was computed for.
+        self.keys: dict[str, Key] = {}
         self._updates: dict[str, list[Callable[[], None]]] = defaultdict(list)
         self._maps: list = []
         state.observe(lambda change: self._changed(change["name"]))
 
-    def on(self, node: str, update: Callable[[], None]) -> None:
-        """Call ``update`` whenever an input of ``node`` changes."""
+    def on(self, node: str, update: Callable[[], None]) -> Callable[[], None]:
+        """Call ``update`` whenever an input of ``node`` changes; returns what stops it (``off``)."""
         if node not in GRAPH:
             raise ValueError(f"unknown node {node!r}; known: {', '.join(GRAPH)}")
         self._updates[node].append(update)
+        return lambda: self.off(node, update)
 
-    def key(self, node: str) -> tuple[Hashable, ...]:
+    def off(self, node: str, update: Callable[[], None]) -> None:
+        """Stop calling ``update`` for ``node`` (a closed panel's); nothing happens if it is not subscribed."""
+        updates = self._updates.get(node, [])
+        if update in updates:
+            updates.remove(update)
+
+    def key(self, node: str) -> Key:
         """The current value of the node's inputs: what a product computed now is computed for."""
-        return tuple(self.input(name) for name in GRAPH[node])
+        return Key(tuple((name, self.input(name)) for name in GRAPH[node]))
+
+    def is_current(self, node: str) -> bool:
+        """True when the node's product was computed for the state as it is now (not being recomputed)."""
+        return node in self.keys and self.keys[node] == self.key(node)
 
     def input(self, name: str) -> Any:
         if name in GRAPH:
@@ -88,7 +128,12 @@ class Flow:
         return tuple(value) if isinstance(value, list) else value
 
     def set(self, node: str, value: Any) -> None:
-        """A product is now ``value`` (None: nothing): update what depends on it."""
+        """A product, computed for the node's current key, is now ``value`` (None: nothing): update what depends
+        on it."""
+        if value is None:
+            self.keys.pop(node, None)
+        else:  # also when the same product comes back (a memo's) for a key it was computed for again
+            self.keys[node] = self.key(node)
         if self.values.get(node) is value:
             return
         self.values[node] = value

@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any
 
+from ..core.execution import shared
 from ..core.memory import release_freed_memory
 from .ui_loop import UILoop
 
@@ -25,25 +26,16 @@ log = logging.getLogger(__name__)
 #: them in again made every click 18 ms slower (46 ms against 28, measured on the probe benchmark's clicks), while
 #: a kernel left alone this long is waiting for a person, who will not notice the next job's few ms.
 IDLE_TRIM_S = 10.0
-_pools: dict[str, ThreadPoolExecutor] = {}
-_pool_lock = threading.Lock()
 
 
 def shared_executor() -> Executor:
     """One small thread pool for every widget in the process: reads and numpy release the GIL."""
-    return _pool("quick", 2)
+    return shared("quick", 2)
 
 
 def shared_heavy_executor() -> Executor:
     """One thread for long work (k-means, areas of a whole AOI, exports), so map redraws never wait behind it."""
-    return _pool("heavy", 1)
-
-
-def _pool(name: str, workers: int) -> ThreadPoolExecutor:
-    with _pool_lock:
-        if name not in _pools:
-            _pools[name] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"aef-widgets-{name}")
-        return _pools[name]
+    return shared("heavy", 1)
 
 
 class Cancelled(Exception):

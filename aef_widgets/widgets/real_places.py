@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from ipywidgets import HTML, Button, HBox, Layout
 
+from ..core.execution import start_thread
 from ..core.place import Place, parse_place
 from ..sources.base import EmbeddingSource
 from ..sources.release_http import DEFAULT_MIRROR, MIRRORS, USER_AGENT, annual_root
@@ -93,9 +94,7 @@ class RealPlaces(Panel):
         loop = UILoop.current()
         url = self.index_url
         # off the UI thread: a slow network must never freeze the app
-        threading.Thread(
-            target=lambda: loop.call(lambda: self._checked(reachable(url))), name="aef-release-check", daemon=True
-        ).start()
+        start_thread(lambda: loop.call(lambda: self._checked(reachable(url))), "aef-release-check")
 
     def _checked(self, why_not: str) -> None:
         if why_not:
@@ -128,6 +127,6 @@ class RealPlaces(Panel):
 
 
 def _open_release() -> EmbeddingSource:
-    from ..sources.geotiff import open_source
+    from ..sources.open import open_source
 
     return open_source("release")

@@ -41,11 +41,11 @@ class SideBySide(Panel):
             control.observe(lambda _: setattr(self, "value", (self.left.value, self.right.value)), names="value")
         self.computed = Computed(
             self, "side by side", self._prepare, self._show, label="side by side", delay=lambda: VIEW_DEBOUNCE_S,
-            key=lambda: (*self.flow.key("side by side"), self.value, self.show_split.value),
+            key=lambda: self.flow.key("side by side").plus(years=self.value, split=self.show_split.value),
         )  # fmt: skip
         self.observe(lambda _: self.computed.update(), names="value")
         self.show_split.observe(self._shown, names="value")
-        self.state.observe(self._source_changed, names="source")
+        self.listen(self.state, self._source_changed, "source")
         # the map joins the page when first asked for, so a page that never compares has one map only
         self.children = [self.show_split, HBox([self.left, self.right]), self.status]
         self.add_class("aef-side-by-side")

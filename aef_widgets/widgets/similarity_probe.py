@@ -54,12 +54,11 @@ class SimilarityProbe(Panel):
         self.markers = stack.slot("Similarity references", "probes") if stack is not None else None
         self.negative_markers = stack.slot("Similarity negatives", "probes") if stack is not None else None
         self._group: ipyleaflet.LayerGroup | None = None
-        if self.map is not None:
-            self.map.on_interaction(self._map_event)
+        self.on_map_interaction(self._map_event)
         self.value = list(self.state.probe_points)
         # kept equal by hand, from current values: a click off the data is taken back while its change is handled
         self.observe(lambda _: self._sync("probe_points", self.value), names="value")
-        self.state.observe(lambda _: self._sync_value(), names="probe_points")
+        self.listen(self.state, lambda _: self._sync_value(), "probe_points")
         hint = HTML("Click the map to pick a reference pixel; more clicks add references.")
         self.children = [
             hint, self.picking, self.kind, self.notice, self.readout, self.colorbar, self.threshold, self.matches,
@@ -126,7 +125,8 @@ class SimilarityProbe(Panel):
         if product is None:
             self.readout.value = self.colorbar.value = ""
             return
-        n, m = len(product.state_key[2]), len(product.state_key[3])
+        key = self.flow.keys["similarity"]
+        n, m = len(key["probe_points"]), len(key["negative_points"])
         refs = "this reference alone" if n == 1 else f"the mean of its cosines to all {n} references"
         label = "Similarity (mean cosine to the references)"
         if m:

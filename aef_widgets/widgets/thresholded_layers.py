@@ -46,14 +46,14 @@ class ThresholdedLayers:
         key = self.panel.flow.key(self.area_node)
         product = self.panel.flow.values.get(self.product)
         # with an AOI the area is measured in it, wherever the map looks
-        return key[:-1] if product is not None and product.aoi is not None else key
+        return key.without("view") if product is not None and product.aoi is not None else key
 
     def _prepare_area(self):
         flow = self.panel.flow
         product: ThresholdedProduct | None = flow.values.get(self.product)
         if product is None:
             return None
-        if getattr(product, "state_key", None) != flow.key(self.product):
+        if not flow.is_current(self.product):
             return KEEP
         threshold, view = self.value, self.panel.current_view()
         return lambda job: (threshold, product.above_area(threshold, view))

@@ -47,12 +47,11 @@ class TimeSeriesPanel(Panel):
         self._on_map = True  # the charted pixel's marker is on the map (the explorer takes it off outside its tab)
         self.computed = Computed(
             self, "trajectory", self._prepare, self._show, label="trajectory",
-            key=lambda: (*self.flow.key("trajectory"), self.value, self.use_aoi.value),
+            key=lambda: self.flow.key("trajectory").plus(pixel=self.value, use_aoi=self.use_aoi.value),
         )  # fmt: skip
         stack = self.layer_stack()
         self.marker = stack.slot("Charted pixel", "probes") if stack is not None else None
-        if self.map is not None:
-            self.map.on_interaction(self._map_event)
+        self.on_map_interaction(self._map_event)
         self.observe(lambda _: self.computed.update(), names="value")
         self.use_aoi.observe(lambda _: self.computed.update(), names="value")
         hint = HTML("Click the map to chart a pixel's years; click a point of the chart to show that year.")

@@ -16,6 +16,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from ..core.execution import start_timer
+
 log = logging.getLogger(__name__)
 _serial = threading.RLock()
 
@@ -57,9 +59,7 @@ class UILoop:
     def call_later(self, delay: float, callback: Callable[[], object]) -> None:
         """Run ``callback`` on the UI thread after ``delay`` seconds, without holding any thread meanwhile."""
         if self.loop is None:
-            timer = threading.Timer(delay, self._run, (callback,))
-            timer.daemon = True
-            timer.start()
+            start_timer(delay, self._run, callback)
         elif not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.loop.call_later, delay, self._run, callback)
 

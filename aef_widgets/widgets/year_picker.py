@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipywidgets import Dropdown, Layout, link
+from ipywidgets import Dropdown, Layout
 from traitlets import TraitError
 
 from .base import Panel
@@ -19,8 +19,8 @@ class YearPicker(Panel):
         )  # fmt: skip
         self.value = self.state.year
         self.dropdown.observe(self._picked, names="value")
-        link((self.state, "year"), (self, "value"))
-        self.state.observe(self._show_year, names=["year", "source"])
+        self.link_value("year")
+        self.listen(self.state, self._show_year, ["year", "source"])
         self.children = [self.dropdown, self.status]
         self.add_class("aef-year-picker")
 

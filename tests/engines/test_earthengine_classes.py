@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from aef_widgets.engines.earthengine import EarthEngineEngine
 from aef_widgets.engines.earthengine_classes import EEClasses
-from aef_widgets.sources.earthengine import EarthEngineSource
 from tests.earthengine_offline import (
     AOI_WI,
     POINTS,
@@ -23,11 +20,6 @@ from tests.earthengine_offline import (
 
 CLASSES = [0, 1, 2, 0, 1]
 URL = "https://earthengine.googleapis.com/v1/projects/p/maps/classes/tiles/{z}/{x}/{y}"
-
-
-@pytest.fixture
-def engine(ee_offline: None) -> EarthEngineEngine:
-    return EarthEngineEngine(EarthEngineSource())
 
 
 def test_classes_sample_the_labels_once_leave_out_nodata_and_draw_in_the_class_colours(engine, network: Network):

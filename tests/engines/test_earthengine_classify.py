@@ -8,17 +8,11 @@ import pytest
 from aef_widgets.analysis import contrast_score, contrast_weights
 from aef_widgets.core.bands import BAND_NAMES
 from aef_widgets.core.errors import EarthEngineError, NoDataError
-from aef_widgets.engines.earthengine import MAX_PIXELS, EarthEngineEngine
+from aef_widgets.engines.earthengine import MAX_PIXELS
 from aef_widgets.engines.earthengine_classify import choose_ee_method, ee_classify, ee_contrast, ee_regress
-from aef_widgets.sources.earthengine import EarthEngineSource
 from tests.earthengine_offline import AOI_WI, POINTS, Network, calls, const, features, graph, only_call, unit_vectors
 
 CLASSES = [0, 1, 2, 0, 1]
-
-
-@pytest.fixture
-def engine(ee_offline: None) -> EarthEngineEngine:
-    return EarthEngineEngine(EarthEngineSource())
 
 
 def check_training(g: dict, prop: str, targets: list) -> None:

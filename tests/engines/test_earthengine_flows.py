@@ -34,11 +34,6 @@ VIEW = MapView(-88.8, 44.28, -88.74, 44.31, 800, 500)
 OTHER_VIEW = MapView(-90.0, 43.0, -87.0, 45.0, 800, 500)
 
 
-@pytest.fixture
-def engine(ee_offline: None) -> EarthEngineEngine:
-    return EarthEngineEngine(EarthEngineSource())
-
-
 def test_engine_for_an_earth_engine_source_is_the_earth_engine_engine(ee_offline: None) -> None:
     assert isinstance(engine_for(EarthEngineSource()), EarthEngineEngine)
 

@@ -13,7 +13,7 @@ from aef_widgets.analysis.composite import BandStretch, PCAStretch
 from aef_widgets.core.bands import BAND_NAMES
 from aef_widgets.engines.earthengine import MAX_PIXELS, EarthEngineEngine
 from aef_widgets.rendering.view import MapView
-from aef_widgets.sources.earthengine import COLLECTION_ID, EarthEngineSource
+from aef_widgets.sources.earthengine import COLLECTION_ID
 from tests.earthengine_offline import (
     AOI_WI,
     POINTS,
@@ -26,11 +26,6 @@ from tests.earthengine_offline import (
     only_call,
     unit_vectors,
 )
-
-
-@pytest.fixture
-def engine(ee_offline: None) -> EarthEngineEngine:
-    return EarthEngineEngine(EarthEngineSource())
 
 
 def year_filters(g: dict) -> list[tuple[str, str]]:

@@ -7,17 +7,15 @@ import pytest
 
 from aef_widgets.analysis.temporal import MAD_TO_STD
 from aef_widgets.core.errors import NoDataError, YearError
-from aef_widgets.engines.earthengine import EarthEngineEngine
 from aef_widgets.engines.earthengine_temporal import EETemporal
-from aef_widgets.sources.earthengine import EarthEngineSource
 from tests.earthengine_offline import AOI_WI, POINTS, Network, calls, const, graph, only_call
 
 YEARS = (2019, 2020, 2021, 2022)
 
 
 @pytest.fixture
-def temporal(ee_offline: None) -> EETemporal:
-    return EETemporal.of(EarthEngineEngine(EarthEngineSource(years=YEARS)))
+def temporal(make_ee_engine) -> EETemporal:
+    return EETemporal.of(make_ee_engine(YEARS))
 
 
 def years_in(node: dict) -> list[str]:

@@ -18,7 +18,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from aef_widgets.core.errors import SourceError, YearError
-from aef_widgets.sources import synthetic
+from aef_widgets.data import synthetic
 from aef_widgets.sources.sample import (
     CACHE_ENV,
     SAMPLE_VERSION,
@@ -29,7 +29,7 @@ from aef_widgets.sources.sample import (
 from tests.conftest import REAL_FLOAT32
 
 YEARS = tuple(range(2018, 2026))
-SHIPPED_JSON = Path(synthetic.__file__).parent / "data" / "sample_classes.json"
+SHIPPED_JSON = Path(synthetic.__file__).parent / "sample_classes.json"
 
 
 _CODES = np.arange(-128, 128)

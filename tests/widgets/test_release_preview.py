@@ -18,7 +18,7 @@ from rasterio.windows import Window
 
 from aef_widgets.core.aoi import AOI
 from aef_widgets.core.bands import DEFAULT_RGB_BANDS, DEFAULT_STRETCH
-from aef_widgets.engines.local import PREVIEW_FACTOR
+from aef_widgets.engines.context import PREVIEW_FACTOR
 from aef_widgets.explorer import Explorer
 from aef_widgets.rendering.view import Resampler
 from aef_widgets.sources import open_source
