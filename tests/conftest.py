@@ -4,6 +4,7 @@ sample of the whole run."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -89,18 +90,48 @@ def int8_with_hole(tmp_path: Path) -> tuple[Path, np.ndarray]:
     return write_like(tmp_path / "holey_2024.tif", REAL_INT8, data), hole
 
 
+#: Everything the bundled sample's bytes follow from: a cached copy written by other code is not the sample the
+#: tests are testing, even when a change forgot to bump ``SAMPLE_VERSION``.
+_PACKAGE = Path(sample_module.__file__).parents[1]
+_SAMPLE_GENERATOR = [
+    Path(sample_module.__file__),  # sources/sample.py: where and how the sample is written
+    *sorted((_PACKAGE / "data").glob("*.py")),  # the generator, its scene, events, truth and COG writers
+    _PACKAGE / "data" / "sample_classes.json",
+    *(_PACKAGE / "core" / name for name in ("quantization.py", "bands.py")),
+]
+
+
+def sample_generator_digest() -> str:
+    """SHA-256 of the files the bundled sample's bytes follow from (see ``_SAMPLE_GENERATOR``)."""
+    digest = hashlib.sha256()
+    for path in _SAMPLE_GENERATOR:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def sample_stamp() -> Path:
+    """Beside the cached sample: the digest of the generator known to have written it (see ``sample``)."""
+    return sample_module.cache_root() / f".sample-v{sample_module.SAMPLE_VERSION}.generator-sha256"
+
+
 @pytest.fixture(scope="session")
 def sample() -> Path:
     """The bundled sample's folder in the user cache (or ``$AEF_WIDGETS_CACHE``), generated once for the run.
 
     On a clean machine the first test process to get here generates it (half a minute) under a lock; the others
-    (pytest-xdist workers, or other runs) wait for that copy instead of generating their own alongside.
+    (pytest-xdist workers, or other runs) wait for that copy instead of generating their own alongside. A copy
+    generated here is stamped with the generator's digest (``sample_stamp``), so the tests of the generator
+    (tests/sources/test_sample.py) can read it instead of generating their own, and only then.
     """
     root = sample_module.cache_root()
     root.mkdir(parents=True, exist_ok=True)
     with (root / ".sample-generation.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when the process ends
-        return sample_module.sample_dir()
+        existed = (root / f"sample-v{sample_module.SAMPLE_VERSION}").exists()
+        folder = sample_module.sample_dir()
+        if not existed:
+            sample_stamp().write_text(sample_generator_digest())
+        return folder
 
 
 _SAMPLE_API = {id(f) for f in (sample_module.sample_dir, sample_module.sample_source, sample_module.sample_truth)}
@@ -119,17 +150,18 @@ def _shared_sample(request: pytest.FixtureRequest) -> None:
 #: seconds on an idle 2-core machine, scaled from a profiled run (``--durations``). Others start after them in
 #: collection order; a new slow module only needs a line here if it would end the run on its own.
 _LONGEST_FIRST = {
-    "tests/sources/test_sample.py": 110,
+    "tests/widgets/test_soak.py": 230,  # the 300-interaction visit alone is 190 CPU s: it must start first
+    "tests/benchmarks/test_benchmarks_smoke.py": 190,
     "tests/ui": 70,
-    "tests/benchmarks/test_benchmarks_smoke.py": 62,
+    "tests/notebooks/test_notebooks.py": 52,
+    "tests/sources/test_sample.py": 45,
     "tests/test_binder.py": 40,
-    "tests/notebooks/test_notebooks.py": 36,
-    "tests/widgets/test_soak.py": 35,
     "tests/widgets/test_classify_panel.py": 31,
+    "tests/analysis/test_classify.py": 30,
     "tests/engines/test_dask.py": 19,
     "tests/test_readme_classification.py": 17,
     "tests/engines/test_temporal_workflows.py": 16,
-    "tests/test_voila_safety.py": 12,
+    "tests/test_voila_safety.py": 16,
     "tests/widgets/test_release_widgets.py": 12,
     "tests/test_readme.py": 10,
 }

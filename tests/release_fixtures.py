@@ -7,15 +7,40 @@ Two kinds of files: the miniature release of ``release_data`` (three small top-d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import fcntl
+import os
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from aef_widgets.sources.release_cache import FetchCache
 from tests.http_server import ServerLog, serve
 from tests.release_data import LAYOUTS, TileInfo, build_release, tiles
 from tests.release_real import RealFile, build_real_release, real_file, write_real_tiff
+
+
+def run_shared(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder ``build`` fills once per test run, whichever pytest-xdist worker gets here first; the others wait
+    for it under a lock and read the same files.
+
+    It lies in the run's own temporary folder (the parent of the workers' ones under xdist), never in a fixed path
+    that two concurrent runs could share. Served files are only read, so sharing them changes no test.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # pytest-<n> of this run, holding popen-gw0, popen-gw1, ...
+    folder, done = base / name, base / f".{name}.complete"
+    with (base / f".{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when the process ends
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that died half-way
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -25,13 +50,14 @@ def release_tiles() -> list[TileInfo]:
 
 @pytest.fixture(scope="session")
 def release_roots(tmp_path_factory, release_tiles) -> dict[str, Path]:
-    """The served folder of each mirror layout, built once per session."""
-    out = {}
-    for layout in LAYOUTS:
-        root = tmp_path_factory.mktemp(f"release-{layout}")
-        build_release(root, layout, release_tiles)
-        out[layout] = root
-    return out
+    """The served folder of each mirror layout, built once per run."""
+
+    def build(folder: Path) -> None:
+        for layout in LAYOUTS:
+            build_release(folder / f"release-{layout}", layout, release_tiles)
+
+    folder = run_shared(tmp_path_factory, "release-roots", build)
+    return {layout: folder / f"release-{layout}" for layout in LAYOUTS}
 
 
 class Release:
@@ -69,23 +95,32 @@ def coop_release(release_roots, tmp_path) -> Iterator[Release]:
     yield from _serve(release_roots, "source-coop", tmp_path)
 
 
+def _real_release_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The realistic file's codes, the file, and each mirror layout holding it (written once, copied) with every
+    index form, built once per run (25 s of CPU)."""
+
+    def build(folder: Path) -> None:
+        f = real_file()
+        np.save(folder / "codes.npy", f.codes)
+        first = folder / "real-file" / "file.tiff"
+        first.parent.mkdir()
+        write_real_tiff(first, f)
+        for layout in LAYOUTS:
+            build_real_release(folder / f"real-{layout}", layout, [f], built={f.name: first})
+
+    return run_shared(tmp_path_factory, "real-release", build)
+
+
 @pytest.fixture(scope="session")
-def real_files() -> list[RealFile]:
+def real_files(tmp_path_factory) -> list[RealFile]:
     """One 2048 px file built like the real ones (2 x 2 tiles of 1024 px)."""
-    return [real_file()]
+    return [real_file(codes=np.load(_real_release_folder(tmp_path_factory) / "codes.npy"))]
 
 
 @pytest.fixture(scope="session")
 def real_roots(tmp_path_factory, real_files) -> dict[str, Path]:
-    """Each mirror layout holding the realistic file (written once, copied) and every index form."""
-    first = tmp_path_factory.mktemp("real-file") / "file.tiff"
-    write_real_tiff(first, real_files[0])
-    out = {}
-    for layout in LAYOUTS:
-        root = tmp_path_factory.mktemp(f"real-{layout}")
-        build_real_release(root, layout, real_files, built={real_files[0].name: first})
-        out[layout] = root
-    return out
+    """Each mirror layout holding the realistic file and every index form."""
+    return {layout: _real_release_folder(tmp_path_factory) / f"real-{layout}" for layout in LAYOUTS}
 
 
 @pytest.fixture(params=list(LAYOUTS))

@@ -76,10 +76,12 @@ def real_like_codes(size: int = SIZE, seed: int = 0) -> np.ndarray:
     return codes
 
 
-def real_file(size: int = SIZE, year: int = 2024, seed: int = 0) -> RealFile:
+def real_file(size: int = SIZE, year: int = 2024, seed: int = 0, codes: np.ndarray | None = None) -> RealFile:
+    """The realistic file of ``seed``; ``codes`` are its ``real_like_codes(size, seed)`` when already made."""
     name = f"xrealistic{seed}-0000000000-0000000000"
     transform = Affine(10, 0, LEFT, 0, -10, TOP)
-    return RealFile(name, year, f"EPSG:{EPSG}", transform, real_like_codes(size, seed), f"{year}/{ZONE}/{name}.tiff")
+    codes = real_like_codes(size, seed) if codes is None else codes
+    return RealFile(name, year, f"EPSG:{EPSG}", transform, codes, f"{year}/{ZONE}/{name}.tiff")
 
 
 def write_real_tiff(path: Path, f: RealFile, bottom_up: bool = True, headers_first: bool = True) -> None:

@@ -50,6 +50,9 @@ class LocalContext:
         self._bands: Memo[BandField] = Memo(cached_fields, max_bytes=budget // 4)
         self._resamplers: Memo[Resampler] = Memo(6, max_bytes=budget // 4)
         self._pca: Memo[PCAComposite] = Memo(8)
+        #: The labels' vectors and the classifier fitted on them, by year and labels: drawing or clearing an AOI,
+        #: or panning without one, maps the same labels elsewhere and needs no new fit (nor its cross-validation)
+        self.trained: Memo[tuple] = Memo(2)
         # what a view maps to: every layer of every click asks, and each answer costs a dozen pyproj transformer
         # constructions (about 1 ms each), so it is remembered until the view moves
         self._views: Memo[tuple[Grid, Grid] | None] = Memo(16)

@@ -83,11 +83,20 @@ def local_classes(
 ) -> LocalClasses:  # fmt: skip
     """Train on the labels with data in ``year`` and classify the AOI at 10 m (else the view as it is read)."""
     ctx.source.check_year(year)
+    key = (year, tuple(tuple(map(float, p)) for p in points), tuple(map(int, targets)), method, seed)
+    training, model = ctx.trained.get(key, lambda: _train(ctx, year, points, targets, method, seed))
+    grid, mask_aoi, scope = ctx.measure_grid(aoi, view)
+    result = classify_grid(ctx.source, grid, year, mask_aoi, model, progress, executor=ctx.executor)
+    return LocalClasses(ctx, year, result, grid, model, n_classes, scope, training)
+
+
+def _train(
+    ctx: LocalContext, year: int, points: Sequence[tuple[float, float]], targets: Sequence[int], method: str,
+    seed: int,
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, int], EmbeddingClassifier]:  # fmt: skip
+    """The labels' vectors in ``year`` and the classifier fitted on them (the model choice cross-validates)."""
     training = training_data(ctx.source, year, points, targets)
     if len(np.unique(training[1])) < 2:
         lost = f" ({training[3]} labels lie where {year} has no data)" if training[3] else ""
         raise NoDataError(f"label at least two classes where the map has data to classify{lost}")
-    model = EmbeddingClassifier(method, random_state=seed).fit(training[0], training[1])
-    grid, mask_aoi, scope = ctx.measure_grid(aoi, view)
-    result = classify_grid(ctx.source, grid, year, mask_aoi, model, progress, executor=ctx.executor)
-    return LocalClasses(ctx, year, result, grid, model, n_classes, scope, training)
+    return training, EmbeddingClassifier(method, random_state=seed).fit(training[0], training[1])

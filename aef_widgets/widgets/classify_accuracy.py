@@ -80,6 +80,8 @@ class AccuracyView:
     def __init__(self, panel: Panel) -> None:
         self.panel = panel
         self.report: AccuracyReport | None = None
+        #: The last report and what it was computed from: a class map of the same labels elsewhere has the same one
+        self._last: tuple[tuple, AccuracyReport] | None = None
         self.summary, self.confusion, self.bars, self.curve = HTML(), HTML(), HTML(), HTML()
         self.summary.add_class("aef-accuracy-summary")
         self.box = VBox([self.summary, self.confusion, self.bars, self.curve])
@@ -93,8 +95,20 @@ class AccuracyView:
         if not flow.is_current("classes"):
             return KEEP
         crs, block = self.panel.state.source.footprint.crs, self.panel.state.cv_block_size
+        inputs = (product.vectors, product.targets, product.lonlat, product.method, crs, block)
+        last = self._last
+        if last is not None and all(
+            a is b if isinstance(a, np.ndarray) else a == b for a, b in zip(last[0], inputs, strict=True)
+        ):  # the same labels' vectors (the local engine keeps them while only the AOI or the view moves)
+            return lambda job: last[1]
         self.summary.value = "<i>Cross-validating…</i>"
-        return lambda job: accuracy_report(product, crs, block)
+
+        def work(job) -> AccuracyReport:
+            report = accuracy_report(product, crs, block)
+            self._last = (inputs, report)
+            return report
+
+        return work
 
     def _show(self, report: AccuracyReport | None) -> None:
         self.report = report

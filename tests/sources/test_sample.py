@@ -26,7 +26,7 @@ from aef_widgets.sources.sample import (
     sample_source,
     sample_truth,
 )
-from tests.conftest import REAL_FLOAT32
+from tests.conftest import REAL_FLOAT32, sample_generator_digest, sample_stamp
 
 YEARS = tuple(range(2018, 2026))
 SHIPPED_JSON = Path(synthetic.__file__).parent / "sample_classes.json"
@@ -58,9 +58,24 @@ def read_labels(folder: Path, year: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def cache(tmp_path_factory) -> Path:
+def cache(tmp_path_factory, sample) -> Path:
+    """A cache folder holding the sample as this checkout generates it.
+
+    That is the run's shared sample (``sample`` in tests/conftest.py), linked in, when its stamp says the same
+    generator files wrote it; otherwise a copy is generated here (most of a minute of CPU) and, when the shared one
+    is byte for byte the same, the stamp is written so later runs link it.
+    """
     root = tmp_path_factory.mktemp("cache")
-    sample_dir(root)
+    stamp, digest = sample_stamp(), sample_generator_digest()
+    if stamp.exists() and stamp.read_text() == digest:
+        (root / sample.name).symlink_to(sample, target_is_directory=True)
+        return root
+    own = sample_dir(root)
+    names = sorted(p.name for p in own.iterdir())
+    if names == sorted(p.name for p in sample.iterdir()) and all(
+        (own / n).read_bytes() == (sample / n).read_bytes() for n in names
+    ):
+        stamp.write_text(digest)
     return root
 
 
@@ -152,9 +167,10 @@ def test_overview_block_next_to_nodata_averages_only_valid_pixels(folder):
 # --- determinism --------------------------------------------------------------------------------------------------
 def test_generation_is_deterministic(tmp_path):
     a, b, other = tmp_path / "a", tmp_path / "b", tmp_path / "other"
-    synthetic.write_sample(a, size=256)
-    synthetic.write_sample(b, size=256)
-    synthetic.write_sample(other, size=256, seed=7)
+    # 128 px, as the cache tests generate: the same generator, every file and year, a sixteenth of the pixels
+    synthetic.write_sample(a, size=128)
+    synthetic.write_sample(b, size=128)
+    synthetic.write_sample(other, size=128, seed=7)
     names = sorted(p.name for p in a.iterdir())
     assert names == sorted(p.name for p in b.iterdir())
     for name in (f"aef_sample_{year}.tif" for year in YEARS):

@@ -327,3 +327,30 @@ def test_one_label_computes_the_map_and_accuracy_once_and_a_colour_only_redraws(
     pool.run_all()
     assert runs() == before and layer.url != url
     assert (rgba(layer.url)[..., :3] == (0, 255, 0)).all(axis=-1).any()  # class 0 in its new colour
+
+
+def test_an_aoi_maps_the_same_labels_without_fitting_or_cross_validating_them_again(sample):
+    """Drawing an AOI (or moving the view) changes where the labels are mapped, not the model: the local engine
+    keeps the fitted classifier (auto's model choice is a cross-validation) and the panel the accuracy report.
+    A new label is new training data: both are computed again."""
+    source, _ = sample
+    pool, state, m, runner = manual(source)
+    panel = ClassifyPanel(state, map=m, runner=runner)  # auto: the fit cross-validates the candidates
+    points = truth_points(sample, 3)
+    for index, c in enumerate(TRUTH_CLASSES[:2]):
+        panel.add_labels(points[c], index)
+    pool.run_all()
+    first, report = panel.product, panel.accuracy.report
+    assert first is not None and report is not None
+    west, south, east, north = source.footprint.lonlat_bounds()
+    state.aoi = AOI.from_bounds(west, south, (west + east) / 2, (south + north) / 2)
+    pool.run_all()
+    second = panel.product
+    assert second is not first and second.grid != first.grid  # the class map of the AOI, at 10 m
+    assert second.model is first.model and panel.accuracy.report is report
+    assert "Random folds" in panel.accuracy.summary.value
+    panel.active.value = 0
+    click(m, *points[TRUTH_CLASSES[2]][0])  # a third label, in class 0
+    pool.run_all()
+    assert panel.product.model is not first.model and len(panel.product.targets) == len(first.targets) + 1
+    assert panel.accuracy.report is not report
