@@ -45,11 +45,11 @@ class LocalRGB(Product):
         return rgb_overlay(self.ctx.pca(self.year, field).transform(field), resampler)
 
     def preview(self, view: MapView) -> Overlay | None:
-        """A band composite of the view from a coarse overview of a remote source (see ``LocalEngine.preview_bands``);
+        """A band composite of the view from a coarse overview of a remote source (see ``LocalContext.preview_bands``);
         None for local sources and PCA colours (fitted on the full read, they would differ from the final ones)."""
         if not isinstance(self.style, BandStretch):
             return None
-        read = self.engine.preview_bands(self.year, view, tuple(band_index(b) for b in self.style.bands))
+        read = self.ctx.preview_bands(self.year, view, tuple(band_index(b) for b in self.style.bands))
         return None if read is None else rgb_overlay(band_composite(read[0], self.style), read[1])
 
 

@@ -139,10 +139,10 @@ def test_a_remote_view_shows_its_overview_then_its_full_resolution(real_release,
 def test_a_coarse_picture_of_a_previous_view_never_replaces_a_newer_full_one(real_release, real_files):
     runner = JobRunner(ThreadPoolExecutor(2))
     explorer = Explorer(real_release.open(), runner=runner)
-    engine = explorer.state.engine
+    context = explorer.state.engine.context  # what products read the view through
     shown = _rgb_pictures(explorer.map)
     _until(lambda: shown and not runner._running)
-    original, gate, held, finished = engine.preview_bands, threading.Event(), threading.Event(), []
+    original, gate, held, finished = context.preview_bands, threading.Event(), threading.Event(), []
 
     def slow_first_preview(year, view, bands):  # the first view's overview arrives late, as on a slow server
         if not held.is_set():
@@ -153,7 +153,7 @@ def test_a_coarse_picture_of_a_previous_view_never_replaces_a_newer_full_one(rea
             return result
         return original(year, view, bands)
 
-    engine.preview_bands = slow_first_preview
+    context.preview_bands = slow_first_preview
     send_state(explorer.map, {"center": CENTRE, "zoom": ZOOM})
     _until(held.is_set)
     before = len(shown)
