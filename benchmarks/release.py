@@ -225,20 +225,12 @@ def _stream_decodes(root: Path, sub: str, f, tiles: _Tiles) -> dict[str, Any]:
     }
 
 
-def _ranges(requests) -> list[tuple[int, int]]:
-    out = []
-    for _, spec, _ in requests:
-        if spec.startswith("bytes="):
-            for part in spec[6:].split(","):
-                a, _, b = part.strip().partition("-")
-                out.append((int(a), int(b)))
-    return out
-
-
 def _header_bytes(requests, offsets: list[int]) -> int:
     """Bytes of the requests before the first tile (the header, read when a file is opened)."""
+    from tests.http_server import byte_ranges  # the test server's log, as the rest of this workload
+
     first = min(offsets)
-    return int(sum(min(b, first - 1) - a + 1 for a, b in _ranges(requests) if a < first))
+    return int(sum(min(b, first - 1) - a + 1 for a, b in byte_ranges(requests) if a < first))
 
 
 @contextlib.contextmanager

@@ -38,6 +38,17 @@ USER_PROJECT_MISSING = (
 _FAULTS = ("latency", "bandwidth", "status", "bodies", "flaky", "resets", "short", "stall", "stall_seconds", "truncate")
 
 
+def byte_ranges(requests: list[tuple[str, str, str]]) -> list[tuple[int, int]]:
+    """The (first, last) bytes of every range a log's requests asked for, in the order asked (HEADs have none)."""
+    out = []
+    for _, spec, _ in requests:
+        if spec.startswith("bytes="):
+            for part in spec[6:].split(","):
+                a, _, b = part.strip().partition("-")
+                out.append((int(a), int(b)))
+    return out
+
+
 @dataclass
 class ServerLog:
     """What a server was asked for and sent, and the faults it plays; shared by its handler threads."""

@@ -24,6 +24,7 @@ from aef_widgets.rendering.view import Resampler
 from aef_widgets.sources import open_source
 from aef_widgets.widgets import JobRunner
 from aef_widgets.widgets.map_view import view_of
+from tests.http_server import byte_ranges
 from tests.release_real import EPSG, LEFT, SIZE, TOP
 from tests.widgets.frontend import ManualExecutor, rgba, send_state
 
@@ -102,16 +103,6 @@ def _grids(explorer, view):
     return grid, coarse, view.overlay_grid(bounds)
 
 
-def _ranges(requests) -> list[tuple[int, int]]:
-    out = []
-    for _, spec, _ in requests:
-        if spec.startswith("bytes="):
-            for part in spec[6:].split(","):
-                a, _, b = part.strip().partition("-")
-                out.append((int(a), int(b)))
-    return sorted(out)
-
-
 def test_a_remote_view_shows_its_overview_then_its_full_resolution(real_release, real_files):
     path = real_release.file(real_files[0].relpath)
     pool = ManualExecutor()
@@ -131,7 +122,7 @@ def test_a_remote_view_shows_its_overview_then_its_full_resolution(real_release,
     np.testing.assert_array_equal(final, _expected(path, grid, overlay))  # the 10 m pixels
     assert (first != final).any()
     # every byte fetched once: the full read fetched none of the coarse read's bytes again
-    ranges = _ranges(real_release.log.requests)
+    ranges = sorted(byte_ranges(real_release.log.requests))
     assert ranges
     assert all(b < c for (_, b), (c, _) in zip(ranges, ranges[1:])), "a byte range was fetched twice"
 
