@@ -119,14 +119,16 @@ def test_an_rgb_view_fetches_only_its_three_bands(tmp_path):
     col, row = ~source.grid().transform @ (grid.transform.c, grid.transform.f)
     window = Window(round(col), round(row), grid.width, grid.height)
     rgb_bytes = needed_bytes(path, RGB, window, 256, (512, 512))
-    all_bytes = needed_bytes(path, range(64), window, 256, (512, 512))
+    others = needed_bytes(path, [b for b in range(64) if b not in RGB], window, 256, (512, 512))
     # its tiles, in the 16 kB pieces GDAL fetches one band's tiles in (these tiles are small: 20-40 kB), plus the
     # file's header up to once more per band: on a busy machine each band's thread may open its dataset before the
     # header is cached (all 64 bands would be 20x the tiles)
     header = _pieces(0, min(tile_byte_ranges(path)[0]))
     tiles = sum(_pieces(o, n) for o, n in tiles_of(path, RGB, window, 256, (512, 512)))
     assert rgb_bytes <= rgb_fetched <= tiles + len(RGB) * header
-    assert all_bytes <= full_fetched and full_fetched > 15 * rgb_fetched
+    # the 61 other bands were fetched only by the full read (the three may come again from GDAL's HTTP cache: in a
+    # clean-clone CI run it fetched 3.54 MB of the 3.71 MB of all 64 bands' tiles)
+    assert others <= full_fetched
     np.testing.assert_array_equal(drawn.values, full.values[..., list(RGB)])  # what the layer drew
 
 
