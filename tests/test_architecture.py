@@ -16,7 +16,7 @@ import aef_widgets
 
 PACKAGE = Path(aef_widgets.__file__).parent
 #: Bottom to top. A module may import its own layer and the layers below, never above.
-LAYERS = ["core", "data", "sources", "analysis", "rendering", "engines", "widgets", "apps"]
+LAYERS = ["core", "data", "sources", "analysis", "rendering", "engines", "products", "widgets", "apps"]
 TOP_LEVEL = {"explorer": "apps", "apps": "apps", "ee_auth": "sources", "__init__": None}
 #: Modules of the widgets layer that are not widgets: what widgets share (state, flow, jobs, the layer stack).
 WIDGET_INFRASTRUCTURE = {

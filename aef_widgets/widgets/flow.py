@@ -1,14 +1,14 @@
 """What recomputes when the shared state changes: one graph, read in one place.
 
 ``GRAPH`` names every product the widgets show and what it is computed from: traits of ``ExplorerState`` or other
-products. A node's *key* is the current value of its inputs. When an input changes, the ``Flow`` asks each node
-that depends on it to update; a node whose key equals the key of what it shows (or is computing) does nothing, so
-one user action, which may change several traits at once, computes each product at most once. A result is shown
-only if the state still has the key it was computed for: nothing computed for an older year, AOI or source is
-ever shown. Products computed in the background come back on the kernel's loop and ``Flow.set`` passes them on
-to the nodes that depend on them, and records the key they were computed for (``Flow.keys``): the flow, not the
-product, knows what a product was made of. Keys are read by name (``key["aoi"]``, ``key.without("view")``), never
-by position.
+products, as the product families declare them (``aef_widgets.products``). A node's *key* is the current value of
+its inputs. When an input changes, the ``Flow`` asks each node that depends on it to update; a node whose key equals
+the key of what it shows (or is computing) does nothing, so one user action, which may change several traits at
+once, computes each product at most once. A result is shown only if the state still has the key it was computed for:
+nothing computed for an older year, AOI or source is ever shown. Products computed in the background come back on
+the kernel's loop and ``Flow.set`` passes them on to the nodes that depend on them, and records the key they were
+computed for (``Flow.keys``): the flow, not the product, knows what a product was made of. Keys are read by name
+(``key["aoi"]``, ``key.without("view")``), never by position.
 """
 
 from __future__ import annotations
@@ -21,37 +21,12 @@ from typing import Any, ClassVar
 
 from traitlets import HasTraits
 
-#: node: its inputs, traits of the state or other nodes. Products are computed in the background; layers, areas
-#: and readouts are drawn from a product for what the map shows.
-GRAPH: dict[str, tuple[str, ...]] = {
-    "rgb": ("source", "year", "rgb_style"),
-    "rgb layer": ("rgb", "view"),
-    "aoi summary": ("source", "aoi"),
-    "clusters": ("source", "year", "aoi"),
-    "clusters layer": ("clusters", "view"),
-    "similarity": ("source", "year", "probe_points", "negative_points", "aoi"),
-    "similarity layer": ("similarity", "view"),
-    "matches layer": ("similarity", "similarity_threshold", "view"),
-    "matches area": ("similarity", "similarity_threshold", "view"),
-    "change": ("source", "change_years", "aoi"),
-    "change layer": ("change", "view"),
-    "changed layer": ("change", "change_threshold", "view"),
-    "changed area": ("change", "change_threshold", "view"),
-    "trajectory": ("source", "year", "aoi"),
-    "change years": ("source", "aoi"),
-    "change years layer": ("change years", "change_threshold", "view"),
-    "change years areas": ("change years", "change_threshold"),
-    "anomaly": ("source", "year", "aoi"),
-    "anomaly layer": ("anomaly", "view"),
-    "anomalous layer": ("anomaly", "anomaly_threshold", "view"),
-    "anomalous area": ("anomaly", "anomaly_threshold", "view"),
-    "side by side": ("source", "rgb_style", "view"),
-    "classes": ("source", "year", "aoi", "class_labels"),
-    "classes layer": ("classes", "label_classes", "view"),
-    "confidence layer": ("classes", "view"),
-    "suggestions": ("classes", "view"),
-    "accuracy": ("classes", "cv_block_size"),
-}
+from ..products.registry import graph
+
+#: node: its inputs, traits of the state or other nodes, from the families' declarations (``products.registry``).
+#: Products are computed in the background; layers, areas and readouts are drawn from a product for what the map
+#: shows.
+GRAPH: dict[str, tuple[str, ...]] = graph()
 
 
 @dataclass(frozen=True)

@@ -12,19 +12,17 @@ import ipyleaflet
 from traitlets import Unicode
 
 from ..engines.base import Layer, Tiles
+from ..products.registry import layer_kinds, start_opacity
 from ..rendering.overlay import Overlay
 from .per_map import PerMap
 
-#: Our layer kinds, each with the product family it belongs to; the list is also the initial order, bottom first.
-KINDS = {
-    "rgb": "rgb", "change": "change", "changed": "change", "clusters": "clusters", "classes": "classes",
-    "confidence": "classes", "similarity": "similarity", "matches": "similarity", "change years": "time",
-    "anomaly": "time", "anomalous": "time", "aoi": "aoi", "probes": "probes", "suggestions": "probes",
-}  # fmt: skip
+#: Our layer kinds, each with the product family it belongs to; the list is also the initial order, bottom first
+#: (declared by the product families, ``products.registry.STACKING``).
+KINDS = layer_kinds()
 _BASE, _MARKS = ("rgb",), ("aoi", "probes")
 CRISP_CLASS = "aef-crisp"
 #: Highlights of pixels above a threshold start half-transparent, so the map under them stays readable.
-START_OPACITY = {"matches": 0.6, "changed": 0.6, "anomalous": 0.6}
+START_OPACITY = start_opacity()
 
 
 class ImageOverlay(ipyleaflet.ImageOverlay):

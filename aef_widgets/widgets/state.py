@@ -1,8 +1,8 @@
 """The one model every widget links to: what is being looked at, and how.
 
-Widgets never talk to each other. Each links its ``value`` to a trait here, and what recomputes when a trait
-changes is decided in one place, the flow (``flow.GRAPH``), so any set of widgets composes around one
-``ExplorerState``.
+Widgets never talk to each other. Each links its ``value`` to a trait here, and what recomputes when a trait changes
+is decided in one place, the flow (``flow.GRAPH``, built from ``aef_widgets.products``), so any set of widgets
+composes around one ``ExplorerState``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from concurrent.futures import Executor
 
 from traitlets import (
     Float,
-    HasTraits,
     Instance,
     Int,
     List,
@@ -28,13 +27,18 @@ from ..analysis.composite import BandStretch, PCAStretch
 from ..analysis.kmeans import MAX_KMEANS_SAMPLES
 from ..core.aoi import AOI
 from ..engines import Engine, engine_for
+from ..products.registry import state_class
 from ..rendering.view import MapView
 from ..sources.base import EmbeddingSource
 from ..sources.labels import LabelPoint
 
+#: The state traits product families declare themselves (an index's weights and threshold, say).
+FamilyTraits = state_class()
 
-class ExplorerState(HasTraits):
-    """Shared state of the widgets around one map."""
+
+class ExplorerState(FamilyTraits):
+    """Shared state of the widgets around one map: the traits below, and those the product families declare
+    (``products.registry.state_traits``)."""
 
     source = Instance(EmbeddingSource)
     """Where the embeddings come from."""
