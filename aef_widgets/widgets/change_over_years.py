@@ -8,6 +8,7 @@ from pathlib import Path
 from ipywidgets import HTML, Button, Checkbox, FloatSlider, HBox, Layout
 
 from ..engines.temporal_products import AnomalyProduct, ChangeYearsProduct, anomaly_product, change_years_product
+from ..products.time import ANOMALY
 from ..rendering.legend import colorbar_html, table_html
 from .base import KEEP, Computed, Panel, ProductLayer
 from .exports import saved_file_html
@@ -57,10 +58,7 @@ class ChangeOverYears(Panel):
             self, "anomaly", self._prepare_anomaly, self._show_anomaly, label="anomaly", heavy=True,
             key=lambda: self.flow.key("anomaly").plus(shown=self.show_anomaly.value),
         )  # fmt: skip
-        self.anomaly_layers = ThresholdedLayers(
-            self, "anomaly", "anomaly_threshold", ("anomaly layer", "anomalous layer", "anomalous area"),
-            ("Anomaly", "Anomalous pixels"), ("anomaly", "anomalous"), label="Anomalous",
-        )  # fmt: skip
+        self.anomaly_layers = ThresholdedLayers.declared(self, ANOMALY, label="Anomalous")
         self.anomalous = self.anomaly_layers.area_text
         self.show_when.observe(lambda change: self._asked(self.when, change["new"]), names="value")
         self.show_anomaly.observe(lambda change: self._asked(self.anomaly, change["new"]), names="value")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ipywidgets import HTML, Checkbox, Dropdown, FloatSlider, HBox, Layout
 
 from ..engines.base import ChangeProduct
+from ..products.change import CHANGE
 from ..rendering.legend import colorbar_html
 from .base import Computed, Panel
 from .thresholded_layers import ThresholdedLayers
@@ -28,10 +29,7 @@ class ChangePanel(Panel):
             min=0.0, max=1.0, step=0.01, description="Threshold", readout_format=".2f", layout=Layout(width="auto")
         )
         self.colorbar = HTML()
-        self.map_layers = ThresholdedLayers(
-            self, "change", "change_threshold", ("change layer", "changed layer", "changed area"),
-            ("Change", "Changed pixels"), ("change", "changed"), label="Changed",
-        )  # fmt: skip
+        self.map_layers = ThresholdedLayers.declared(self, CHANGE, label="Changed")
         self.changed = self.map_layers.area_text
         self.computed = Computed(
             self, "change", self._prepare, self._show, label="change",

@@ -9,6 +9,7 @@ from ipywidgets import HTML, Button, Checkbox, FloatSlider, Layout, ToggleButton
 
 from ..core.errors import NoDataAtPoint, NoDataError
 from ..engines.base import SimilarityProduct
+from ..products.similarity import SIMILARITY
 from ..rendering.colors import NEGATIVE_COLOR, PROBE_COLOR
 from ..rendering.legend import colorbar_html
 from .base import Computed, Panel
@@ -44,10 +45,7 @@ class SimilarityProbe(Panel):
         self.readout = HTML()
         self.readout.add_class("aef-similarity-readout")
         self.colorbar = HTML()
-        self.map_layers = ThresholdedLayers(
-            self, "similarity", "similarity_threshold", ("similarity layer", "matches layer", "matches area"),
-            ("Similarity", "Similarity matches"), ("similarity", "matches"), label="Matches",
-        )  # fmt: skip
+        self.map_layers = ThresholdedLayers.declared(self, SIMILARITY, label="Matches")
         self.matches = self.map_layers.area_text
         self.computed = Computed(self, "similarity", self._prepare, self._show, label="similarity", fail=self._failed)
         stack = self.layer_stack()

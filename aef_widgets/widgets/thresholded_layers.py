@@ -6,6 +6,7 @@ from __future__ import annotations
 from ipywidgets import HTML
 
 from ..engines.base import AreaSummary, ThresholdedProduct
+from ..products.threshold import Thresholded
 from .base import KEEP, Computed, Panel, ProductLayer
 
 #: Delay before redrawing after the threshold slider or the view moves, so a drag costs one redraw.
@@ -64,3 +65,11 @@ class ThresholdedLayers:
             return
         threshold, summary = result
         self.area_text.value = f"{self.label} (≥ {threshold:.2f}): {summary.describe()}"
+
+    @classmethod
+    def declared(cls, panel: Panel, family: Thresholded, label: str) -> ThresholdedLayers:
+        """The layers and area of a declared thresholded family (``products.threshold``), with its titles."""
+        return cls(
+            panel, family.product.name, family.threshold, (family.values.name, family.above.name, family.area.name),
+            (family.values.title, family.above.title), (family.values.kind.name, family.above.kind.name), label,
+        )  # fmt: skip
