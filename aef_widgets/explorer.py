@@ -18,6 +18,7 @@ from .widgets.change_over_years import ChangeOverYears
 from .widgets.change_panel import ChangePanel
 from .widgets.classify_panel import ClassifyPanel
 from .widgets.cluster_panel import ClusterPanel
+from .widgets.index_panel import IndexPanel
 from .widgets.jobs import JobRunner
 from .widgets.layer_list import LayerList
 from .widgets.layer_stack import CRISP_CLASS
@@ -37,11 +38,12 @@ _STYLE = (
     f"{_TAB_BAR} > .lm-TabBar-content {{ flex-wrap: wrap; }}"
     f"{_TAB_BAR} .lm-TabBar-tab {{ flex: 1 0 auto; min-width: max-content; padding: 0 8px; }}</style>"
 )
-TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify")
+TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify", "Index")
 
 
 class Explorer(HBox, ValueWidget):
-    """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change, time, classification.
+    """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change, time, classification, an
+    index from embeddings.
 
     ``value`` is the shared ``ExplorerState``. With no source, opens the bundled synthetic sample; Earth Engine is
     only used when a source says so, and nothing here ever asks for credentials. ``start`` is a place to open at
@@ -79,6 +81,7 @@ class Explorer(HBox, ValueWidget):
         self.time = TimeSeriesPanel(state, **shared)
         self.side_by_side = SideBySide(state, **shared)
         self.classify = ClassifyPanel(state, export_dir=export_dir, **shared)
+        self.index = IndexPanel(state, **shared)
         self.layers = LayerList(m)
         self.place = PlaceFinder(state, **shared)
         if start is not None:
@@ -87,7 +90,7 @@ class Explorer(HBox, ValueWidget):
         self.tabs = Tab(
             children=[VBox([self.bands, HTML("<b>Layers</b>"), self.layers]), self.aoi, self.clusters,
                       self.similarity, VBox([self.change, self.change_over_years]),
-                      VBox([self.time, self.side_by_side]), self.classify],
+                      VBox([self.time, self.side_by_side]), self.classify, self.index],
             titles=TAB_TITLES,
         )  # fmt: skip
         self.tabs.add_class("aef-tabs")
@@ -119,6 +122,7 @@ class Explorer(HBox, ValueWidget):
         self.time.picking.value = self.tabs.selected_index == TAB_TITLES.index("Time")
         self.time.show_on_map(self.time.picking.value)  # its yellow marker is not left beside the probe's
         self.classify.picking.value = self.tabs.selected_index == TAB_TITLES.index("Classify")
+        self.index.picking.value = self.tabs.selected_index == TAB_TITLES.index("Index")
 
     def _source_changed(self) -> None:
         self.header.value, self.footer.value = _STYLE + self._header(), self._footer()

@@ -287,7 +287,9 @@ def test_every_tab_title_is_shown_whole(app: App, width: int):
     app.page.set_viewport_size({"width": width, "height": 800})
     app.page.wait_for_timeout(300)  # the panel's layout follows the resize
     titles = app.page.evaluate(_TAB_TITLES_JS)
-    assert [t["text"] for t in titles] == ["Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify"]
+    assert [t["text"] for t in titles] == [
+        "Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify", "Index",
+    ]  # fmt: skip
     for t in titles:
         assert t["scroll"] <= t["client"] and t["inTab"] and t["inPanel"], t
     app.open_tab("Similarity")  # and a tab is still opened by its title
