@@ -215,3 +215,63 @@ def test_declarations_named_through_their_objects_are_read():
     found = named_in(source, "planted.py", "aef_widgets.widgets.planted")
     assert [(n.what, n.name) for n in found] == [("n", "similarity layer"), ("n", "similarity"), ("k", "similarity")]
     assert undeclared(found) == []
+
+
+def declared_layers() -> dict[str, Draw]:
+    """Every declared layer (``Draw``) by its node's name, from the family modules."""
+    import aef_widgets.products as products
+
+    draws: dict[str, Draw] = {}
+    for path in Path(products.__file__).parent.glob("*.py"):
+        module = importlib.import_module(f"aef_widgets.products.{path.stem}")
+        for value in vars(module).values():
+            for draw in (value.values, value.above) if isinstance(value, Thresholded) else (value,):
+                if isinstance(draw, Draw):
+                    draws[draw.name] = draw
+    return draws
+
+
+def layers_built(source: str) -> list[tuple[int, tuple]]:
+    """(line, (node, product, title, kind)) of every ``ProductLayer`` built with literal arguments."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "ProductLayer" and len(node.args) >= 5:
+            args = node.args[1:5]
+            if all(isinstance(a, ast.Constant) for a in args):
+                found.append((node.lineno, tuple(a.value for a in args)))
+    return found
+
+
+def layer_disagreements(source: str, path: str) -> list[str]:
+    draws, problems = declared_layers(), []
+    for line, (node, product, title, kind) in layers_built(source):
+        draw = draws.get(node)
+        if draw is None:
+            problems.append(f"{path}:{line} draws {node!r}, which no family declares as a layer")
+        elif (title, kind) != (draw.title, draw.kind.name) or product not in draw.node.inputs:
+            problems.append(
+                f"{path}:{line} draws {node!r} from {product!r} as {title!r} ({kind}); declared: "
+                f"{draw.title!r} ({draw.kind.name}) from {draw.node.inputs}"
+            )
+    return problems
+
+
+def test_every_layer_a_panel_draws_is_drawn_as_declared():
+    """A layer's title, kind and product are those its family declares (``Draw``), not a panel's own."""
+    problems = [p for path in PANEL_MODULES for p in layer_disagreements(path.read_text(), path.name)]
+    assert problems == []
+    assert len([x for path in PANEL_MODULES for x in layers_built(path.read_text())]) >= 5  # the scan reads them
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('ProductLayer(self, "clusters layer", "clusters", "Cluster map", "clusters")', "as 'Cluster map'"),
+        ('ProductLayer(self, "confidence layer", "classes", "Confidence", "classes")', "(classes); declared"),
+        ('ProductLayer(self, "clusters layer", "similarity", "Clusters", "clusters")', "from 'similarity'"),
+        ('ProductLayer(self, "suggestions", "classes", "Suggestions", "probes")', "no family declares as a layer"),
+    ],
+)
+def test_a_layer_drawn_otherwise_than_declared_is_caught(source, expected):
+    (problem,) = layer_disagreements(source, "planted.py")
+    assert expected in problem
