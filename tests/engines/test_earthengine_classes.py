@@ -41,7 +41,6 @@ def test_classes_sample_the_labels_once_leave_out_nodata_and_draw_in_the_class_c
     vis = only_call(graph(network.last("getMapId")["image"]), "Image.visualize")
     assert const(vis["palette"]) == ["112233", "445566", "778899"]
     assert (const(vis["min"]), const(vis["max"])) == (0, 2)
-    assert (
-        product.layer(engine.context, None, colors).url == URL and network.count("getMapId") == 1
-    )  # remembered per palette
+    # remembered per palette
+    assert product.layer(engine.context, None, colors).url == URL and network.count("getMapId") == 1
     assert product.suggestions() == []
