@@ -359,13 +359,12 @@ class ClassifyPanel(Panel):
 
     def export(self, path: str | Path | None = None) -> Path | None:
         """Write the class map shown as a uint8 GeoTIFF with the classes' colours (255 = no data)."""
-        product = self.product
+        product, ctx = self.product, self.state.engine.context
         if product is None:
             self.show_status("Label two classes first.", "error")
             return None
         try:
-            path = path or self._folder() / f"aef_classes_{product.year}.tif"
-            written = product.export(self.state.engine.context, path, self.colors)
+            written = product.export(ctx, path or self._folder() / f"aef_classes_{product.year}.tif", self.colors)
         except AEFError as e:
             self.show_error(e)
             return None
