@@ -3,15 +3,35 @@
 An engine turns the shared state (year, bands, reference points, AOI, ...) into products: map layers, readouts,
 areas and exports. The local engine computes them in-process with numpy from any ``EmbeddingSource``; the Earth
 Engine engine builds server-side computations. Widgets only talk to this interface.
+
+A product is a frozen value of what it was computed for (a year, references, an AOI, the arrays or server-side
+images computed): it holds no engine and no reader context, so it pickles (Dask) and two products never share
+state. Reading what a view shows is given to it: every method that draws, measures or writes takes the engine's
+reader context first (``engine.context``: a ``LocalContext`` or an ``EEContext``), then the method's own arguments
+in the same order on every product::
+
+    product.layer(ctx, view)                    # ClassProduct: layer(ctx, view, colors)
+    product.preview(ctx, view)
+    product.above_layer(ctx, threshold, view)
+    product.above_area(ctx, threshold, view)
+    product.confidence_layer(ctx, view)
+    product.export(ctx, path, ...)              # and export_task(ctx, ...), export_polygons(ctx, path, ...)
+
+What a product remembers between calls (a view's values, histograms, resamplers, tiles, areas) lives in that
+context's bounded memo, keyed by the product's ``token`` (``ctx.memo((product.token, "maps", grid), compute)``),
+so products of different contexts never meet and memory stays bounded by the context. Methods that read nothing
+(``suggestions``, ``labels``, ``areas``) take no context.
 """
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -24,6 +44,28 @@ from ..sources.base import EmbeddingSource
 
 #: Called with (fraction done 0..1, what is happening) during long computations.
 Progress = Callable[[float, str], None]
+T = TypeVar("T")
+
+
+class ReaderContext(Protocol):
+    """What every reader context offers products: its source and a bounded memo keyed by product tokens."""
+
+    source: EmbeddingSource
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` remembered under ``key`` (which starts with a product's ``token``), within the context's
+        bounds."""
+
+
+def new_token() -> str:
+    """A token naming one computed product (its memo entries): unique, and kept by a pickled copy, which is the
+    same value."""
+    return uuid.uuid4().hex
+
+
+def token_field() -> Any:
+    """The ``token`` field of a product dataclass: keyword-only, made fresh for every new product."""
+    return field(default_factory=new_token, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -51,16 +93,17 @@ class AreaSummary:
 
 
 class Product(ABC):
-    """Something drawn on the map."""
+    """Something drawn on the map: a frozen value whose ``token`` keys its memo entries in a reader context."""
 
     #: True when ``layer`` must be redrawn as the view moves (images); False for self-updating tiles.
     view_dependent: bool = True
+    token: str
 
     @abstractmethod
-    def layer(self, view: MapView) -> Layer | None:
+    def layer(self, ctx: ReaderContext, view: MapView) -> Layer | None:
         """The layer for this view, or None when the view shows none of it."""
 
-    def preview(self, view: MapView) -> Layer | None:
+    def preview(self, ctx: ReaderContext, view: MapView) -> Layer | None:
         """A quick coarse layer of this view to show while ``layer`` is computed (a remote source's overview);
         None when there is none worth showing."""
         return None
@@ -76,11 +119,11 @@ class ThresholdedProduct(Product):
     aoi: AOI | None = None
 
     @abstractmethod
-    def above_layer(self, threshold: float, view: MapView) -> Layer | None:
+    def above_layer(self, ctx: ReaderContext, threshold: float, view: MapView) -> Layer | None:
         """Pixels with value >= threshold, in a highlight colour."""
 
     @abstractmethod
-    def above_area(self, threshold: float, view: MapView | None) -> AreaSummary:
+    def above_area(self, ctx: ReaderContext, threshold: float, view: MapView | None) -> AreaSummary:
         """Area of those pixels, in the product's AOI when it has one, else in ``view``."""
 
 
@@ -110,7 +153,7 @@ class ClusterProduct(Product):
     scope: str
 
     @abstractmethod
-    def export(self, path: str | PathLike) -> Path:
+    def export(self, ctx: ReaderContext, path: str | PathLike) -> Path:
         """Write the clusters as a uint8 GeoTIFF in the source's CRS and grid (255 = no data)."""
 
 
@@ -132,11 +175,11 @@ class ClassProduct(Product):
     dropped: int = 0
 
     @abstractmethod
-    def layer(self, view: MapView, colors: Sequence[str] = ()) -> Layer | None:
+    def layer(self, ctx: ReaderContext, view: MapView, colors: Sequence[str] = ()) -> Layer | None:
         """The classes in ``colors`` (one per class index)."""
 
     @abstractmethod
-    def confidence_layer(self, view: MapView) -> Layer | None:
+    def confidence_layer(self, ctx: ReaderContext, view: MapView) -> Layer | None:
         """The top class probability of every pixel, 0 to 1."""
 
     def suggestions(self, n: int = 10) -> list[tuple[float, float]]:
@@ -144,7 +187,7 @@ class ClassProduct(Product):
         return []
 
     @abstractmethod
-    def export(self, path: str | PathLike, colors: Sequence[str] = ()) -> Path:
+    def export(self, ctx: ReaderContext, path: str | PathLike, colors: Sequence[str] = ()) -> Path:
         """Write the classes as a uint8 GeoTIFF with a colour table (255 = no data)."""
 
 

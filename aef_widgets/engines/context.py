@@ -2,9 +2,9 @@
 
 A product is what was computed (a year, references, an AOI, ...); reading the view it is drawn for is given to it
 by this context: the source grid of a view at about screen resolution, the embeddings and bands under it (cached by
-bytes), the resampler onto the map, PCA colours, and where areas are measured. Products hold the context, never the
-engine, so ``engines.local`` and its product modules no longer import each other (docs/upper-floors-plan.md step 8
-then passes the context in, so products become plain values).
+bytes), the resampler onto the map, PCA colours, and where areas are measured. Products are frozen values given the
+context when they draw (``product.layer(ctx, view)``); what they remember between calls (a view's values, area
+histograms, resamplers) is kept here, in one bounded memo keyed by the product's token (``memo``).
 
 The map view is read at the coarsest power-of-two multiple of the native pixel size that still gives about one
 pixel per screen pixel, so panning a continent costs what panning a field does. Areas are measured in the AOI at
@@ -13,7 +13,9 @@ native resolution; without an AOI, in the view at the resolution it was read.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from concurrent.futures import Executor
+from typing import TypeVar
 
 from ..analysis.composite import PCAComposite
 from ..core.aoi import AOI
@@ -34,6 +36,9 @@ PREVIEW_FACTOR = 8
 #: one does (a tile of any level holds about the same bytes). A 10 m view inside one of a real file's 1024 px tile
 #: positions would fetch one 1024 px overview tile a band, as many bytes as the full read: it would only delay it.
 PREVIEW_MIN_TILE_RATIO = 2
+#: Entries of the products' memo: two views' maps and histograms of the few products on the map at once.
+PRODUCT_MEMO_ENTRIES = 32
+T = TypeVar("T")
 
 
 class LocalContext:
@@ -56,7 +61,14 @@ class LocalContext:
         # what a view maps to: every layer of every click asks, and each answer costs a dozen pyproj transformer
         # constructions (about 1 ms each), so it is remembered until the view moves
         self._views: Memo[tuple[Grid, Grid] | None] = Memo(16)
+        # what products remember between calls, keyed by their token: once per product, bounded for all of them
+        self._products: Memo = Memo(PRODUCT_MEMO_ENTRIES, max_bytes=budget // 4)
         self._lonlat_bounds = source.footprint.lonlat_bounds()
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` remembered under ``key`` (a product's token first: products never share entries), in one
+        memo bounded by entries and bytes whichever products ask."""
+        return self._products.get(key, compute)
 
     def view_grid(self, view: MapView) -> Grid | None:
         """Source grid covering the part of the view that has data, at about screen resolution."""

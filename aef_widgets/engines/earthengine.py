@@ -61,7 +61,7 @@ class EarthEngineEngine(Engine):
         image = self.source.image(year)
         style = style or BandStretch()
         if isinstance(style, BandStretch):
-            return EERGB(self.context, image.select(list(style.bands)), {"min": style.vmin, "max": style.vmax})
+            return EERGB(image.select(list(style.bands)), {"min": style.vmin, "max": style.vmax})
         if not isinstance(style, PCAStretch):
             raise TypeError(f"unknown RGB style {style!r}")
         where = self.region(region, None) if isinstance(region, AOI) else self.region(None, region)
@@ -76,7 +76,7 @@ class EarthEngineEngine(Engine):
             for component in pca.components_.astype(np.float64)
         ]
         vis = {"min": [float(v) for v in pca.low_], "max": [float(v) for v in pca.high_]}
-        return EERGB(self.context, ee.Image.cat(scores).rename(["pc1", "pc2", "pc3"]), vis)
+        return EERGB(ee.Image.cat(scores).rename(["pc1", "pc2", "pc3"]), vis)
 
     def _fit_pca(self, year: int, style: PCAStretch, region: Region) -> PCAComposite:
         sample = (
@@ -107,7 +107,7 @@ class EarthEngineEngine(Engine):
         reference = mean_reference(vectors)
         readout = reference_similarity(vectors[-1], vectors)
         values = embedding_dot(unit_image(self.source.image(year)), reference).rename("similarity")
-        return EESimilarity(self.context, year, values, reference, readout, aoi)
+        return EESimilarity(year, values, reference, readout, aoi)
 
     def change(self, year_a: int, year_b: int, aoi: AOI | None = None) -> EEChange:
         self.source.check_year(year_a)
@@ -117,7 +117,7 @@ class EarthEngineEngine(Engine):
         before, after = unit_image(self.source.image(year_a)), unit_image(self.source.image(year_b))
         dot = before.multiply(after).reduce(ee.Reducer.sum())
         values = ee.Image.constant(1).subtract(dot).rename("change")
-        return EEChange(self.context, year_a, year_b, values, aoi)
+        return EEChange(year_a, year_b, values, aoi)
 
     def clusters(
         self,
@@ -152,7 +152,7 @@ class EarthEngineEngine(Engine):
         report(0.1, "sampling, training and labelling on Earth Engine")
         areas = self.class_areas(labels, int(n_clusters), region)
         report(1.0, "done")
-        return EEClusters(self.context, year, labels, int(n_clusters), areas, region)
+        return EEClusters(year, labels, int(n_clusters), areas, region)
 
     def classes(
         self,

@@ -1,60 +1,75 @@
-"""The Earth Engine class map as a product: ``ee_classify``'s images drawn as tiles, areas measured once."""
+"""The Earth Engine class map as a product: ``ee_classify``'s images drawn as tiles, areas measured once; a frozen
+value drawn with the ``EEContext`` passed in (``product.layer(ctx, view, colors)``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
 
+from ..analysis.area import ClassAreas
 from ..core.aoi import AOI
 from ..core.errors import EarthEngineError, NoDataError
 from ..rendering.colors import categorical_colors, hex_to_rgba
 from ..rendering.view import MapView
-from .base import ClassProduct, Progress, Tiles, training_data
+from .base import ClassProduct, Progress, Tiles, token_field, training_data
 from .earthengine_classify import EEClassification, ee_classify
 from .earthengine_products import MAX_DOWNLOAD_PIXELS, palette_hex
 from .ee_context import EEContext
 from .ee_export import download_labels
 from .local_classes import CONFIDENCE_CMAP
-from .memo import Memo
 
 
+@dataclass(frozen=True, eq=False)
 class EEClasses(ClassProduct):
     """Classes and confidence computed by Earth Engine; tiles follow the view by themselves."""
 
     view_dependent = False
 
-    def __init__(
-        self, ctx: EEContext, year: int, result: EEClassification,
-        training: tuple[np.ndarray, np.ndarray, np.ndarray, int],
-    ) -> None:  # fmt: skip
-        self.ctx, self.year, self.result = ctx, year, result
-        self.n_classes, self.method, self.areas = result.n_classes, result.method, result.areas
-        self.scope = result.region.scope if result.region is not None else "where the map shows it"
-        self.vectors, self.targets, self.lonlat, self.dropped = training
-        self._tiles: Memo[Tiles] = Memo(4)
+    year: int
+    result: EEClassification
+    vectors: np.ndarray
+    targets: np.ndarray
+    lonlat: np.ndarray
+    dropped: int = 0
+    n_classes: int = field(init=False)
+    method: str = field(init=False)
+    areas: ClassAreas | None = field(init=False)
+    scope: str = field(init=False)
+    token: str = token_field()
 
-    def layer(self, view: MapView, colors: Sequence[str] = ()) -> Tiles:
+    def __post_init__(self) -> None:
+        result = self.result
+        object.__setattr__(self, "n_classes", result.n_classes)
+        object.__setattr__(self, "method", result.method)
+        object.__setattr__(self, "areas", result.areas)
+        scope = result.region.scope if result.region is not None else "where the map shows it"
+        object.__setattr__(self, "scope", scope)
+
+    def layer(self, ctx: EEContext, view: MapView | None, colors: Sequence[str] = ()) -> Tiles:
         palette = [c.lstrip("#") for c in (list(colors) or categorical_colors(self.n_classes))]
         vis = {"min": 0, "max": self.n_classes - 1, "palette": palette}
-        return self._tiles.get(
-            ("classes", *palette), lambda: self.ctx.tiles(self.result.labels, vis, "drawing the classes")
+        return ctx.memo(
+            (self.token, "classes", *palette), lambda: ctx.tiles(self.result.labels, vis, "drawing the classes")
         )
 
-    def confidence_layer(self, view: MapView) -> Tiles:
+    def confidence_layer(self, ctx: EEContext, view: MapView | None) -> Tiles:
         vis = {"min": 0, "max": 1, "palette": palette_hex(CONFIDENCE_CMAP)}
-        return self._tiles.get(
-            "confidence", lambda: self.ctx.tiles(self.result.confidence, vis, "drawing the confidence")
+        return ctx.memo(
+            (self.token, "confidence"), lambda: ctx.tiles(self.result.confidence, vis, "drawing the confidence")
         )
 
-    def export(self, path: str | PathLike, colors: Sequence[str] = (), progress: Progress | None = None) -> Path:
+    def export(
+        self, ctx: EEContext, path: str | PathLike, colors: Sequence[str] = (), progress: Progress | None = None
+    ) -> Path:
         """Download the classes into a uint8 GeoTIFF on the region's UTM grid (255 = no data)."""
         region = self.result.region
         if region is None:
             raise NoDataError("draw an AOI to export the classes from Earth Engine")
-        grid = self.ctx.source.grid(region.aoi, region.scale)
+        grid = ctx.source.grid(region.aoi, region.scale)
         if grid.width * grid.height > MAX_DOWNLOAD_PIXELS:
             raise EarthEngineError(
                 f"the class map covers {grid.width * grid.height:,} pixels, more than can be downloaded "
@@ -82,4 +97,4 @@ def ee_classes(
         vectors=training[0],
     )  # fmt: skip
     report(1.0, "done")
-    return EEClasses(engine, year, result, training)
+    return EEClasses(year, result, *training)

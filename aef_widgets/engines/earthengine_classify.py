@@ -172,7 +172,5 @@ def ee_contrast(
     weights = contrast_weights(pos, neg)
     readout = float(contrast_score(pos[-1], pos, neg))
     values = embedding_dot(unit_image(engine.source.image(year)), weights).rename("similarity")
-    product = EESimilarity(engine, year, values, weights.astype(np.float32), readout, aoi)
-    if len(neg):
-        product.vmin = -1.0  # the score runs from -2 to 2; most of it lies between -1 and 1
-    return product
+    # with negatives the score runs from -2 to 2; most of it lies between -1 and 1
+    return EESimilarity(year, values, weights.astype(np.float32), readout, aoi, vmin=-1.0 if len(neg) else 0.0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ee
 import numpy as np
@@ -22,8 +23,11 @@ from ..analysis.temporal import MAD_TO_STD, Trajectory
 from ..core.aoi import AOI
 from ..core.errors import NoDataError, YearError
 from ..sources.earthengine import NATIVE_RESOLUTION, aoi_geometry, crs_code, ee_errors, utm_crs
-from .earthengine import EarthEngineEngine, Region, unit_image
+from .ee_context import EEContext, Region, unit_image
 from .ee_export import DESTINATIONS, ExportTask, start_export
+
+if TYPE_CHECKING:
+    from .earthengine import EarthEngineEngine
 
 #: Pixels a polygon request may trace (``reduceToVectors`` fails instead of coarsening above it).
 VECTOR_MAX_PIXELS = 10**9
@@ -35,20 +39,23 @@ def _dot(a: ee.Image, b: ee.Image) -> ee.Image:
 
 @dataclass(frozen=True, eq=False)
 class EETemporal:
-    """The temporal products of one ``EarthEngineEngine`` over the years given (all of the source's by default)."""
+    """The temporal products of one Earth Engine source over the years given (all of the source's by default),
+    requested through the engine's reader context (an ``EEContext``, not the engine)."""
 
-    engine: EarthEngineEngine
+    context: EEContext
     years: tuple[int, ...]
 
     @classmethod
-    def of(cls, engine: EarthEngineEngine, years: Sequence[int] | None = None) -> EETemporal:
-        chosen = tuple(sorted({engine.source.check_year(y) for y in (years or engine.source.years)}))
+    def of(cls, engine: EarthEngineEngine | EEContext, years: Sequence[int] | None = None) -> EETemporal:
+        """Over an ``EarthEngineEngine``'s context (or a context given)."""
+        ctx = engine if isinstance(engine, EEContext) else engine.context
+        chosen = tuple(sorted({ctx.source.check_year(y) for y in (years or ctx.source.years)}))
         if len(chosen) < 2:
             raise YearError("comparing years needs at least two")
-        return cls(engine, chosen)
+        return cls(ctx, chosen)
 
     def _units(self) -> list[ee.Image]:
-        return [unit_image(self.engine.source.image(y)) for y in self.years]
+        return [unit_image(self.context.source.image(y)) for y in self.years]
 
     def similarity_bands(self, reference_year: int) -> ee.Image:
         """``ref_<year>`` and ``y2y_<year>`` bands for every year (no ``y2y`` for the first)."""
@@ -66,11 +73,11 @@ class EETemporal:
     # charts: one request each ------------------------------------------------------------------------------
     def aoi_trajectory(self, aoi: AOI, reference_year: int) -> Trajectory:
         """Mean over the AOI (10 m, its UTM zone) of every year's similarities: one ``reduceRegion``."""
-        region = self.engine.region(aoi, None)
+        region = self.context.region(aoi, None)
         reducer = ee.Reducer.mean().combine(ee.Reducer.count(), sharedInputs=True)
         stats = self.similarity_bands(reference_year).reduceRegion(
             reducer=reducer, geometry=region.geometry, crs=region.crs, scale=region.scale,
-            maxPixels=self.engine.max_pixels, bestEffort=False,
+            maxPixels=self.context.max_pixels, bestEffort=False,
         )  # fmt: skip
         with ee_errors("computing the trajectory"):
             info = stats.getInfo() or {}
@@ -102,7 +109,7 @@ class EETemporal:
             raise NoDataError("there are no embeddings there in the reference year")
         return Trajectory(self.years, int(reference_year), to_ref, y2y, pixels)
 
-    # maps: drawn as tiles, measured with the engine's requests -------------------------------------------------
+    # maps: drawn as tiles, measured with the context's requests -------------------------------------------------
     def change_years(self, aoi: AOI | None = None) -> ee.Image:
         """Bands ``size`` (the largest year-to-year change, 1 - cosine) and ``year`` (when), per pixel; clipped to
         the AOI when one is given."""
@@ -125,7 +132,7 @@ class EETemporal:
             .remap(later, list(range(len(later))))
             .updateMask(bands.select("size").gte(float(threshold)))
         )
-        areas = self.engine.class_areas(index.rename("class"), len(later), self.engine.region(aoi, None))
+        areas = self.context.class_areas(index.rename("class"), len(later), self.context.region(aoi, None))
         return ClassAreas(tuple(later), areas.pixels, areas.hectares)
 
     def anomaly(self, year: int, aoi: AOI, min_years: int = 2) -> ee.Image:
@@ -141,12 +148,12 @@ class EETemporal:
         norm = total.pow(2).reduce(ee.Reducer.sum()).sqrt()
         raw = ee.Image.constant(1).subtract(_dot(target, total).divide(norm))
         raw = raw.updateMask(count.gte(min_years)).rename("anomaly")
-        region = self.engine.region(aoi, None)
+        region = self.context.region(aoi, None)
 
         def median(image: ee.Image) -> ee.Number:
             stats = image.reduceRegion(
                 reducer=ee.Reducer.median(), geometry=region.geometry, crs=region.crs, scale=region.scale,
-                maxPixels=self.engine.max_pixels, bestEffort=False,
+                maxPixels=self.context.max_pixels, bestEffort=False,
             )  # fmt: skip
             return ee.Number(stats.get("anomaly"))
 
@@ -179,7 +186,7 @@ class EETemporal:
         """Polygons of the pixels whose largest change is at least ``threshold``, labelled with its ``year``."""
         bands = self.change_years()
         years = bands.select("year").updateMask(bands.select("size").gte(float(threshold)))
-        return self.polygons(years, self.engine.region(aoi, None), "year", **options)
+        return self.polygons(years, self.context.region(aoi, None), "year", **options)
 
     def export_task(
         self, image: ee.Image, aoi: AOI, destination: str = "drive", description: str = "aef_temporal", **options
@@ -187,7 +194,7 @@ class EETemporal:
         """A batch export of a product image (any size) on the AOI's 10 m UTM grid, as a COG to Drive or Cloud
         Storage or as an asset; ``options`` as for ``start_export`` (``folder``, ``bucket``, ``no_data``...)."""
         geometry = aoi_geometry(aoi)
-        grid = self.engine.source.grid(aoi)
+        grid = self.context.source.grid(aoi)
         return start_export(image.clip(geometry), grid, geometry, destination, description, **options)
 
     def polygons_geojson(self, collection: ee.FeatureCollection) -> dict:

@@ -2,14 +2,16 @@
 
 Every request a product makes when it is looked at goes through here: the region areas are measured in (the AOI at
 10 m in the UTM zone of its centre, else the view at about screen resolution), one map request per layer, one
-``reduceRegion`` per area. Products, the classifier and the class map hold this context, never the engine, so
-``engines.earthengine`` and its product modules no longer import each other.
+``reduceRegion`` per area. Products are frozen values given this context when they draw or measure
+(``product.layer(ctx, view)``); the tiles and areas they remember are kept here, keyed by the product's token
+(``memo``), so moving a slider back costs no request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import ee
 
@@ -20,9 +22,13 @@ from ..core.errors import NoDataError, UsageError
 from ..rendering.view import MapView
 from ..sources.earthengine import NATIVE_RESOLUTION, EarthEngineSource, aoi_geometry, crs_code, ee_errors, utm_crs
 from .base import AreaSummary, Tiles
+from .memo import Memo
 
 #: ``maxPixels`` of area requests; with ``bestEffort=False`` a larger region fails instead of coarsening silently.
 MAX_PIXELS = 10**10
+#: Tile URLs and areas remembered for the products of one context (small: strings and numbers).
+PRODUCT_MEMO_ENTRIES = 64
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +62,11 @@ class EEContext:
     def __init__(self, source: EarthEngineSource, max_pixels: int = MAX_PIXELS) -> None:
         self.source = source
         self.max_pixels = max_pixels
+        self._products: Memo = Memo(PRODUCT_MEMO_ENTRIES)
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` remembered under ``key`` (a product's token first: products never share entries)."""
+        return self._products.get(key, compute)
 
     # where things are measured ----------------------------------------------------------------------------
     def region(self, aoi: AOI | None, view: MapView | None) -> Region | None:

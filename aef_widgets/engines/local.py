@@ -1,6 +1,7 @@
 """The in-process engine: products computed with numpy from any EmbeddingSource.
 
-What the map view reads, and where areas are measured, is the engine's ``LocalContext`` (``engines.context``).
+What the map view reads, and where areas are measured, is the engine's ``LocalContext`` (``engines.context``):
+products are values, drawn with it (``product.layer(engine.context, view)``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 
 class LocalEngine(Engine):
-    """Products from a local or remote-file source, computed in this process; they read the view through
+    """Products from a local or remote-file source, computed in this process; they are drawn and measured with
     ``context`` (a ``LocalContext``), which the engine's own view methods also use."""
 
     def __init__(self, source: EmbeddingSource, cached_fields: int = 3, executor: Executor | None = None) -> None:
@@ -63,7 +64,7 @@ class LocalEngine(Engine):
     def rgb(self, year: int, style: RGBStyle | None = None, region: AOI | MapView | None = None) -> LocalRGB:
         # PCA colours are fitted on the whole footprint here, so they stay put whatever the region
         self.source.check_year(year)
-        return LocalRGB(self.context, year, style or BandStretch())
+        return LocalRGB(year, style or BandStretch())
 
     def similarity(
         self, year: int, points: Sequence[tuple[float, float]], aoi: AOI | None = None,
@@ -78,16 +79,16 @@ class LocalEngine(Engine):
             raise NoDataAtPoint("there is no embedding at that point; click where the map has data")
         if len(neg):
             readout = float(contrast_score(vectors[-1], vectors, neg))
-            return LocalSimilarity(self.context, year, vectors, readout, aoi, neg)
+            return LocalSimilarity.of(year, vectors, readout, aoi, neg)
         readout = reference_similarity(vectors[-1], vectors)
-        return LocalSimilarity(self.context, year, vectors, readout, aoi)
+        return LocalSimilarity.of(year, vectors, readout, aoi)
 
     def change(self, year_a: int, year_b: int, aoi: AOI | None = None) -> LocalChange:
         self.source.check_year(year_a)
         self.source.check_year(year_b)
         if year_a == year_b:
             raise UsageError("choose two different years to see change")
-        return LocalChange(self.context, year_a, year_b, aoi)
+        return LocalChange(year_a, year_b, aoi)
 
     def clusters(
         self,
@@ -103,7 +104,7 @@ class LocalEngine(Engine):
         grid, mask_aoi, scope = self.measure_grid(aoi, view)
         model = EmbeddingKMeans(n_clusters=n_clusters, n_samples=n_samples, random_state=seed)
         labels = cluster_grid(self.source, grid, year, mask_aoi, model, progress, executor=self.executor)
-        return LocalClusters(self.context, year, labels, grid, model, scope)
+        return LocalClusters(year, labels, grid, model, scope)
 
     def classes(
         self,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
 from pyproj import Transformer
 
-from ..analysis.area import class_areas
+from ..analysis.area import ClassAreas, class_areas
 from ..analysis.classify import ClassMap, EmbeddingClassifier
 from ..analysis.uncertainty import most_uncertain
 from ..core.aoi import AOI
@@ -17,11 +18,11 @@ from ..core.errors import NoDataError
 from ..core.grid import LONLAT, Grid
 from ..rendering.colors import categorical_colors, hex_to_rgba
 from ..rendering.overlay import Overlay, categorical_overlay, continuous_overlay
-from ..rendering.view import MapView, Resampler
+from ..rendering.view import MapView
 from ..sources.export import write_labels
-from .base import ClassProduct, Progress, training_data
+from .base import ClassProduct, Progress, token_field, training_data
 from .context import LocalContext
-from .memo import Memo
+from .local_products import grid_resampler
 from .workflows import classify_grid
 
 #: Suggested pixels are at least this many pixels of the class map apart, so they do not crowd one field edge.
@@ -29,36 +30,48 @@ SUGGESTION_SPACING_PX = 20
 CONFIDENCE_CMAP = "viridis"
 
 
+@dataclass(frozen=True, eq=False)
 class LocalClasses(ClassProduct):
-    """Classes of every pixel of a grid (-1 = no data), their confidence and margin, and the labels behind them."""
+    """Classes of every pixel of a grid (-1 = no data), their confidence and margin, and the labels behind them
+    (``vectors``, ``targets``, ``lonlat``, ``dropped``: see ``ClassProduct``)."""
 
-    def __init__(
-        self, ctx: LocalContext, year: int, result: ClassMap, grid: Grid, model: EmbeddingClassifier,
-        n_classes: int, scope: str, training: tuple[np.ndarray, np.ndarray, np.ndarray, int],
-    ) -> None:  # fmt: skip
-        self.ctx, self.year, self.grid, self.model, self.scope = ctx, year, grid, model, scope
-        self.n_classes, self.method = n_classes, model.method_
-        self.vectors, self.targets, self.lonlat, self.dropped = training
-        # the model's classes are the labelled ones; the map holds the panel's class indices
+    year: int
+    grid: Grid
+    model: EmbeddingClassifier
+    n_classes: int
+    scope: str
+    labels: np.ndarray
+    confidence: np.ndarray
+    margin: np.ndarray
+    vectors: np.ndarray
+    targets: np.ndarray
+    lonlat: np.ndarray
+    dropped: int = 0
+    method: str = field(init=False)
+    areas: ClassAreas = field(init=False)
+    token: str = token_field()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", self.model.method_)
+        object.__setattr__(self, "areas", class_areas(self.labels, self.grid, self.n_classes))
+
+    @classmethod
+    def of(
+        cls, year: int, result: ClassMap, grid: Grid, model: EmbeddingClassifier, n_classes: int, scope: str,
+        training: tuple[np.ndarray, np.ndarray, np.ndarray, int],
+    ) -> LocalClasses:  # fmt: skip
+        """The product of a classified grid: the model's class indices mapped to the panel's (the labelled ones)."""
         known = np.asarray(model.classes_, dtype=np.int16)
-        self.labels = np.where(result.labels >= 0, known[np.clip(result.labels, 0, None)], -1).astype(np.int16)
-        self.confidence, self.margin = result.confidence, result.margin
-        self.areas = class_areas(self.labels, grid, n_classes)
-        self._resamplers: Memo[Resampler] = Memo(2)
+        labels = np.where(result.labels >= 0, known[np.clip(result.labels, 0, None)], -1).astype(np.int16)
+        return cls(year, grid, model, n_classes, scope, labels, result.confidence, result.margin, *training)
 
-    def _resampler(self, view: MapView) -> Resampler | None:
-        overlay = view.overlay_grid(self.grid.lonlat_bounds())
-        if overlay is None:
-            return None
-        return self._resamplers.get(overlay, lambda: Resampler(self.grid, overlay))
-
-    def layer(self, view: MapView, colors: Sequence[str] = ()) -> Overlay | None:
-        resampler = self._resampler(view)
+    def layer(self, ctx: LocalContext, view: MapView, colors: Sequence[str] = ()) -> Overlay | None:
+        resampler = grid_resampler(ctx, self.token, self.grid, view)
         colors = list(colors) or categorical_colors(self.n_classes)
         return None if resampler is None else categorical_overlay(self.labels, colors, resampler)
 
-    def confidence_layer(self, view: MapView) -> Overlay | None:
-        resampler = self._resampler(view)
+    def confidence_layer(self, ctx: LocalContext, view: MapView) -> Overlay | None:
+        resampler = grid_resampler(ctx, self.token, self.grid, view)
         return None if resampler is None else continuous_overlay(self.confidence, 0.0, 1.0, CONFIDENCE_CMAP, resampler)
 
     def suggestions(self, n: int = 10) -> list[tuple[float, float]]:
@@ -69,11 +82,11 @@ class LocalClasses(ClassProduct):
         lon, lat = Transformer.from_crs(self.grid.crs, LONLAT, always_xy=True).transform(x, y)
         return [(float(a), float(b)) for a, b in zip(np.atleast_1d(lon), np.atleast_1d(lat))]
 
-    def export(self, path: str | PathLike, colors: Sequence[str] = ()) -> Path:
+    def export(self, ctx: LocalContext, path: str | PathLike, colors: Sequence[str] = ()) -> Path:
         colors = list(colors) or categorical_colors(self.n_classes)
         colormap = {i: hex_to_rgba(c) for i, c in enumerate(colors)}
         tags = {"YEAR": str(self.year), "CLASSES": str(self.n_classes), "METHOD": self.method,
-                "SOURCE": self.ctx.source.name}  # fmt: skip
+                "SOURCE": ctx.source.name}  # fmt: skip
         return write_labels(path, self.labels, self.grid, colormap, tags)
 
 
@@ -87,7 +100,7 @@ def local_classes(
     training, model = ctx.trained.get(key, lambda: _train(ctx, year, points, targets, method, seed))
     grid, mask_aoi, scope = ctx.measure_grid(aoi, view)
     result = classify_grid(ctx.source, grid, year, mask_aoi, model, progress, executor=ctx.executor)
-    return LocalClasses(ctx, year, result, grid, model, n_classes, scope, training)
+    return LocalClasses.of(year, result, grid, model, n_classes, scope, training)
 
 
 def _train(

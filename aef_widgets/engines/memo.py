@@ -56,6 +56,10 @@ class Memo(Generic[T]):
         future.set_result(value)
         return value
 
+    def __len__(self) -> int:
+        """Results held."""
+        return len(self._done)
+
     @property
     def held_bytes(self) -> int:
         """Bytes of arrays held (0 unless the memo is bounded by bytes)."""

@@ -1,12 +1,14 @@
 """Products over every year of a source, drawn on the map: when each pixel changed, and how odd one year is.
 
 They wrap the streamed arrays of ``temporal_workflows`` (``ChangeYears``, ``AnomalyMap``, on the source's grid
-over an AOI) and draw themselves for any view, as the local engine's other products do.
+over an AOI) and draw themselves for any view with the engine's ``LocalContext``, as the local engine's other
+products do: frozen values, given the context (``product.layer(ctx, view, threshold)``).
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
@@ -21,35 +23,40 @@ from ..rendering.colors import CHANGED_COLOR, categorical_colors
 from ..rendering.overlay import Overlay, categorical_overlay, continuous_overlay, mask_overlay
 from ..rendering.view import MapView, Resampler
 from ..sources.vector_export import write_geojson
-from .base import AreaSummary, Engine, Product, Progress, ThresholdedProduct
+from .base import AreaSummary, Engine, Product, Progress, ThresholdedProduct, token_field
+from .context import LocalContext
+from .local_products import grid_resampler
 from .local_temporal import LocalTemporal
-from .memo import Memo
 from .product_export import change_year_polygons, export_change_years
 from .temporal_workflows import AnomalyMap
 
 
 class _OnGrid:
-    """Draws arrays of one grid for a view, with the resampling planned once per view."""
+    """Draws arrays of one grid for a view, with the resampling planned once per view (in the context)."""
 
     grid: Grid
+    token: str
 
-    def _resampler(self, view: MapView) -> Resampler | None:
-        overlay = view.overlay_grid(self.grid.lonlat_bounds())
-        if overlay is None:
-            return None
-        if not hasattr(self, "_resamplers"):
-            self._resamplers: Memo[Resampler] = Memo(2)
-        return self._resamplers.get(overlay, lambda: Resampler(self.grid, overlay))
+    def _resampler(self, ctx: LocalContext, view: MapView) -> Resampler | None:
+        return grid_resampler(ctx, self.token, self.grid, view)
 
 
+@dataclass(frozen=True, eq=False)
 class ChangeYearsProduct(_OnGrid, Product):
     """When each pixel of an AOI changed most: one colour per year, for changes at least a threshold."""
 
-    def __init__(self, change: ChangeYears, aoi: AOI) -> None:
-        self.change, self.aoi, self.grid = change, aoi, change.grid
-        #: The years a change can be found in (every year but the first), and their colours.
-        self.years = tuple(int(y) for y in change.years[1:])
-        self.colors = tuple(categorical_colors(len(self.years)))
+    change: ChangeYears
+    aoi: AOI
+    grid: Grid = field(init=False)
+    #: The years a change can be found in (every year but the first), and their colours.
+    years: tuple[int, ...] = field(init=False)
+    colors: tuple[str, ...] = field(init=False)
+    token: str = token_field()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "grid", self.change.grid)
+        object.__setattr__(self, "years", tuple(int(y) for y in self.change.years[1:]))
+        object.__setattr__(self, "colors", tuple(categorical_colors(len(self.years))))
 
     def labels(self, threshold: float) -> np.ndarray:
         """Index of each pixel's change year in ``years``; -1 where it changed less than ``threshold``."""
@@ -61,40 +68,50 @@ class ChangeYearsProduct(_OnGrid, Product):
         """Hectares that changed by at least ``threshold``, per year."""
         return self.change.areas(threshold)
 
-    def layer(self, view: MapView, threshold: float = 0.0) -> Overlay | None:
-        resampler = self._resampler(view)
+    def layer(self, ctx: LocalContext, view: MapView, threshold: float = 0.0) -> Overlay | None:
+        resampler = self._resampler(ctx, view)
         return None if resampler is None else categorical_overlay(self.labels(threshold), self.colors, resampler)
 
-    def export(self, path: str | PathLike, threshold: float) -> Path:
+    def export(self, ctx: LocalContext, path: str | PathLike, threshold: float) -> Path:
         """The year map as an int16 COG on the source's grid (0 below ``threshold``, -1 no data), and its sizes."""
         return export_change_years(path, self.change, threshold)
 
-    def export_polygons(self, path: str | PathLike, threshold: float, min_area_m2: float = 0.0) -> Path:
+    def export_polygons(
+        self, ctx: LocalContext, path: str | PathLike, threshold: float, min_area_m2: float = 0.0
+    ) -> Path:
         """Polygons of the pixels changed by at least ``threshold``, with their year and area, as WGS84 GeoJSON."""
         return write_geojson(path, change_year_polygons(self.change, threshold, min_area_m2=min_area_m2))
 
 
+@dataclass(frozen=True, eq=False)
 class AnomalyProduct(_OnGrid, ThresholdedProduct):
     """The robust anomaly score of one year over an AOI; a threshold of 3 means three typical spreads."""
 
     vmin, vmax, cmap = -3.0, 10.0, "inferno"
 
-    def __init__(self, anomaly: AnomalyMap, aoi: AOI) -> None:
-        self.anomaly, self.aoi, self.grid, self.year = anomaly, aoi, anomaly.grid, anomaly.year
+    anomaly: AnomalyMap
+    aoi: AOI
+    grid: Grid = field(init=False)
+    year: int = field(init=False)
+    token: str = token_field()
 
-    def layer(self, view: MapView) -> Overlay | None:
-        resampler = self._resampler(view)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "grid", self.anomaly.grid)
+        object.__setattr__(self, "year", self.anomaly.year)
+
+    def layer(self, ctx: LocalContext, view: MapView) -> Overlay | None:
+        resampler = self._resampler(ctx, view)
         return None if resampler is None else continuous_overlay(self.anomaly.score, self.vmin, self.vmax, self.cmap,
                                                                   resampler)  # fmt: skip
 
-    def above_layer(self, threshold: float, view: MapView) -> Overlay | None:
-        resampler = self._resampler(view)
+    def above_layer(self, ctx: LocalContext, threshold: float, view: MapView) -> Overlay | None:
+        resampler = self._resampler(ctx, view)
         if resampler is None:
             return None
         with np.errstate(invalid="ignore"):
             return mask_overlay(self.anomaly.score >= threshold, CHANGED_COLOR, resampler)
 
-    def above_area(self, threshold: float, view: MapView | None = None) -> AreaSummary:
+    def above_area(self, ctx: LocalContext, threshold: float, view: MapView | None = None) -> AreaSummary:
         score = self.anomaly.score
         with np.errstate(invalid="ignore"):
             labels = np.where(np.isfinite(score), np.where(score >= threshold, 0, 1), -1)

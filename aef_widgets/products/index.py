@@ -11,6 +11,7 @@ model's coefficients, say). Computed from the view's field in numpy on the local
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -24,6 +25,7 @@ from ..core.bands import N_BANDS
 from ..core.errors import NoDataAtPoint, UsageError
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
+from ..engines.base import token_field
 from ..engines.context import LocalContext
 from ..engines.local_products import _LocalThresholded
 from ..engines.workflows import CHUNK_BYTES, map_chunks
@@ -78,37 +80,40 @@ def index_values(field: EmbeddingField, weights: np.ndarray) -> np.ndarray:
     return values
 
 
+@dataclass(frozen=True, eq=False)
 class LocalIndex(_LocalThresholded):
-    """The index of every pixel of a year, drawn for any view, with areas above a threshold (local engine)."""
+    """The index of every pixel of a year, drawn for any view, with areas above a threshold (local engine): a value
+    of what it was computed for; the reader context is given to every method."""
 
     highlight, cmap, vmin, vmax = MATCH_COLOR, CMAP, -1.0, 1.0
 
-    def __init__(self, ctx: LocalContext, year: int, weights: np.ndarray, aoi: AOI | None) -> None:
-        self.ctx, self.year, self.weights, self.aoi = ctx, year, weights, aoi
-        self._init_maps()
+    year: int
+    weights: np.ndarray
+    aoi: AOI | None
+    token: str = token_field()
 
-    def _values(self, view: MapView) -> tuple[np.ndarray, Resampler] | None:
-        read = self.ctx.view_field(self.year, view)
+    def _values(self, ctx: LocalContext, view: MapView) -> tuple[np.ndarray, Resampler] | None:
+        read = ctx.view_field(self.year, view)
         if read is None:
             return None
         field, resampler = read
-        return self._maps.get(field.grid, lambda: index_values(field, self.weights)), resampler
+        return ctx.memo((self.token, "maps", field.grid), lambda: index_values(field, self.weights)), resampler
 
-    def _histogram(self, grid: Grid, aoi: AOI | None) -> AreaHistogram:
-        source, histogram = self.ctx.source, AreaHistogram()
+    def _histogram(self, ctx: LocalContext, grid: Grid, aoi: AOI | None) -> AreaHistogram:
+        source, histogram = ctx.source, AreaHistogram()
 
         def task(window) -> np.ndarray:
             return index_values(mask_to_aoi(source.read_window(subgrid(grid, window), self.year), aoi), self.weights)
 
         windows = source.chunk_windows(grid, CHUNK_BYTES)
-        for window, values in map_chunks(windows, task, source=source, executor=self.ctx.executor):
+        for window, values in map_chunks(windows, task, source=source, executor=ctx.executor):
             histogram.add(values, subgrid(grid, window))
         return histogram
 
 
 def local_index(ctx: LocalContext, year: int, weights: Sequence[float], aoi: AOI | None) -> LocalIndex:
     ctx.source.check_year(year)
-    return LocalIndex(ctx, year, unit_weights(weights), aoi)
+    return LocalIndex(year, unit_weights(weights), aoi)
 
 
 def ee_image(source: Any, year: int, weights: Sequence[float]) -> Any:
@@ -122,21 +127,24 @@ def ee_image(source: Any, year: int, weights: Sequence[float]) -> Any:
 def _ee_class() -> type:
     from ..engines.earthengine_products import _EEThresholded
 
+    @dataclass(frozen=True, eq=False)
     class EEIndex(_EEThresholded):
         """The index computed by Earth Engine: tiles, and areas above a threshold in one request each."""
 
         highlight, cmap, vmin, vmax = MATCH_COLOR, CMAP, -1.0, 1.0
 
-        def __init__(self, ctx: Any, year: int, image: Any, weights: np.ndarray, aoi: AOI | None) -> None:
-            self.ctx, self.year, self.image, self.weights, self.aoi = ctx, year, image, weights, aoi
-            self._init_memos()
+        year: int
+        image: Any
+        weights: np.ndarray
+        aoi: AOI | None
+        token: str = token_field()
 
     return EEIndex
 
 
 def ee_index(ctx: Any, year: int, weights: Sequence[float], aoi: AOI | None) -> Any:
     ctx.source.check_year(year)
-    return _ee_class()(ctx, year, ee_image(ctx.source, year, weights), unit_weights(weights), aoi)
+    return _ee_class()(year, ee_image(ctx.source, year, weights), unit_weights(weights), aoi)
 
 
 def index_product(ctx: Any, year: int, weights: Sequence[float], aoi: AOI | None) -> Any:

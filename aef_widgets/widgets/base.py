@@ -213,14 +213,15 @@ class ProductLayer:
 
     def __init__(
         self, panel: Panel, node: str, product: str, name: str, kind: str,
-        draw: Callable[[AnyType, MapView], AnyType] | None = None, delay: float = VIEW_DEBOUNCE_S,
+        draw: Callable[[AnyType, AnyType, MapView], AnyType] | None = None, delay: float = VIEW_DEBOUNCE_S,
         preview: bool = False,
     ) -> None:  # fmt: skip
         self.panel, self.name, self.product_node, self.delay, self.preview = panel, node, product, delay, preview
         self._drawn = None  # the product last drawn: a new one is drawn at once, a moved view after a pause
         stack = panel.layer_stack()
         self.slot = stack.slot(name, kind, panel.state.source.attribution) if stack is not None else None
-        self.draw = draw or (lambda product, view: product.layer(view))
+        # draw(product, ctx, view): the engine's reader context is given to the product, which keeps none
+        self.draw = draw or (lambda product, ctx, view: product.layer(ctx, view))
         self.node = Computed(panel, node, self._prepare, self._show, key=self._key, delay=self._delay)
 
     def _key(self) -> tuple:
@@ -240,15 +241,16 @@ class ProductLayer:
             return KEEP  # its product is being recomputed: the new one will be drawn when it comes
         self.slot.attribution = self.panel.state.source.attribution
         self._drawn = product
+        ctx = self.panel.state.engine.context  # the product is current, so computed by this engine
         if not self.preview:
-            return lambda job: self.draw(product, view)
+            return lambda job: self.draw(product, ctx, view)
 
         def draw(job: Job) -> AnyType:
-            coarse = product.preview(view)
+            coarse = product.preview(ctx, view)
             if coarse is not None:
                 job.show_early(lambda: self.node.current and self._show(coarse))
                 job.check()  # the view moved meanwhile: its full read is not wanted either
-            return self.draw(product, view)
+            return self.draw(product, ctx, view)
 
         return draw
 

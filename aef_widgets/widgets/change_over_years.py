@@ -51,7 +51,7 @@ class ChangeOverYears(Panel):
         )  # fmt: skip
         self.when_layer = ProductLayer(
             self, "change years layer", "change years", "When it changed", "change years",
-            draw=lambda product, view: product.layer(view, self.state.change_threshold),
+            draw=lambda product, ctx, view: product.layer(ctx, view, self.state.change_threshold),
         )  # fmt: skip
         self.areas = Computed(self, "change years areas", self._prepare_areas, self._show_areas, heavy=True)
         self.anomaly = Computed(
@@ -106,7 +106,7 @@ class ChangeOverYears(Panel):
 
     def export(self, kind: str) -> None:
         """Write the when-it-changed map shown, at the current threshold: a COG ("tif") or polygons ("geojson")."""
-        product, threshold = self.value, self.state.change_threshold
+        product, threshold, ctx = self.value, self.state.change_threshold, self.state.engine.context
         if product is None:
             self.show_status("Show when it changed first.", "error")
             return
@@ -116,7 +116,8 @@ class ChangeOverYears(Panel):
         self.show_status(f"Writing {path.name}…", "busy")
 
         def work(job) -> str:
-            written = product.export(path, threshold) if kind == "tif" else product.export_polygons(path, threshold)
+            write = product.export if kind == "tif" else product.export_polygons
+            written = write(ctx, path, threshold)
             return saved_file_html(written)
 
         def done(link: str) -> None:

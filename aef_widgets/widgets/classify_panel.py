@@ -85,7 +85,7 @@ class ClassifyPanel(Panel):
         self.suggestion_marks = stack.slot("Suggestions", "suggestions") if stack is not None else None
         self.computed = Computed(self, "classes", self._prepare, self._show, label="classifying", heavy=True)
         self.layer = ProductLayer(self, "classes layer", "classes", "Classes", "classes",
-                                  draw=lambda product, view: product.layer(view, self.colors))  # fmt: skip
+                                  draw=lambda product, ctx, view: product.layer(ctx, view, self.colors))  # fmt: skip
         self.confidence = ProductLayer(self, "confidence layer", "classes", "Confidence", "confidence",
                                        draw=self._draw_confidence)  # fmt: skip
         self.show_confidence.observe(lambda _: self.confidence.node.update(force=True), names="value")
@@ -326,8 +326,8 @@ class ClassifyPanel(Panel):
         self.export_button.disabled = True
         self._legend()
 
-    def _draw_confidence(self, product: ClassProduct, view):
-        return product.confidence_layer(view) if self.show_confidence.value else None
+    def _draw_confidence(self, product: ClassProduct, ctx, view):
+        return product.confidence_layer(ctx, view) if self.show_confidence.value else None
 
     def _legend(self) -> None:
         classes, labels, product = self.state.label_classes, self.value, self.product
@@ -359,12 +359,12 @@ class ClassifyPanel(Panel):
 
     def export(self, path: str | Path | None = None) -> Path | None:
         """Write the class map shown as a uint8 GeoTIFF with the classes' colours (255 = no data)."""
-        product = self.product
+        product, ctx = self.product, self.state.engine.context
         if product is None:
             self.show_status("Label two classes first.", "error")
             return None
         try:
-            written = product.export(path or self._folder() / f"aef_classes_{product.year}.tif", self.colors)
+            written = product.export(ctx, path or self._folder() / f"aef_classes_{product.year}.tif", self.colors)
         except AEFError as e:
             self.show_error(e)
             return None
@@ -374,7 +374,7 @@ class ClassifyPanel(Panel):
 
     def _export_clicked(self) -> None:
         """The button's export: written in the background, shown only if that class map is still the one shown."""
-        product, colors = self.product, self.colors
+        product, colors, ctx = self.product, self.colors, self.state.engine.context
         if product is None:
             return
         self.show_status("Writing the GeoTIFF…", "busy")
@@ -385,7 +385,7 @@ class ClassifyPanel(Panel):
                 self.download.value = link
                 self.show_status("Exported.", "ok")
 
-        work = lambda job: saved_file_html(product.export(path, colors))  # noqa: E731
+        work = lambda job: saved_file_html(product.export(ctx, path, colors))  # noqa: E731
         self.runner.submit("export", work, done, self.show_error, label="export", heavy=True)
 
     def _folder(self) -> Path:

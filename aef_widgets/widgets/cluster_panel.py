@@ -149,7 +149,7 @@ class ClusterPanel(Panel):
             self.show_status("Run k-means first.", "error")
             return None
         try:
-            written = product.export(path or self._export_path(product))
+            written = product.export(self.state.engine.context, path or self._export_path(product))
         except Exception as e:  # shown in the panel: the app keeps working
             self.show_error(e)
             return None
@@ -158,7 +158,7 @@ class ClusterPanel(Panel):
         return written
 
     def _export_clicked(self) -> None:
-        product = self.value
+        product, ctx = self.value, self.state.engine.context
         if product is None:
             return
         self.show_status("Writing the GeoTIFF…", "busy")
@@ -170,7 +170,7 @@ class ClusterPanel(Panel):
             self.show_status("Exported.", "ok")
 
         def work(job) -> tuple[Path, str]:
-            written = product.export(self._export_path(product))
+            written = product.export(ctx, self._export_path(product))
             return written, saved_file_html(written)
 
         self.runner.submit("export", work, done, self.show_error, label="export", heavy=True)
@@ -189,9 +189,10 @@ class ClusterPanel(Panel):
         self.show_status(f"Export to {destination} started…", "busy")
         self.progress.value = 0
         self.progress.layout.visibility = "visible"
+        ctx = self.state.engine.context
 
         def work(job):
-            task = product.export_task(destination, **options)
+            task = product.export_task(ctx, destination, **options)
             return watch_task(task, job.progress, self.poll_seconds)
 
         def done(status) -> None:

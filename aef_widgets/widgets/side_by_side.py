@@ -81,7 +81,11 @@ class SideBySide(Panel):
             return None
         engine, style, (left, right) = self.state.engine, self.state.rgb_style, self.value
         self.show_status(f"Drawing {left} and {right}…", "busy")
-        return lambda job: (engine.rgb(left, style, view).layer(view), engine.rgb(right, style, view).layer(view))
+        ctx = engine.context
+        return lambda job: (
+            engine.rgb(left, style, view).layer(ctx, view),
+            engine.rgb(right, style, view).layer(ctx, view),
+        )
 
     def _show(self, layers: tuple[Layer | None, Layer | None] | None) -> None:
         self.show_status("")

@@ -24,7 +24,7 @@ class ThresholdedLayers:
         self.values_layer = ProductLayer(panel, nodes[0], product, names[0], kinds[0])
         self.above_layer = ProductLayer(
             panel, nodes[1], product, names[1], kinds[1],
-            draw=lambda p, view: p.above_layer(self.value, view), delay=THRESHOLD_DEBOUNCE_S,
+            draw=lambda p, ctx, view: p.above_layer(ctx, self.value, view), delay=THRESHOLD_DEBOUNCE_S,
         )  # fmt: skip
         self.area_text = HTML()
         self.area = Computed(
@@ -56,8 +56,8 @@ class ThresholdedLayers:
             return None
         if not flow.is_current(self.product):
             return KEEP
-        threshold, view = self.value, self.panel.current_view()
-        return lambda job: (threshold, product.above_area(threshold, view))
+        threshold, view, ctx = self.value, self.panel.current_view(), self.panel.state.engine.context
+        return lambda job: (threshold, product.above_area(ctx, threshold, view))
 
     def _show_area(self, result: tuple[float, AreaSummary] | None) -> None:
         if result is None:

@@ -116,3 +116,29 @@ def test_classifying_on_dask_equals_the_threaded_path(client, source, region):
     on_dask = classify_grid(source, grid, 2024, aoi, model, executor=client.get_executor())
     np.testing.assert_array_equal(on_dask.labels, threaded.labels)
     np.testing.assert_allclose(on_dask.confidence, threaded.confidence, equal_nan=True)
+
+
+def test_products_sent_to_a_worker_process_draw_there_what_they_draw_here(client, source, region):
+    """Products are values: pickled to a worker process, drawn there with the worker's own reader context."""
+    from aef_widgets.engines.context import LocalContext
+    from aef_widgets.engines.local import LocalEngine
+    from aef_widgets.rendering.view import MapView
+
+    def draw(product, view, ctx=None):  # nested, so sent by value: the worker needs no test module
+        ctx = ctx or LocalContext(sample_source())
+        if not hasattr(product, "above_area"):
+            return (product.layer(ctx, view),)
+        return product.layer(ctx, view), product.above_layer(ctx, 0.5, view), product.above_area(ctx, 0.5, view)
+
+    aoi, _ = region
+    engine = LocalEngine(source)
+    view = MapView(*source.footprint.lonlat_bounds(), 200, 200)
+    products = [
+        engine.similarity(2024, [source.footprint.center_lonlat], aoi),
+        engine.change(2018, 2024, aoi),
+        engine.clusters(2024, aoi, None, n_clusters=3, n_samples=200),
+    ]
+    for product in products:
+        here = draw(product, view, engine.context)
+        there = client.submit(draw, product, view, pure=False).result()
+        assert here[0] is not None and there == here, type(product).__name__

@@ -37,9 +37,10 @@ def test_classes_sample_the_labels_once_leave_out_nodata_and_draw_in_the_class_c
     assert [const(f["metadata"])["class"] for f in points] == [0, 1, 2, 1]  # the label without data is left out
     network.answer("getMapId", map_id(URL))
     colors = ["#112233", "#445566", "#778899"]
-    assert product.layer(None, colors).url == URL
+    assert product.layer(engine.context, None, colors).url == URL
     vis = only_call(graph(network.last("getMapId")["image"]), "Image.visualize")
     assert const(vis["palette"]) == ["112233", "445566", "778899"]
     assert (const(vis["min"]), const(vis["max"])) == (0, 2)
-    assert product.layer(None, colors).url == URL and network.count("getMapId") == 1  # remembered per palette
+    # remembered per palette
+    assert product.layer(engine.context, None, colors).url == URL and network.count("getMapId") == 1
     assert product.suggestions() == []

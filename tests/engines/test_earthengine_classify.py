@@ -119,7 +119,7 @@ def test_negative_examples_map_readout_and_area_agree_with_the_local_score(engin
     assert product.readout == pytest.approx(expected, abs=1e-9)
     assert product.readout == pytest.approx(float(contrast_score(pos[-1], pos, neg)), abs=1e-12)
     network.answer("computeValue", {"valid": 2e5, "above": 5e4})
-    area = product.above_area(0.1)
+    area = product.above_area(engine.context, 0.1)
     assert area.percent == pytest.approx(25.0)
     threshold = only_call(only_call(graph(network.last("computeValue")), "Image.gte")["image2"], "Image.constant")
     assert const(threshold["value"]) == 0.1

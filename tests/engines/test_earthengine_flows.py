@@ -43,9 +43,9 @@ def test_rgb_layer_is_tiles_from_one_map_request_whatever_the_view(engine: Earth
     product = engine.rgb(2024, BandStretch())
     assert product.view_dependent is False
     assert network.count() == 0  # building a product requests nothing
-    layer = product.layer(VIEW)
+    layer = product.layer(engine.context, VIEW)
     assert layer == Tiles(URL, ATTRIBUTION)
-    assert product.layer(OTHER_VIEW) == layer
+    assert product.layer(engine.context, OTHER_VIEW) == layer
     assert network.count() == network.count("getMapId") == 1
 
 
@@ -68,25 +68,25 @@ def test_similarity_layers_and_areas_cost_one_request_each_and_are_remembered(
     product = engine.similarity(2024, POINTS[:2], AOI_WI)
     assert product.view_dependent is False
     network.answer("getMapId", map_id(URL), map_id(URL + "?t=0.9"), map_id(URL + "?t=0.8"))
-    assert product.layer(VIEW).url == URL
-    assert product.above_layer(0.9, VIEW).url == URL + "?t=0.9"
-    assert product.above_layer(0.9, OTHER_VIEW).url == URL + "?t=0.9"
-    assert product.above_layer(0.8, VIEW).url == URL + "?t=0.8"
+    assert product.layer(engine.context, VIEW).url == URL
+    assert product.above_layer(engine.context, 0.9, VIEW).url == URL + "?t=0.9"
+    assert product.above_layer(engine.context, 0.9, OTHER_VIEW).url == URL + "?t=0.9"
+    assert product.above_layer(engine.context, 0.8, VIEW).url == URL + "?t=0.8"
     assert network.count("getMapId") == 3
     network.answer("computeValue", {"valid": 2_000_000.0, "above": 500_000.0})
-    area = product.above_area(0.9)
+    area = product.above_area(engine.context, 0.9)
     assert (area.hectares, area.percent, area.scope) == (50.0, 25.0, "in the AOI at 10 m")
-    assert product.above_area(0.9) == area
+    assert product.above_area(engine.context, 0.9) == area
     assert network.count("computeValue") == 2
 
 
 def test_an_area_with_no_valid_pixels_or_no_region_says_so(engine: EarthEngineEngine, network: Network) -> None:
     network.answer("computeValue", features(unit_vectors(1)), {"valid": None, "above": None})
     with pytest.raises(NoDataError, match="no embeddings in the AOI"):
-        engine.similarity(2024, POINTS[:1], AOI_WI).above_area(0.5)
+        engine.similarity(2024, POINTS[:1], AOI_WI).above_area(engine.context, 0.5)
     network.answer("computeValue", features(unit_vectors(1)))
     with pytest.raises(NoDataError, match="draw an AOI"):
-        engine.similarity(2024, POINTS[:1], None).above_area(0.5)
+        engine.similarity(2024, POINTS[:1], None).above_area(engine.context, 0.5)
 
 
 def test_a_click_without_data_is_refused_and_masked_points_come_back_as_nan(
@@ -107,9 +107,9 @@ def test_change_area_and_layers(engine: EarthEngineEngine, network: Network) -> 
     product = engine.change(2018, 2024, None)
     network.answer("getMapId", map_id(URL), map_id(URL + "?changed"))
     network.answer("computeValue", {"valid": 1e6, "above": 1e5})
-    assert product.layer(VIEW).url == URL
-    assert product.above_layer(0.3, VIEW).url == URL + "?changed"
-    area = product.above_area(0.3, VIEW)
+    assert product.layer(engine.context, VIEW).url == URL
+    assert product.above_layer(engine.context, 0.3, VIEW).url == URL + "?changed"
+    area = product.above_area(engine.context, 0.3, VIEW)
     assert (area.hectares, area.percent) == (10.0, 10.0)
     assert area.scope.startswith("in the view at ")
     assert network.count() == 3
@@ -130,7 +130,7 @@ def test_clusters_areas_come_from_one_grouped_sum(engine: EarthEngineEngine, net
     assert steps[-1] == 1.0
     assert product.scope == "in the AOI at 10 m" and len(product.colors) == 3
     network.answer("getMapId", map_id(URL))
-    assert product.layer(VIEW).url == URL and product.layer(OTHER_VIEW).url == URL
+    assert product.layer(engine.context, VIEW).url == URL and product.layer(engine.context, OTHER_VIEW).url == URL
     assert network.count("getMapId") == 1
 
 
@@ -202,13 +202,13 @@ def test_cluster_export_downloads_a_uint8_geotiff_on_the_utm_grid(engine, networ
     network.answer("computeValue", {"groups": []})
     product = engine.clusters(2024, AOI_WI, None, n_clusters=2)
     network.answer("computePixels", _label_answer)
-    path = product.export(tmp_path / "clusters.tif")
+    path = product.export(engine.context, tmp_path / "clusters.tif")
     with rasterio.open(path) as ds:
         data = ds.read(1)
         assert (ds.dtypes[0], ds.nodata, ds.crs.to_epsg()) == ("uint8", 255, 32616)
-        assert ds.transform == product.grid.transform
+        assert ds.transform == product.grid(engine.context).transform
         assert ds.colormap(1)[1][:3] == (0x87, 0x56, 0x92)
-    inside = AOI_WI.mask(product.grid)
+    inside = AOI_WI.mask(product.grid(engine.context))
     assert (data[0] == 255).all() and (data[~inside] == 255).all()
     assert set(np.unique(data[1:][inside[1:]])) == {0, 1}
 
@@ -225,8 +225,8 @@ def test_large_cluster_exports_point_to_an_export_task(engine, network: Network,
     network.answer("computeValue", {"groups": []})
     product = engine.clusters(2024, AOI_WI, None, n_clusters=2)
     monkeypatch.setattr(products, "MAX_DOWNLOAD_PIXELS", 100)
-    with pytest.raises(EarthEngineError, match=r"export_task\('drive'\)"):
-        product.export(tmp_path / "big.tif")
+    with pytest.raises(EarthEngineError, match=r"export_task\(engine.context, 'drive'\)"):
+        product.export(engine.context, tmp_path / "big.tif")
 
 
 def test_export_task_progress_is_polled_with_one_request_each(engine, network: Network) -> None:
@@ -234,7 +234,7 @@ def test_export_task_progress_is_polled_with_one_request_each(engine, network: N
     product = engine.clusters(2024, AOI_WI, None, n_clusters=2)
     name = "projects/test-project/operations/ABC"
     network.answer("exportImage", {"name": name})
-    task = product.export_task("gcs", bucket="my-bucket")
+    task = product.export_task(engine.context, "gcs", bucket="my-bucket")
     assert task.task.name == name
     network.answer(
         "getOperation",
@@ -251,7 +251,7 @@ def test_export_task_progress_is_polled_with_one_request_each(engine, network: N
     assert failed.state == "FAILED" and "SECRET" not in failed.message
     assert network.count("getOperation") == 4
     with pytest.raises(ValueError, match="bucket"):
-        product.export_task("gcs")
+        product.export_task(engine.context, "gcs")
 
 
 def _http_error(status: int, message: str) -> HttpError:
@@ -282,14 +282,14 @@ def _http_error(status: int, message: str) -> HttpError:
 def test_earth_engine_failures_become_plain_errors(engine, network: Network, error: Exception, words: str) -> None:
     network.answer("getMapId", error)
     with pytest.raises(EarthEngineError, match=words) as caught:
-        engine.rgb(2024).layer(VIEW)
+        engine.rgb(2024).layer(engine.context, VIEW)
     assert caught.value.__cause__ is error
 
 
 def test_errors_never_repeat_a_credential(engine: EarthEngineEngine, network: Network) -> None:
     network.answer("getMapId", ee_source.ee.EEException("Bad request with token ya29.a0AfB_secret and key=AIzaSECRET"))
     with pytest.raises(EarthEngineError) as caught:
-        engine.rgb(2024).layer(VIEW)
+        engine.rgb(2024).layer(engine.context, VIEW)
     assert "secret" not in str(caught.value).lower() and "[redacted]" in str(caught.value)
 
 
@@ -297,7 +297,7 @@ def test_failed_area_requests_become_plain_errors_too(engine: EarthEngineEngine,
     network.answer("computeValue", features(unit_vectors(1)), ee_source.ee.EEException("User memory limit exceeded."))
     product = engine.similarity(2024, POINTS[:1], AOI_WI)
     with pytest.raises(EarthEngineError, match="draw a smaller AOI"):
-        product.above_area(0.9)
+        product.above_area(engine.context, 0.9)
 
 
 def test_discover_years_is_one_request(ee_offline: None, network: Network) -> None:

@@ -92,7 +92,7 @@ def test_similarity_is_the_dot_product_of_all_64_unit_bands_with_the_mean_refere
 
 def test_matches_area_sums_pixel_area_in_the_aoi_at_10_m(engine: EarthEngineEngine, network: Network) -> None:
     network.answer("computeValue", features(unit_vectors(1)), {"valid": 2e5, "above": 5e4})
-    engine.similarity(2024, POINTS[:1], AOI_WI).above_area(0.9)
+    engine.similarity(2024, POINTS[:1], AOI_WI).above_area(engine.context, 0.9)
     g = graph(network.last("computeValue"))
     reduce = only_call(g, "Image.reduceRegion")
     assert const(reduce["scale"]) == 10
@@ -151,7 +151,7 @@ def test_without_an_aoi_areas_are_measured_in_the_view_at_about_screen_resolutio
 
 def test_band_composite_selects_the_three_bands_and_stretches_them(engine: EarthEngineEngine, network) -> None:
     network.answer("getMapId", map_id())
-    engine.rgb(2024, BandStretch(("A01", "A16", "A09"), -0.3, 0.3)).layer(MapView(-89, 44, -88, 45))
+    engine.rgb(2024, BandStretch(("A01", "A16", "A09"), -0.3, 0.3)).layer(engine.context, MapView(-89, 44, -88, 45))
     request = network.last("getMapId")
     g = graph(request["image"])
     vis = only_call(g, "Image.visualize")
@@ -197,12 +197,12 @@ def test_export_task_keeps_the_native_grid_and_writes_255_as_nodata(engine: Eart
     network.answer("computeValue", {"groups": []})
     product = engine.clusters(2024, AOI_WI, None, n_clusters=4)
     network.answer("exportImage", {"name": "projects/test-project/operations/TASKID"})
-    task = product.export_task("drive", folder="aef")
+    task = product.export_task(engine.context, "drive", folder="aef")
     request_id, config = network.last("exportImage")
     assert config["fileExportOptions"]["driveDestination"] == {"folder": "aef", "filenamePrefix": task.description}
     assert config["fileExportOptions"]["geoTiffOptions"]["noData"] == {"floatValue": 255}
     g = graph(config["expression"])
-    grid = product.grid
+    grid = product.grid(engine.context)
     reproject = only_call(g, "Image.reproject")
     assert const(reproject["crsTransform"]) == [10, 0, grid.transform.c, 0, -10, grid.transform.f]
     assert const(only_call(reproject["crs"], "Projection")["crs"]) == "EPSG:32616"

@@ -67,16 +67,18 @@ def test_similarity_and_clusters_work_server_side(engine: EarthEngineEngine, aoi
     view = MapView(west, south, east, north, 400, 400)
     similarity = engine.similarity(2024, [((west + east) / 2, (south + north) / 2)], aoi)
     assert similarity.readout == pytest.approx(1.0, abs=0.01)
-    assert isinstance(similarity.layer(view), Tiles) and similarity.layer(view).url.startswith("https://")
-    area = similarity.above_area(0.9)
+    assert isinstance(similarity.layer(engine.context, view), Tiles) and similarity.layer(
+        engine.context, view
+    ).url.startswith("https://")
+    area = similarity.above_area(engine.context, 0.9)
     assert 0 < area.percent <= 100 and area.hectares <= aoi.area_km2 * 100 * 1.05
 
     clusters = engine.clusters(2024, aoi, None, n_clusters=3, n_samples=300, seed=1)
     assert clusters.areas.total_ha == pytest.approx(aoi.area_km2 * 100, rel=0.1)
     assert sum(p > 0 for p in clusters.areas.pixels) >= 2
-    with rasterio.open(clusters.export(tmp_path / "clusters.tif")) as ds:
+    with rasterio.open(clusters.export(engine.context, tmp_path / "clusters.tif")) as ds:
         labels = ds.read(1)
     assert set(np.unique(labels)) <= {0, 1, 2, 255}
 
     change = engine.change(2023, 2024, aoi)
-    assert 0 <= change.above_area(0.5).percent <= 100
+    assert 0 <= change.above_area(engine.context, 0.5).percent <= 100

@@ -82,7 +82,8 @@ def test_the_area_above_a_threshold_counts_the_pixels_numpy_counts(source):
     west, north = lonlat(source, row0 + 0.5, col0 + 0.5)
     east, south = lonlat(source, row0 + rows - 0.5, col0 + cols - 0.5)
     aoi = AOI.from_bounds(west, south, east, north)
-    product = index_product(LocalContext(source), YEAR, list(weights * 3.0), aoi)  # the scale does not matter
+    ctx = LocalContext(source)
+    product = index_product(ctx, YEAR, list(weights * 3.0), aoi)  # the scale does not matter
     grid, whole = source.grid(aoi), source.grid(None)
     col, row = (round(v) for v in ~whole.transform @ (grid.transform.c, grid.transform.f))
     values = reference_field(source, (row, col, grid.height, grid.width)) @ weights
@@ -91,7 +92,7 @@ def test_the_area_above_a_threshold_counts_the_pixels_numpy_counts(source):
     lon, lat = Transformer.from_crs(whole.crs, "EPSG:4326", always_xy=True).transform(*(whole.transform @ (cc, rr)))
     inside = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north) & np.isfinite(values)
     threshold = float(np.round(np.quantile(values[inside], 0.7), 3))
-    summary = product.above_area(threshold, None)
+    summary = product.above_area(ctx, threshold, None)
     expected = 100.0 * np.count_nonzero(values[inside] >= threshold) / np.count_nonzero(inside)
     assert summary.percent == pytest.approx(expected, abs=100.0 * 3 / np.count_nonzero(inside))  # 3 edge pixels
     assert 25 < summary.percent < 35 and "AOI" in summary.scope
@@ -186,7 +187,7 @@ def test_the_earth_engine_index_is_the_bands_times_the_unit_weights_summed(ee_of
     product = index_product(engine.context, YEAR, list(weights), None)
     assert network.count() == 0  # built offline: nothing is asked until the map is drawn
     network.answer("getMapId", map_id())
-    assert isinstance(product.layer(None), Tiles) and network.count("getMapId") == 1
+    assert isinstance(product.layer(engine.context, None), Tiles) and network.count("getMapId") == 1
 
 
 def test_a_closed_index_panel_is_detached_and_no_longer_reacts(source):

@@ -109,7 +109,7 @@ def test_an_rgb_view_fetches_only_its_three_bands(tmp_path):
         view = MapView(*subgrid(source.grid(), Window(100, 60, 300, 300)).lonlat_bounds(), 300, 300)
         grid = engine.view_grid(view)  # 10 m, over 4 tile positions
         log.reset()
-        layer = engine.rgb(2024, BandStretch()).layer(view)
+        layer = engine.rgb(2024, BandStretch()).layer(engine.context, view)
         rgb_fetched = log.bytes_sent
         log.reset()
         full = source.read_window(grid, 2024)

@@ -31,7 +31,7 @@ def test_a_negative_reference_makes_the_score_positives_minus_negatives(state, f
     assert f"<b>{score[40, 25]:.2f}</b>" in probe.readout.value and "minus" in probe.readout.value
     assert "Score" in probe.colorbar.value and product.vmin == -1.0
     # the area above a threshold counts the pixels whose score is at or above it
-    area = product.above_area(0.2, None)
+    area = product.above_area(state.engine.context, 0.2, None)
     assert area.percent == pytest.approx(100 * np.mean(score >= 0.2), abs=0.2)
     assert "Similarity" in [x.name for x in fresh_map.layers]
     probe.clear.click()

@@ -40,7 +40,7 @@ def test_two_years_in_two_panes_of_one_split_control(sample, runner):
     assert left.shape == right.shape and (left[..., 3] == 255).mean() > 0.5
     # the same pixels as the RGB layer of each year draws for this view
     view = state.view
-    expected = rgba(state.engine.rgb(2018, state.rgb_style, view).layer(view).url)
+    expected = rgba(state.engine.rgb(2018, state.rgb_style, view).layer(state.engine.context, view).url)
     np.testing.assert_array_equal(left, expected)
     assert not np.array_equal(left, right)  # 2018 and 2025 differ where events were planted
     panel.right.value = 2018
