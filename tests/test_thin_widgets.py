@@ -45,9 +45,13 @@ def problems(source: str, here: tuple[str, ...]) -> list[str]:
     tree = ast.parse(source)
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "sklearn" for a in node.names):
-            found.append(f"line {node.lineno}: imports scikit-learn")
-        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "sklearn":
+        if isinstance(node, ast.Import):
+            named = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            named = [node.module or ""]
+        else:
+            named = []
+        if any(name.split(".")[0] == "sklearn" for name in named):
             found.append(f"line {node.lineno}: imports scikit-learn")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in HEAVY_CALLS:
             found.append(f"line {node.lineno}: calls .{node.func.attr}()")
