@@ -23,6 +23,8 @@ WIDGET_INFRASTRUCTURE = {
     "__init__", "base", "flow", "jobs", "layer_stack", "map_view", "state", "ui_loop", "exports", "thresholded_layers",
     "classify_accuracy", "classify_model", "label_edits", "label_marks", "draw_tool",
 }  # fmt: skip
+#: Widgets that are parts of one panel (widgets of their own, composed by it): only that panel may import them.
+PANEL_PARTS = {"class_editor": "classify_panel", "label_picker": "classify_panel"}
 
 
 def module_parts(module: Path) -> tuple[str, ...]:
@@ -97,7 +99,7 @@ def violations(source: str, here: tuple[str, ...]) -> list[str]:
         if layer is not None and target_layer in LAYERS and LAYERS.index(target_layer) > LAYERS.index(layer):
             problems.append(f"{'.'.join(here)} ({layer}) imports {'.'.join(target)} ({target_layer})")
         is_widget = lambda parts: len(parts) == 2 and parts[0] == "widgets" and parts[1] not in WIDGET_INFRASTRUCTURE  # noqa: E731
-        if is_widget(here) and is_widget(target) and target != here:
+        if is_widget(here) and is_widget(target) and target != here and PANEL_PARTS.get(target[1]) != here[1]:
             problems.append(f"widget module {'.'.join(here)} imports widget module {'.'.join(target)}")
     return problems
 
@@ -122,6 +124,7 @@ def test_lower_layers_never_import_upper_ones_and_widgets_never_import_each_othe
         (("widgets", "cluster_panel"), "from .similarity_probe import SimilarityProbe"),  # widget to widget
         (("widgets", "cluster_panel"), "from . import aoi_drawer"),
         (("widgets", "cluster_panel"), "from aef_widgets.widgets import YearPicker"),
+        (("widgets", "cluster_panel"), "from .label_picker import LabelPicker"),  # a part of another panel
     ],
 )
 def test_planted_violations_are_caught(here, source):
@@ -131,6 +134,7 @@ def test_planted_violations_are_caught(here, source):
 def test_allowed_imports_pass():
     assert violations("from ..core.aoi import AOI\nimport numpy", ("widgets", "cluster_panel")) == []
     assert violations("from .base import Panel\nfrom .flow import Flow", ("widgets", "cluster_panel")) == []
+    assert violations("from .label_picker import LabelPicker", ("widgets", "classify_panel")) == []
     assert violations("from aef_widgets import AOI", ("sources", "base")) == []
 
 

@@ -4,10 +4,12 @@ from .aoi_drawer import AOIDrawer
 from .band_rgb_selector import BandRGBSelector
 from .change_over_years import ChangeOverYears
 from .change_panel import ChangePanel
+from .class_editor import ClassEditor
 from .classify_panel import ClassifyPanel
 from .cluster_panel import ClusterPanel
 from .flow import GRAPH, Flow
 from .jobs import Cancelled, JobRunner
+from .label_picker import LabelPicker
 from .layer_list import LayerList
 from .map_view import make_map
 from .place_finder import PlaceFinder
@@ -24,11 +26,13 @@ __all__ = [
     "Cancelled",
     "ChangeOverYears",
     "ChangePanel",
+    "ClassEditor",
     "ClassifyPanel",
     "ClusterPanel",
     "ExplorerState",
     "Flow",
     "JobRunner",
+    "LabelPicker",
     "LayerList",
     "PlaceFinder",
     "SideBySide",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -42,7 +43,7 @@ class ModelOwner(Protocol):
 
     def show_error(self, error: BaseException) -> None: ...
 
-    def _folder(self) -> Path: ...
+    _folder: Callable[[], Path]  # where its files go (``exports.export_folder``)
 
 
 class ModelFiles:

@@ -1,32 +1,33 @@
-"""ClassifyPanel: label a few places per class, get a class map with its confidence, areas and honest accuracy."""
+"""ClassifyPanel: label a few places per class, get a class map with its confidence, areas and honest accuracy.
+
+The panel composes widgets of their own: ``ClassEditor`` (the classes: add, rename, recolour, delete, "Label as"),
+``LabelPicker`` (labels by click and polygon, listed, saved and loaded), ``AccuracyView`` and ``ModelFiles``; it
+shows the class map, its legend, confidence, suggestions and export. The model is fitted and cross-validated by
+the engines (``engine.classes``, ``engines.accuracy``), in the background.
+"""
 
 from __future__ import annotations
 
-import html
-import tempfile
-import time
 from pathlib import Path
 
 import ipywidgets as w
+from traitlets import dlink
 
 from ..analysis.label_pixels import POLYGON_PIXELS
-from ..core.aoi import AOI
-from ..core.errors import AEFError, LabelsError
+from ..core.errors import AEFError
 from ..engines.base import ClassProduct
 from ..rendering.legend import table_html
-from ..sources.labels import LabelPoint, labels_from_bytes, outside, save_labels
 from . import label_edits as edits
 from .base import Computed, Panel, ProductLayer
+from .class_editor import ClassEditor
 from .classify_accuracy import AccuracyView
 from .classify_model import ModelFiles
-from .draw_tool import DrawTool
-from .exports import saved_file_html
-from .label_marks import show_labels, show_suggestions
+from .exports import export_folder, saved_file_html
+from .label_marks import show_suggestions
+from .label_picker import LabelPicker
 
 #: How many places "Suggest where to label next" marks.
 N_SUGGESTIONS = 8
-#: A map click this soon after a click on a suggestion is the same click bubbling up from the ring: ignored.
-_BUBBLE_S = 0.5
 _WIDE = w.Layout(width="auto")
 
 
@@ -36,6 +37,8 @@ class ClassifyPanel(Panel):
     Each label is a ``LabelPoint`` whose target is the index of its class in ``state.label_classes``. With labels
     of two classes or more, the AOI (else the current view) is classified in the background, again whenever the
     labels, year, source or AOI change; accuracy by random and by spatially blocked cross-validation follows.
+    ``classes`` (a ``ClassEditor``) and ``labels`` (a ``LabelPicker``) are its parts; their controls and edits are
+    also reachable under the names the panel has always had (``panel.active``, ``panel.add_labels``, ...).
     """
 
     def __init__(
@@ -43,31 +46,21 @@ class ClassifyPanel(Panel):
         polygon_pixels: int = POLYGON_PIXELS, **kwargs,
     ) -> None:  # fmt: skip
         super().__init__(state, **kwargs)
-        self.seed, self.method, self.max_polygon_pixels = seed, method, polygon_pixels
+        self.seed, self.method = seed, method
         self.export_dir = Path(export_dir) if export_dir is not None else None
-        if not self.state.label_classes:
-            self.state.label_classes = edits.add_class(edits.add_class([], "Class 1"), "Class 2")
-        self.active = w.Dropdown(description="Label as", layout=_WIDE)
-        self.class_name = w.Text(placeholder="class name", layout=w.Layout(width="10em"))
-        self.class_color = w.ColorPicker(concise=True, value=edits.next_color(self.state.label_classes))
-        self.add_button, self.rename_button = w.Button(description="Add class"), w.Button(description="Rename")
-        self.recolor_button = w.Button(description="Set colour")
-        self.delete_button = w.Button(description="Delete class")
-        for button, action in ((self.add_button, self.new_class), (self.rename_button, self._rename),
-                               (self.recolor_button, self._recolor), (self.delete_button, self._delete)):  # fmt: skip
-            button.layout = _WIDE
-            button.on_click(lambda _, act=action: self._edit(act))
-        self.picking = w.Checkbox(value=True, description="Add a label where I click or draw", indent=False)
-        self.picking.observe(lambda _: self._toggle_draw(), names="value")
-        self.label_list = w.SelectMultiple(rows=5, layout=_WIDE)
-        self.remove_button = w.Button(description="Remove selected", layout=_WIDE)
-        self.remove_button.on_click(lambda _: self.remove_labels(self.label_list.value))
-        self.clear_button = w.Button(description="Clear labels", layout=_WIDE)
-        self.clear_button.on_click(lambda _: self.set_labels([]))
-        self.save_button = w.Button(description="Save labels (GeoJSON)", layout=_WIDE)
-        self.save_button.on_click(lambda _: self.save_labels())
-        self.upload = w.FileUpload(accept=".geojson,.json,.csv", multiple=False, description="Load labels")
-        self.upload.observe(self._uploaded, names="value")
+        self._folder = export_folder(export_dir)
+        shared = dict(map=self.map, runner=self.runner, status=self.status)
+        self.classes = ClassEditor(self.state, **shared)
+        self.labels = LabelPicker(self.state, folder=self._folder, seed=seed, polygon_pixels=polygon_pixels, **shared)
+        self._detach += [self.labels.close, self.classes.close]
+        self._detach.append(dlink((self.classes.active, "value"), (self.labels, "target"), lambda v: v or 0).unlink)
+        for part, names in ((self.classes, "active class_name class_color add_button rename_button recolor_button "
+                                           "delete_button new_class"),
+                            (self.labels, "picking notice label_list remove_button clear_button save_button upload "
+                                          "add_label add_labels remove_labels set_labels label_polygon save_labels "
+                                          "load_labels")):  # fmt: skip
+            for name in names.split():  # the names the panel has always offered, for code written against it
+                setattr(self, name, getattr(part, name))
         self.show_confidence = w.Checkbox(value=False, description="Show confidence (top probability)", indent=False)
         self.block_size = w.FloatText(description="Block (m)", layout=w.Layout(width="14em"))
         self.bind(self.block_size, "cv_block_size")
@@ -75,13 +68,11 @@ class ClassifyPanel(Panel):
         self.suggest_button.on_click(lambda _: self.suggest())
         self.export_button = w.Button(description="Export GeoTIFF", disabled=True, layout=_WIDE)
         self.export_button.on_click(lambda _: self._export_clicked())
-        self.legend, self.download, self.notice = w.HTML(), w.HTML(), w.HTML()
+        self.legend, self.download = w.HTML(), w.HTML()
         self.legend.add_class("aef-classify-legend")
-        self.notice.add_class("aef-notice")
         self.suggestions: list[tuple[float, float]] = []
-        self._want_suggestions, self._bubbled = False, 0.0
+        self._want_suggestions = False
         stack = self.layer_stack()
-        self.label_marks = stack.slot("Labels", "probes") if stack is not None else None
         self.suggestion_marks = stack.slot("Suggestions", "suggestions") if stack is not None else None
         self.computed = Computed(self, "classes", self._prepare, self._show, label="classifying", heavy=True)
         self.layer = ProductLayer(self, "classes layer", "classes", "Classes", "classes",
@@ -95,28 +86,18 @@ class ClassifyPanel(Panel):
             self, "suggestions", self._prepare_suggestions, self._show_suggestions,
             key=lambda: self.flow.key("suggestions").without("view"), label="finding doubtful pixels",
         )  # fmt: skip
-        self.on_map_interaction(self._map_event)
-        if self.map is not None:
-            DrawTool.of(self.map).register("labels", self._drawn, self._draw_words)
-            self.active.observe(lambda _: DrawTool.of(self.map).refresh(), names="value")
-        self.value = list(self.state.class_labels)
-        self.observe(lambda _: self._to_state(), names="value")
-        self.listen(self.state, lambda _: self._from_state(), "class_labels")
-        self.listen(self.state, lambda _: self._classes_changed(), "label_classes")
-        self._classes_changed()
+        self.link_value("class_labels")
+        self.observe(lambda _: self._legend(), names="value")
+        self.listen(self.state, lambda _: self._legend(), "label_classes")
+        self._legend()
         self.children = [
-            w.HTML("Pick a class, then click the map (or draw a polygon) where it is."), self.active,
-            w.HBox([self.class_name, self.class_color]), w.HBox([self.add_button, self.rename_button]),
-            w.HBox([self.recolor_button, self.delete_button]), self.picking, self.notice, self.label_list,
-            w.HBox([self.remove_button, self.clear_button]), w.HBox([self.save_button, self.upload]), self.status,
-            self.legend, self.show_confidence, w.HBox([self.suggest_button, self.export_button]), self.download,
-            self.model_files.box, self.block_size, self.accuracy.box,
+            w.HTML("Pick a class, then click the map (or draw a polygon) where it is."), self.classes, self.labels,
+            self.status, self.legend, self.show_confidence, w.HBox([self.suggest_button, self.export_button]),
+            self.download, self.model_files.box, self.block_size, self.accuracy.box,
         ]  # fmt: skip
         self.add_class("aef-classify-panel")
-        self._toggle_draw()
         self.computed.update()
 
-    # classes ----------------------------------------------------------------------------------------------------
     @property
     def colors(self) -> list[str]:
         return [color for _, color in self.state.label_classes]
@@ -125,172 +106,6 @@ class ClassifyPanel(Panel):
     def product(self) -> ClassProduct | None:
         """The class map shown, if any."""
         return self.flow.values.get("classes")
-
-    def new_class(self) -> None:
-        """A new class named from the name box, in the chosen colour; it becomes the class clicks label."""
-        self.state.label_classes = edits.add_class(self.state.label_classes, self.class_name.value,
-                                                   self.class_color.value)  # fmt: skip
-        self.active.value = len(self.state.label_classes) - 1
-        self.class_name.value = ""
-        self.class_color.value = edits.next_color(self.state.label_classes)
-
-    def _rename(self) -> None:
-        self.state.label_classes = edits.rename_class(
-            self.state.label_classes, self.active.value, self.class_name.value
-        )
-
-    def _recolor(self) -> None:
-        self.state.label_classes = edits.recolor_class(self.state.label_classes, self.active.value,
-                                                       self.class_color.value)  # fmt: skip
-
-    def _delete(self) -> None:
-        if len(self.state.label_classes) <= 1:
-            raise LabelsError("keep at least one class")
-        with self.state.hold_trait_notifications():
-            classes, labels = edits.delete_class(self.state.label_classes, self.value, self.active.value)
-            self.state.label_classes = classes
-            self.set_labels(labels)
-
-    def _edit(self, action) -> None:
-        try:
-            action()
-            self.show_status("")
-        except AEFError as e:
-            self.show_error(e)
-
-    def _classes_changed(self) -> None:
-        classes = self.state.label_classes
-        current = self.active.value if self.active.value is not None else 0
-        self.active.options = [(name, i) for i, (name, _) in enumerate(classes)]
-        self.active.value = min(current, len(classes) - 1)
-        self._labels_changed()
-
-    # labels -----------------------------------------------------------------------------------------------------
-    def add_label(self, lon: float, lat: float, target: int | None = None) -> None:
-        """Label the point with the active class (or ``target``), as a click on the map does."""
-        self.add_labels([(lon, lat)], target)
-
-    def add_labels(self, points, target: int | None = None) -> None:
-        target = self.active.value if target is None else int(target)
-        new = [LabelPoint(float(lon), float(lat), target, self.state.year) for lon, lat in points]
-        away = outside(new, self.state.source.footprint)
-        if away.any():
-            words = html.escape(f"{int(away.sum())} of {len(new)} points lie outside the data: not labelled.")
-        self.notice.value = f'<span style="color:#b00020">{words}</span>' if away.any() else ""
-        self.set_labels([*self.value, *(p for p, off in zip(new, away) if not off)])
-
-    def remove_labels(self, indices) -> None:
-        self.set_labels(edits.remove_labels(self.value, indices))
-
-    def set_labels(self, labels) -> None:
-        """The one place the labels change (the state follows through ``value``)."""
-        self.value = list(labels)
-
-    def _to_state(self) -> None:
-        if list(self.state.class_labels) != list(self.value):
-            self.state.class_labels = list(self.value)
-        self._labels_changed()
-
-    def _from_state(self) -> None:
-        if list(self.value) != list(self.state.class_labels):
-            self.value = list(self.state.class_labels)
-
-    def _labels_changed(self) -> None:
-        classes, labels = self.state.label_classes, self.value
-        self.label_list.options = [
-            (f"{classes[p.target][0]} at {p.lon:.5f}, {p.lat:.5f}", i) for i, p in enumerate(labels)
-        ]
-        show_labels(self.label_marks, labels, classes)
-        self._legend()
-
-    def _map_event(self, **event) -> None:
-        if event.get("type") != "click" or not self.picking.value:
-            return
-        if time.monotonic() - self._bubbled < _BUBBLE_S:
-            return  # the click on a suggestion's ring, reaching the map too
-        lat, lon = event["coordinates"]
-        self.add_label(lon, lat)
-        self.layer_stack().bring_to_top("classes")
-
-    def _toggle_draw(self) -> None:
-        """While clicks label, the map's one draw tool labels too; then it goes back to whoever had it (the AOI)."""
-        if self.map is None:
-            return
-        tool = DrawTool.of(self.map)
-        if self.picking.value:
-            tool.take("labels")
-        else:
-            tool.release("labels")
-
-    def _draw_words(self) -> str:
-        classes, active = self.state.label_classes, self.active.value
-        name = classes[active][0] if active is not None and 0 <= active < len(classes) else "the chosen class"
-        return f"Drawing on the map labels {name}"
-
-    def _drawn(self, geo_json: dict) -> None:
-        try:
-            self.label_polygon(AOI.from_geojson(geo_json))
-        except AEFError as e:
-            self.show_error(e)
-
-    def label_polygon(self, polygon: AOI, target: int | None = None) -> None:
-        """Label a bounded random sample of the polygon's valid pixels with the active class (in the background)."""
-        target = self.active.value if target is None else int(target)
-        source, year, n, seed = self.state.source, self.state.year, self.max_polygon_pixels, self.seed
-        self.show_status("Sampling the polygon's pixels…", "busy")
-
-        work = lambda job: edits.polygon_points(source, polygon, year, n, seed)  # noqa: E731
-
-        def done(points) -> None:
-            self.show_status(f"{len(points)} pixels of the polygon labelled.", "ok")
-            self.add_labels(points, target)
-
-        self.runner.submit("polygon", work, done, self.show_error, label="sampling the polygon")
-
-    # files ------------------------------------------------------------------------------------------------------
-    def save_labels(self, path: str | Path | None = None) -> None:
-        """Write the labels as GeoJSON (class name and colour, year, lon/lat, the 64-vector of the year shown)."""
-        labels, classes, source, year = (
-            list(self.value),
-            list(self.state.label_classes),
-            self.state.source,
-            self.state.year,
-        )
-        if not labels:
-            self.show_status("There are no labels to save.", "error")
-            return
-        path = Path(path) if path is not None else self._folder() / f"aef_labels_{year}.geojson"
-
-        def work(job) -> tuple[Path, str]:
-            vectors = source.sample([(p.lon, p.lat) for p in labels], year)
-            return path, saved_file_html(save_labels(path, edits.to_disk(labels, classes, vectors)))
-
-        def done(result) -> None:
-            self.download.value = result[1]
-            self.show_status(f"{len(labels)} labels saved.", "ok")
-
-        self.runner.submit("save-labels", work, done, self.show_error, label="saving labels")
-
-    def load_labels(self, content: bytes, name: str) -> None:
-        """Add labels from a file's content (GeoJSON or CSV, by ``name``); classes are matched by name."""
-        try:
-            loaded = labels_from_bytes(content, name)
-            classes, labels, away = edits.from_disk(
-                loaded, self.state.label_classes, self.state.source.footprint, self.state.year
-            )
-        except AEFError as e:
-            self.show_error(e)
-            return
-        with self.state.hold_trait_notifications():
-            self.state.label_classes = classes
-            self.set_labels([*self.value, *labels])
-        lost = f"; {away} lie outside the data and were left out" if away else ""
-        self.show_status(f"{len(labels)} labels loaded from {Path(name).name}{lost}.", "error" if away else "ok")
-
-    def _uploaded(self, change) -> None:
-        files = change["new"]
-        if files:
-            self.load_labels(bytes(files[0]["content"]), str(files[0]["name"]))
 
     # the class map ----------------------------------------------------------------------------------------------
     def _prepare(self):
@@ -330,7 +145,7 @@ class ClassifyPanel(Panel):
         return product.confidence_layer(ctx, view) if self.show_confidence.value else None
 
     def _legend(self) -> None:
-        classes, labels, product = self.state.label_classes, self.value, self.product
+        classes, labels, product = self.state.label_classes, self.state.class_labels, self.product
         rows = edits.legend_rows(classes, labels, product.areas if product is not None else None)
         self.legend.value = table_html(("class", "labels", "ha", "%"), rows, [c for _, c in classes])
 
@@ -349,13 +164,9 @@ class ClassifyPanel(Panel):
 
     def _show_suggestions(self, points) -> None:
         self.suggestions = list(points or [])
-        show_suggestions(self.suggestion_marks, self.suggestions, self._suggestion_clicked)
+        show_suggestions(self.suggestion_marks, self.suggestions, self.labels.add_label)
         if points is not None and not points:
             self.show_status("This engine cannot tell where the map is least sure.", "error")
-
-    def _suggestion_clicked(self, lon: float, lat: float) -> None:
-        self._bubbled = time.monotonic()
-        self.add_label(lon, lat)
 
     def export(self, path: str | Path | None = None) -> Path | None:
         """Write the class map shown as a uint8 GeoTIFF with the classes' colours (255 = no data)."""
@@ -387,8 +198,3 @@ class ClassifyPanel(Panel):
 
         work = lambda job: saved_file_html(product.export(ctx, path, colors))  # noqa: E731
         self.runner.submit("export", work, done, self.show_error, label="export", heavy=True)
-
-    def _folder(self) -> Path:
-        if self.export_dir is None:
-            self.export_dir = Path(tempfile.mkdtemp(prefix="aef-export-"))
-        return self.export_dir

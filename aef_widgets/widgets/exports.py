@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,3 +47,15 @@ def watch_task(task: Task, progress: Callable[[float, str], None], interval: flo
         if status.done:
             return status
         time.sleep(interval)
+
+
+def export_folder(export_dir: str | Path | None = None) -> Callable[[], Path]:
+    """Where a panel writes its files: ``export_dir``, else a temporary folder made on first use (then kept)."""
+    made: list[Path] = [Path(export_dir)] if export_dir is not None else []
+
+    def folder() -> Path:
+        if not made:
+            made.append(Path(tempfile.mkdtemp(prefix="aef-export-")))
+        return made[0]
+
+    return folder

@@ -2,7 +2,9 @@
 
 A label's target is the index of its class in the list of ``(name, colour)`` classes, so renaming or recolouring
 a class changes no label, and deleting one removes its labels and shifts the indices after it. On disk labels carry
-the class *name* (and its colour), so files mean the same thing in any session.
+the class *name* (and its colour), so files mean the same thing in any session: ``from_disk`` matches a file's
+names to the classes. Nothing here reads the data: the pixels of a polygon and the vectors saved with the labels
+are ``engines.labels``'.
 """
 
 from __future__ import annotations
@@ -12,15 +14,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
-from pyproj import Transformer
 
 from ..analysis.area import ClassAreas
-from ..analysis.label_pixels import polygon_pixels
-from ..core.aoi import AOI
 from ..core.errors import LabelsError, NoDataError
-from ..core.grid import LONLAT, Footprint
+from ..core.grid import Footprint
 from ..rendering.colors import categorical_colors
-from ..sources.base import EmbeddingSource
 from ..sources.labels import LabelPoint, outside
 
 Classes = list[tuple[str, str]]
@@ -32,6 +30,11 @@ def next_color(classes: Sequence[tuple[str, str]]) -> str:
     used = {c.lower() for _, c in classes}
     palette = categorical_colors(20)
     return next((c for c in palette if c.lower() not in used), palette[len(classes) % len(palette)])
+
+
+def starting_classes() -> Classes:
+    """The two classes a new set of labels starts with."""
+    return add_class(add_class([], "Class 1"), "Class 2")
 
 
 def check_name(classes: Sequence[tuple[str, str]], name: str, keep: int | None = None) -> str:
@@ -79,18 +82,6 @@ def remove_labels(labels: Sequence[LabelPoint], indices: Sequence[int]) -> list[
     return [p for i, p in enumerate(labels) if i not in drop]
 
 
-def to_disk(labels: Sequence[LabelPoint], classes: Sequence[tuple[str, str]], vectors: np.ndarray | None = None):
-    """Labels as saved: the class name as ``class``, its colour as ``color``, the vector when known."""
-    out = []
-    for i, p in enumerate(labels):
-        name, color = classes[p.target]
-        vector = p.vector
-        if vectors is not None and np.isfinite(vectors[i]).all():
-            vector = tuple(float(v) for v in vectors[i])
-        out.append(replace(p, target=name, vector=vector, properties={**p.properties, "color": color}))
-    return out
-
-
 def from_disk(
     loaded: Sequence[LabelPoint], classes: Sequence[tuple[str, str]], footprint: Footprint, year: int
 ) -> tuple[Classes, list[LabelPoint], int]:
@@ -118,19 +109,6 @@ def from_disk(
             index = len(classes) - 1
         labels.append(replace(p, target=index, year=p.year if p.year is not None else year, properties=props))
     return classes, labels, int(away.sum())
-
-
-def polygon_points(
-    source: EmbeddingSource, polygon: AOI, year: int, n: int, seed: int = 0
-) -> list[tuple[float, float]]:
-    """(lon, lat) of the centres of up to ``n`` random valid pixels inside the polygon (``polygon_pixels``)."""
-    field = source.read(polygon, year)
-    rows, cols, _ = polygon_pixels(field, polygon.mask(field.grid), n, seed)
-    if len(rows) == 0:
-        raise NoDataError("the polygon holds no pixel with data; draw it where the map has embeddings")
-    x, y = field.grid.transform @ (cols + 0.5, rows + 0.5)
-    lon, lat = Transformer.from_crs(field.grid.crs, LONLAT, always_xy=True).transform(x, y)
-    return list(zip(np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist()))
 
 
 def legend_rows(classes: Sequence[tuple[str, str]], labels: Sequence[LabelPoint], areas: ClassAreas | None) -> list:

@@ -1,16 +1,29 @@
 """Marks the classify panel puts on the map: its labels as dots in their class colours, and the suggested places
-to label next as rings that label themselves when clicked."""
+to label next as rings that label themselves when clicked.
+
+A click on a ring is the ring's alone: Leaflet passes a vector layer's click on to the map unless the layer's
+``bubblingMouseEvents`` option is false, and then the map's click handler would label the spot a second time.
+``SuggestionRing`` sets that option (jupyter-leaflet hands every trait tagged ``o=True`` to Leaflet as an option,
+camel-cased), so the map never hears the click: no time window needed to tell the two apart.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
 import ipyleaflet
+from traitlets import Bool
 
 from ..sources.labels import LabelPoint
 from .layer_stack import LayerSlot
 
 SUGGESTION_COLOR = "#000000"
+
+
+class SuggestionRing(ipyleaflet.CircleMarker):
+    """A circle marker whose clicks stay its own: Leaflet's ``bubblingMouseEvents: false``."""
+
+    bubbling_mouse_events = Bool(False).tag(sync=True, o=True)
 
 
 def label_group(labels: Sequence[LabelPoint], classes: Sequence[tuple[str, str]]) -> ipyleaflet.LayerGroup:
@@ -43,7 +56,7 @@ def show_suggestions(
     """Rings at the suggested (lon, lat); a click on one calls ``clicked(lon, lat)`` with the ring's centre."""
     rings = []
     for lon, lat in points:
-        ring = ipyleaflet.CircleMarker(
+        ring = SuggestionRing(
             location=(lat, lon),
             radius=8,
             color=SUGGESTION_COLOR,

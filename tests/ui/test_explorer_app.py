@@ -268,6 +268,35 @@ def test_classify_tab_three_labelled_classes_show_the_class_map_and_accuracy(app
     app.screenshot("07-classify")
 
 
+def test_a_click_on_a_suggested_place_labels_it_once(app: App):
+    """A suggestion ring is a Leaflet vector layer, whose click Leaflet also hands to the map; the panel used to drop
+    map clicks for 0.5 s after a ring's click. The ring now keeps its click (``bubblingMouseEvents: false``): one
+    click on a ring is one label, with no time window."""
+    app.open_tab("Classify")
+    panel, legend = app.panel("aef-classify-panel"), app.panel("aef-classify-legend")
+    points = _truth_fractions(per_class=3)
+    for index, name in enumerate(list(points)[:2]):
+        app.choose("Label as", f"Class {index + 1}")
+        for fx, fy in points[name]:
+            app.page.mouse.click(*app.map_point(fx, fy))
+        app.wait_text(legend, rf"Class {index + 1}\s+3\b")
+    app.wait_text(panel, r"Classes of \d{4} in the view.* from 6 labels")
+    panel.get_by_role("button", name="Suggest where to label next").click()
+    rings = app.page.locator('.aef-explorer .leaflet-overlay-pane path[stroke-dasharray="4 3"]')
+    rings.first.wait_for()
+    assert rings.count() == 8
+    app.choose("Label as", "Class 1")
+    rings.first.click()
+    # the kernel handles a page's messages in order: once the box ticked after the click has its layer, every
+    # message of the click (the ring's, and the map's if it had one) has been handled
+    panel.get_by_label("Show confidence (top probability)").check()
+    app.wait_overlay("Confidence")
+    app.wait_text(panel, r"from \d+ labels")
+    assert re.search(r"Class 1\s+4\b", legend.inner_text()), legend.inner_text()  # one label, not two
+    assert "from 7 labels" in panel.inner_text()
+    assert app.errors_shown() == []
+
+
 _TAB_TITLES_JS = """
 () => [...document.querySelectorAll('.aef-explorer .aef-tabs > .lm-TabBar .lm-TabBar-tab')].map((tab) => {
   const label = tab.querySelector('.lm-TabBar-tabLabel');

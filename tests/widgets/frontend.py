@@ -21,6 +21,13 @@ def send_state(widget, state: dict) -> None:
     widget._handle_msg({"content": {"data": {"method": "update", "state": state}}, "buffers": []})
 
 
+def upload(widget, name: str, content: bytes) -> None:
+    """A file chosen in a ``FileUpload``: its state update, the content travelling as a binary buffer."""
+    entry = {"name": name, "type": "", "size": len(content), "last_modified": 0}
+    data = {"method": "update", "state": {"value": [entry]}, "buffer_paths": [["value", 0, "content"]]}
+    widget._handle_msg({"content": {"data": data}, "buffers": [memoryview(content)]})
+
+
 def click(m, lon: float, lat: float) -> None:
     send_custom(m, {"event": "interaction", "type": "click", "coordinates": [lat, lon]})
 
