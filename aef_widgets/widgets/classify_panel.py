@@ -22,12 +22,13 @@ from .classify_model import ModelFiles
 from .draw_tool import DrawTool
 from .exports import saved_file_html
 from .label_marks import show_labels, show_suggestions
+from .lifecycle import relayout, shared_widget
 
 #: How many places "Suggest where to label next" marks.
 N_SUGGESTIONS = 8
 #: A map click this soon after a click on a suggestion is the same click bubbling up from the ring: ignored.
 _BUBBLE_S = 0.5
-_WIDE = w.Layout(width="auto")
+_WIDE = shared_widget(w.Layout(width="auto"))
 
 
 class ClassifyPanel(Panel):
@@ -55,7 +56,7 @@ class ClassifyPanel(Panel):
         self.delete_button = w.Button(description="Delete class")
         for button, action in ((self.add_button, self.new_class), (self.rename_button, self._rename),
                                (self.recolor_button, self._recolor), (self.delete_button, self._delete)):  # fmt: skip
-            button.layout = _WIDE
+            relayout(button, _WIDE)
             button.on_click(lambda _, act=action: self._edit(act))
         self.picking = w.Checkbox(value=True, description="Add a label where I click or draw", indent=False)
         self.picking.observe(lambda _: self._toggle_draw(), names="value")
@@ -80,9 +81,8 @@ class ClassifyPanel(Panel):
         self.notice.add_class("aef-notice")
         self.suggestions: list[tuple[float, float]] = []
         self._want_suggestions, self._bubbled = False, 0.0
-        stack = self.layer_stack()
-        self.label_marks = stack.slot("Labels", "probes") if stack is not None else None
-        self.suggestion_marks = stack.slot("Suggestions", "suggestions") if stack is not None else None
+        self.label_marks = self.layer_slot("Labels", "probes")
+        self.suggestion_marks = self.layer_slot("Suggestions", "suggestions")
         self.computed = Computed(self, "classes", self._prepare, self._show, label="classifying", heavy=True)
         self.layer = ProductLayer(self, "classes layer", "classes", "Classes", "classes",
                                   draw=lambda product, view: product.layer(view, self.colors))  # fmt: skip
@@ -96,8 +96,8 @@ class ClassifyPanel(Panel):
             key=lambda: self.flow.key("suggestions").without("view"), label="finding doubtful pixels",
         )  # fmt: skip
         self.on_map_interaction(self._map_event)
+        self.use_draw_tool("labels", self._drawn, self._draw_words)
         if self.map is not None:
-            DrawTool.of(self.map).register("labels", self._drawn, self._draw_words)
             self.active.observe(lambda _: DrawTool.of(self.map).refresh(), names="value")
         self.value = list(self.state.class_labels)
         self.observe(lambda _: self._to_state(), names="value")
