@@ -68,8 +68,7 @@ class Explorer(HBox, ValueWidget):
         start: str | None = None,
     ) -> None:
         bound_malloc()  # a kernel showing the explorer keeps no freed view reads (see core.memory)
-        #: What the explorer made, and so closes: a state, map or runner given to it is the caller's.
-        self._made = {"state": state is None, "map": map is None, "runner": runner is None}
+        made = {"state": state is None, "map": map is None, "runner": runner is None}
         state = state if state is not None else ExplorerState(source, executor=executor)
         m = map if map is not None else make_map(state.source, layout=Layout(height=height, flex="1 1 auto"))
         runner = runner if runner is not None else JobRunner()
@@ -113,6 +112,8 @@ class Explorer(HBox, ValueWidget):
         self.add_class("aef-explorer")
         self.value = state
         self._tab_selected()
+        #: What the explorer made, and so closes: a state, map or runner given to it is the caller's.
+        self._made = made
 
     @property
     def panels(self) -> tuple[Panel, ...]:
@@ -126,7 +127,7 @@ class Explorer(HBox, ValueWidget):
         dropped) and its map. A state or map given to it is left as it was before it. The process's thread pools
         (``core.execution``) are shared and stay. Closing twice is harmless."""
         made = self.__dict__.pop("_made", None)
-        if made is None:  # closed already, or ``__init__`` failed before anything was made
+        if made is None:  # closed already, or ``__init__`` did not finish
             return
         self.layers.close()  # first: the panels' layers leaving the map need no rows
         for panel in self.panels:
