@@ -14,15 +14,19 @@ from .core.memory import bound_malloc
 from .sources.base import EmbeddingSource
 from .widgets.aoi_drawer import AOIDrawer
 from .widgets.band_rgb_selector import BandRGBSelector
+from .widgets.base import Panel
 from .widgets.change_over_years import ChangeOverYears
 from .widgets.change_panel import ChangePanel
 from .widgets.classify_panel import ClassifyPanel
 from .widgets.cluster_panel import ClusterPanel
+from .widgets.flow import Flow
 from .widgets.index_panel import IndexPanel
 from .widgets.jobs import JobRunner
 from .widgets.layer_list import LayerList
 from .widgets.layer_stack import CRISP_CLASS
+from .widgets.lifecycle import close_widget
 from .widgets.map_view import make_map
+from .widgets.per_map import PerMap
 from .widgets.place_finder import PlaceFinder
 from .widgets.side_by_side import SideBySide
 from .widgets.similarity_probe import SimilarityProbe
@@ -66,6 +70,7 @@ class Explorer(HBox, ValueWidget):
         start: str | None = None,
     ) -> None:
         bound_malloc()  # a kernel showing the explorer keeps no freed view reads (see core.memory)
+        made = {"state": state is None, "map": map is None, "runner": runner is None}
         state = state if state is not None else ExplorerState(source, executor=executor)
         m = map if map is not None else make_map(state.source, layout=Layout(height=height, flex="1 1 auto"))
         runner = runner if runner is not None else JobRunner()
@@ -97,12 +102,10 @@ class Explorer(HBox, ValueWidget):
         self.tabs.observe(self._tab_selected, names="selected_index")
         self.busy = HTML()
         self.busy.add_class("aef-busy")
-        runner.on_busy = lambda what: setattr(
-            self.busy, "value", f"<i>Working: {html.escape(what)}…</i>" if what else ""
-        )
+        runner.on_busy = self._busy
         self.header, self.footer = HTML(_STYLE + self._header()), HTML(self._footer())
         # a new source (the release opened from the sample, say) gets its own name, badge and credit at once
-        state.observe(lambda _: self._source_changed(), names="source")
+        state.observe(self._source_changed, names="source")
         side = VBox(
             [self.header, self.year, self.place, self.tabs, self.busy, self.footer],
             layout=Layout(width="380px", min_width="320px", overflow="auto", max_height=height),
@@ -112,6 +115,36 @@ class Explorer(HBox, ValueWidget):
         self.add_class("aef-explorer")
         self.value = state
         self._tab_selected()
+        #: What the explorer made, and so closes: a state, map or runner given to it is the caller's.
+        self._made = made
+
+    @property
+    def panels(self) -> tuple[Panel, ...]:
+        """Every panel of the explorer."""
+        return (self.year, self.bands, self.place, self.aoi, self.clusters, self.similarity, self.change,
+                self.change_over_years, self.time, self.side_by_side, self.classify, self.index)  # fmt: skip
+
+    def close(self) -> None:
+        """Close every panel (each detaches its observers and takes its layers and draw tool off the map), the
+        explorer's own observers and widgets, and what it made: its runner (work waiting or running for it is
+        dropped) and its map. A state or map given to it is left as it was before it. The process's thread pools
+        (``core.execution``) are shared and stay. Closing twice is harmless."""
+        made = self.__dict__.pop("_made", None)
+        if made is None:  # closed already, or ``__init__`` did not finish
+            return
+        self.layers.close()  # first: the panels' layers leaving the map need no rows
+        for panel in self.panels:
+            panel.close()
+        self.state.unobserve(self._source_changed, names="source")
+        if self.runner.on_busy == self._busy:
+            self.runner.on_busy = None
+        if made["runner"]:
+            self.runner.close()
+        if made["state"] or made["map"]:  # one of them dies: the state no longer follows the map
+            Flow.of(self.state).untrack(self.map)
+        if made["map"]:
+            PerMap.forget(self.map)
+        close_widget(self, keep=() if made["map"] else (self.map,))
 
     def _busy(self, what: str) -> None:
         self.busy.value = f"<i>Working: {html.escape(what)}…</i>" if what else ""
@@ -124,7 +157,7 @@ class Explorer(HBox, ValueWidget):
         self.classify.picking.value = self.tabs.selected_index == TAB_TITLES.index("Classify")
         self.index.picking.value = self.tabs.selected_index == TAB_TITLES.index("Index")
 
-    def _source_changed(self) -> None:
+    def _source_changed(self, _change=None) -> None:
         self.header.value, self.footer.value = _STYLE + self._header(), self._footer()
 
     def _header(self) -> str:

@@ -12,6 +12,7 @@ from ..rendering.colors import AOI_COLOR
 from ..sources.base import EmbeddingSource
 from .base import Computed, Panel
 from .draw_tool import DrawTool
+from .lifecycle import relayout
 
 #: The outline's colour is none of the class or highlight colours, so it never blends into a layer under it.
 AOI_STYLE = {"color": AOI_COLOR, "weight": 2, "fillOpacity": 0.05, "fillColor": AOI_COLOR, "dashArray": "6 4"}
@@ -36,16 +37,14 @@ class AOIDrawer(Panel):
         self.clear = Button(description="Clear AOI", tooltip="Remove the AOI")
         self.upload = FileUpload(accept=".geojson,.json", multiple=False, description="Load GeoJSON")
         for button in (self.use_view, self.clear, self.upload):
-            button.layout = Layout(width="auto")
+            relayout(button, Layout(width="auto"))
         self.use_view.on_click(self._use_view)
         self.clear.on_click(lambda _: self._set(None))
         self.upload.observe(self._uploaded, names="value")
-        self.slot = None
+        self.use_draw_tool("aoi", self._drawn, lambda: "Drawing on the map sets the AOI")
         if self.map is not None:
-            tool = DrawTool.of(self.map)
-            tool.register("aoi", self._drawn, lambda: "Drawing on the map sets the AOI")
-            tool.take("aoi")  # first in charge: a shape is an AOI unless a panel takes the tool for itself
-            self.slot = self.layer_stack().slot("AOI", "aoi")
+            DrawTool.of(self.map).take("aoi")  # first in charge: a shape is an AOI unless a panel takes the tool
+        self.slot = self.layer_slot("AOI", "aoi")
         self.value = self.state.aoi
         self.link_value("aoi")
         self.summary = Computed(self, "aoi summary", self._prepare, self._show, label="measuring the AOI", heavy=True)

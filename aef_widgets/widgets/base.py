@@ -14,9 +14,11 @@ from traitlets import Any, HasTraits, TraitError, link
 from ..core.errors import AEFError
 from ..rendering.view import MapView
 from ..sources.base import EmbeddingSource
+from .draw_tool import DrawTool
 from .flow import Flow, Key
 from .jobs import Job, JobRunner
-from .layer_stack import LayerStack
+from .layer_stack import LayerSlot, LayerStack
+from .lifecycle import close_widget
 from .map_view import view_of
 from .state import ExplorerState
 
@@ -97,13 +99,29 @@ class Panel(VBox, ValueWidget):
             m.on_interaction(handler)
             self._detach.append(lambda: m.on_interaction(handler, remove=True))
 
+    def layer_slot(self, name: str, kind: str, attribution: str = "") -> LayerSlot | None:
+        """A place for one layer on the map (None without a map), taken off the map with its layer by ``close``."""
+        if self.map is None:
+            return None
+        slot = LayerStack.of(self.map).slot(name, kind, attribution)
+        self._detach.append(slot.close)
+        return slot
+
+    def use_draw_tool(self, name: str, on_shape: Callable[[dict], None], words: Callable[[], str]) -> None:
+        """Get the shapes drawn on the map while ``name`` has its draw tool (see ``DrawTool``), until ``close``."""
+        if self.map is not None:
+            tool = DrawTool.of(self.map)
+            tool.register(name, on_shape, words)
+            self._detach.append(lambda: tool.unregister(name))
+
     def close(self) -> None:
-        """Detach every observer, flow subscription and map handler the panel made, drop its pending work, and
-        close the widget: a closed panel never reacts again, and nothing it made keeps it alive."""
+        """Detach every observer, flow subscription, map handler, layer and draw tool registration the panel made,
+        drop its pending work, and close its widgets: a closed panel never reacts again, leaves the map as it was
+        before it, and nothing it made keeps it alive."""
         detach = getattr(self, "_detach", [])  # absent if ``__init__`` refused its arguments
         while detach:
             detach.pop()()
-        super().close()
+        close_widget(self)
 
     def layer_stack(self) -> LayerStack | None:
         return LayerStack.of(self.map) if self.map is not None else None
@@ -218,8 +236,7 @@ class ProductLayer:
     ) -> None:  # fmt: skip
         self.panel, self.name, self.product_node, self.delay, self.preview = panel, node, product, delay, preview
         self._drawn = None  # the product last drawn: a new one is drawn at once, a moved view after a pause
-        stack = panel.layer_stack()
-        self.slot = stack.slot(name, kind, panel.state.source.attribution) if stack is not None else None
+        self.slot = panel.layer_slot(name, kind, panel.state.source.attribution)
         # draw(product, ctx, view): the engine's reader context is given to the product, which keeps none
         self.draw = draw or (lambda product, ctx, view: product.layer(ctx, view))
         self.node = Computed(panel, node, self._prepare, self._show, key=self._key, delay=self._delay)

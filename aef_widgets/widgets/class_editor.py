@@ -13,8 +13,9 @@ import ipywidgets as w
 from ..core.errors import AEFError, LabelsError
 from . import label_edits as edits
 from .base import Panel
+from .lifecycle import relayout, shared_widget
 
-_WIDE = w.Layout(width="auto")
+_WIDE = shared_widget(w.Layout(width="auto"))
 
 
 class ClassEditor(Panel):
@@ -35,7 +36,7 @@ class ClassEditor(Panel):
         self.delete_button = w.Button(description="Delete class")
         for button, action in ((self.add_button, self.new_class), (self.rename_button, self.rename),
                                (self.recolor_button, self.recolor), (self.delete_button, self.delete)):  # fmt: skip
-            button.layout = _WIDE
+            relayout(button, _WIDE)
             button.on_click(lambda _, act=action: self._edit(act))
         self.link_value("label_classes")
         self.observe(lambda _: self._classes_changed(), names="value")

@@ -18,13 +18,14 @@ from ipywidgets import HTML, Button, FileUpload, HBox, Layout, VBox
 from ..core.errors import AEFError
 from ..sources.labels import LabelPoint
 from .exports import saved_file_html
+from .lifecycle import shared_widget
 
 if TYPE_CHECKING:
     from ..engines.base import ClassProduct
     from ..engines.classifier_file import SavedClassifier
     from .state import ExplorerState
 
-_WIDE = Layout(width="auto")
+_WIDE = shared_widget(Layout(width="auto"))
 
 
 class ModelOwner(Protocol):

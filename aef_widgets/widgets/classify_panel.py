@@ -25,10 +25,11 @@ from .classify_model import ModelFiles
 from .exports import export_folder, saved_file_html
 from .label_marks import show_suggestions
 from .label_picker import LabelPicker
+from .lifecycle import shared_widget
 
 #: How many places "Suggest where to label next" marks.
 N_SUGGESTIONS = 8
-_WIDE = w.Layout(width="auto")
+_WIDE = shared_widget(w.Layout(width="auto"))
 
 
 class ClassifyPanel(Panel):
@@ -72,8 +73,7 @@ class ClassifyPanel(Panel):
         self.legend.add_class("aef-classify-legend")
         self.suggestions: list[tuple[float, float]] = []
         self._want_suggestions = False
-        stack = self.layer_stack()
-        self.suggestion_marks = stack.slot("Suggestions", "suggestions") if stack is not None else None
+        self.suggestion_marks = self.layer_slot("Suggestions", "suggestions")
         self.computed = Computed(self, "classes", self._prepare, self._show, label="classifying", heavy=True)
         self.layer = ProductLayer(self, "classes layer", "classes", "Classes", "classes",
                                   draw=lambda product, ctx, view: product.layer(ctx, view, self.colors))  # fmt: skip

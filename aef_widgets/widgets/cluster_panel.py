@@ -48,6 +48,7 @@ class ClusterPanel(Panel):
         # nothing would ever shut down) so the map stays responsive
         inline = isinstance(self.runner.executor, InlineExecutor)
         self.task_runner = JobRunner.inline() if inline else JobRunner(shared("export-tasks", 1))
+        self._detach.append(self.task_runner.close)  # the panel's own runner: closed with it
         self.download = HTML()
         self._wanted = False  # the user asked for clusters, and has not moved the AOI since
         self.computed = Computed(

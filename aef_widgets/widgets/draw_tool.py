@@ -16,6 +16,7 @@ import ipyleaflet
 from ipywidgets import HTML
 
 from ..rendering.colors import AOI_COLOR
+from .lifecycle import close_widget
 from .per_map import PerMap
 
 #: How a shape looks while it is drawn (it is replaced at once by the AOI outline or by label dots).
@@ -48,6 +49,11 @@ class DrawTool(PerMap):
         """``on_shape(feature)`` gets the shapes drawn while ``name`` is in charge; ``words()`` says what they do."""
         self._users[name] = (on_shape, words)
 
+    def unregister(self, name: str) -> None:
+        """Forget ``name`` (a closed panel): it gets no more shapes; the tool leaves the map if no one else has it."""
+        self._users.pop(name, None)
+        self.release(name)
+
     def take(self, name: str) -> None:
         self._in_charge = [n for n in self._in_charge if n != name] + [name]
         self.refresh()
@@ -66,6 +72,13 @@ class DrawTool(PerMap):
             self._show()
         words = self._users[user][1]()
         self.hint.value = f'<div style="{_HINT_STYLE}">{html.escape(words)}</div>'
+
+    def close(self) -> None:
+        """Take the tool off its closing map and close its widgets."""
+        self._users.clear()
+        self._in_charge.clear()
+        self._hide()
+        close_widget(self.hint)
 
     def _show(self) -> None:
         # a control taken off the map is closed (its view unhooked the map's draw events): a new one each time

@@ -27,6 +27,8 @@ from ..products.registry import graph
 #: Products are computed in the background; layers, areas and readouts are drawn from a product for what the map
 #: shows.
 GRAPH: dict[str, tuple[str, ...]] = graph()
+#: What a map's view is made of: the flow follows these traits of a tracked map.
+_VIEW_TRAITS = ["bounds", "pixel_bounds", "zoom", "center"]
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,21 @@ class Flow:
         return flow
 
     def __init__(self, state: HasTraits) -> None:
-        self.state = state
+        # weakly: ``_flows`` holds the flow as long as its state lives, so a strong reference would keep both forever
+        self._state = weakref.ref(state)
         self.values: dict[str, Any] = {}
         #: The key each product in ``values`` was computed for.
         self.keys: dict[str, Key] = {}
         self._updates: dict[str, list[Callable[[], None]]] = defaultdict(list)
-        self._maps: list = []
+        self._maps: list = []  # (map, its observer)
         state.observe(lambda change: self._changed(change["name"]))
+
+    @property
+    def state(self) -> HasTraits:
+        state = self._state()
+        if state is None:
+            raise ReferenceError("this flow's state is gone")
+        return state
 
     def on(self, node: str, update: Callable[[], None]) -> Callable[[], None]:
         """Call ``update`` whenever an input of ``node`` changes; returns what stops it (``off``)."""
@@ -116,15 +126,22 @@ class Flow:
 
     def track(self, m, view_of: Callable) -> None:
         """Keep the state's ``view`` equal to what map ``m`` shows (once per map)."""
-        if any(x is m for x in self._maps):
+        if any(x is m for x, _ in self._maps):
             return
-        self._maps.append(m)
 
         def update(_change=None) -> None:
             self.state.view = view_of(m)
 
-        m.observe(update, names=["bounds", "pixel_bounds", "zoom", "center"])
+        self._maps.append((m, update))
+        m.observe(update, names=_VIEW_TRAITS)
         update()
+
+    def untrack(self, m) -> None:
+        """Stop following map ``m``: an Explorer closing lets go of a map that outlives the state it made."""
+        for x, update in self._maps:
+            if x is m:
+                m.unobserve(update, names=_VIEW_TRAITS)
+        self._maps = [(x, update) for x, update in self._maps if x is not m]
 
     def _changed(self, name: str) -> None:
         for node, inputs in GRAPH.items():

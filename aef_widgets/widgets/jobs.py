@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
@@ -110,6 +111,8 @@ class JobRunner:
         self._words = ""
         #: Called on the UI loop with what is running, in words (empty when idle).
         self.on_busy: Callable[[str], None] | None = None
+        self._waiting: weakref.WeakSet = weakref.WeakSet()  # callbacks waiting on the loop (``UILoop.Later``)
+        self.closed = False
 
     def submit(
         self,
@@ -129,6 +132,8 @@ class JobRunner:
         ``label`` says what is running, in words, for the busy indicator; ``heavy`` work runs apart from the
         quick redraws. A ``delay`` waits on the UI loop (no thread is held), then starts the work if still wanted.
         """
+        if self.closed:
+            return None
         with self._lock:
             token = self._latest.get(channel, 0) + 1
             self._latest[channel] = token
@@ -153,9 +158,26 @@ class JobRunner:
             self.loop.call(lambda: self._apply(job, apply, fail, result))
 
         if wait and self.waits:
-            self.loop.call_later(wait, lambda: job.current and executor.submit(run))
+            self._call_later(wait, lambda: job.current and executor.submit(run))
             return None
         return executor.submit(run)
+
+    def close(self) -> None:
+        """Cancel every channel and what waits on the loop (delayed starts, the idle trim); refuse new work. Work
+        running in a pool stops at its next progress report, and its result is dropped. The pools are the
+        process's (``core.execution``): they stay."""
+        with self._lock:
+            self.closed = True
+            for channel in self._latest:
+                self._latest[channel] += 1
+        for later in list(self._waiting):
+            later.cancel()
+        self.on_busy = None
+
+    def _call_later(self, delay: float, callback: Callable[[], object]) -> None:
+        later = self.loop.call_later(delay, callback)
+        if later is not None:  # a loop replaced by a test's may hand back nothing to cancel
+            self._waiting.add(later)
 
     def _apply(self, job: Job, apply: Callable, fail: Callable, result: Any) -> None:
         if not job.current:
@@ -184,13 +206,13 @@ class JobRunner:
         # plans the next)
         with self._lock:
             quiet = not self._running and self._activity == activity
-            again = not self._running and not quiet
+            again = not self._running and not quiet and not self.closed
             self._trim_planned = again
             now = self._activity
         if quiet:
             release_freed_memory()
         elif again:
-            self.loop.call_later(IDLE_TRIM_S, lambda: self._trim_if_still_idle(now))
+            self._call_later(IDLE_TRIM_S, lambda: self._trim_if_still_idle(now))
 
     def _set_busy(self, channel: str, label: str | None) -> None:
         with self._lock:
@@ -202,11 +224,11 @@ class JobRunner:
             changed, self._words = words != self._words, words
             if label is not None:
                 self._activity += 1
-            plan = label is None and not self._running and not self._trim_planned
+            plan = label is None and not self._running and not self._trim_planned and not self.closed
             self._trim_planned |= plan
             activity = self._activity
         if plan:  # the kernel may now wait for the user: once it has, hand back what the jobs freed
-            self.loop.call_later(IDLE_TRIM_S, lambda: self._trim_if_still_idle(activity))
+            self._call_later(IDLE_TRIM_S, lambda: self._trim_if_still_idle(activity))
         if self.on_busy is not None and changed:
             on_busy = self.on_busy
             self.loop.call(lambda: on_busy(words))

@@ -27,8 +27,9 @@ from .base import Panel
 from .draw_tool import DrawTool
 from .exports import export_folder, saved_file_html
 from .label_marks import show_labels
+from .lifecycle import shared_widget
 
-_WIDE = w.Layout(width="auto")
+_WIDE = shared_widget(w.Layout(width="auto"))
 
 
 class LabelPicker(Panel):
@@ -62,11 +63,10 @@ class LabelPicker(Panel):
         self.save_button.on_click(lambda _: self.save_labels())
         self.upload = w.FileUpload(accept=".geojson,.json,.csv", multiple=False, description="Load labels")
         self.upload.observe(self._uploaded, names="value")
-        stack = self.layer_stack()
-        self.marks = stack.slot("Labels", "probes") if stack is not None else None
+        self.marks = self.layer_slot("Labels", "probes")
         self.on_map_interaction(self._map_event)
+        self.use_draw_tool("labels", self._drawn, self._draw_words)
         if self.map is not None:
-            DrawTool.of(self.map).register("labels", self._drawn, self._draw_words)
             self.observe(lambda _: DrawTool.of(self.map).refresh(), names="target")
         self.link_value("class_labels")
         self.observe(lambda _: self._labels_changed(), names="value")

@@ -7,6 +7,7 @@ from ipywidgets import HTML, Checkbox, FloatSlider, HBox, Layout, ValueWidget, V
 from traitlets import Any
 
 from .layer_stack import LayerStack
+from .lifecycle import close_widget
 
 
 class LayerList(VBox, ValueWidget):
@@ -28,6 +29,16 @@ class LayerList(VBox, ValueWidget):
         map.observe(self._rebuild, names="layers")
         self.add_class("aef-layer-list")
         self._rebuild()
+
+    def close(self) -> None:
+        """Stop following the map and close every row (the map, shared with the panels, stays)."""
+        if getattr(self, "_rows", None) is not None:  # absent if ``__init__`` did not get that far
+            self.map.unobserve(self._rebuild, names="layers")
+            for _, row in self._rows.values():
+                close_widget(row)
+            self._rows = None
+            close_widget(self._empty)
+        close_widget(self)
 
     def _rebuild(self, _change=None) -> None:
         ours = list(reversed(self.stack.layers()))
@@ -62,14 +73,3 @@ class LayerList(VBox, ValueWidget):
     def _fade(self, layer: ipyleaflet.Layer, opacity: float) -> None:
         layer.opacity = opacity
         self.value = {**self.value, layer.name: opacity}
-
-
-def close_widget(widget) -> None:
-    """Close a widget with its children, layout and style: closing a box alone leaves them alive in the kernel."""
-    for child in getattr(widget, "children", ()):
-        close_widget(child)
-    for part in ("layout", "style"):
-        owned = getattr(widget, part, None)
-        if owned is not None:
-            owned.close()
-    widget.close()

@@ -88,6 +88,7 @@ class LayerSlot:
         self.stack, self.name, self.kind, self.attribution = stack, name, kind, attribution
         self.layer: ipyleaflet.Layer | None = None
         self.opacity = START_OPACITY.get(kind, 1.0)
+        self.closed = False
 
     @property
     def map(self) -> ipyleaflet.Map:
@@ -95,6 +96,10 @@ class LayerSlot:
 
     def show(self, spec: Layer | ipyleaflet.Layer | None) -> None:
         """Draw ``spec`` (an image, tiles, or a ready-made layer); None removes the layer."""
+        if self.closed:  # a result for a closed panel: not shown, and a layer made for it is not left open
+            if isinstance(spec, ipyleaflet.Layer):
+                close_layer(spec)
+            return
         if spec is None:
             self.remove()
             return
@@ -124,6 +129,13 @@ class LayerSlot:
         if old in self.map.layers:
             self.map.layers = tuple(x for x in self.map.layers if x is not old)
         close_layer(old)
+
+    def close(self) -> None:
+        """Take the layer off the map and the slot out of its stack, for good: what a closed panel leaves behind."""
+        self.remove()
+        self.closed = True
+        if self in self.stack.slots:
+            self.stack.slots.remove(self)
 
     def _make(self, spec: Layer | ipyleaflet.Layer) -> ipyleaflet.Layer:
         if isinstance(spec, Overlay):

@@ -1,5 +1,8 @@
 """PerMap: helpers of which a map has exactly one (its layer stack, its draw tool), made on first use and dropped
-with the map, so panels built separately around one map share them without being handed them."""
+with the map, so panels built separately around one map share them without being handed them.
+
+A helper holds its map weakly: the registry is keyed weakly by the map, and a value holding its key strongly would
+keep every map (and all its layers and widgets) alive for the life of the process."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import ClassVar, TypeVar
 import ipyleaflet
 
 _T = TypeVar("_T", bound="PerMap")
+_KINDS: list[type[PerMap]] = []
 
 
 class PerMap:
@@ -19,9 +23,29 @@ class PerMap:
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         cls._of_map = weakref.WeakKeyDictionary()  # one registry per kind of helper
+        _KINDS.append(cls)
 
     def __init__(self, m: ipyleaflet.Map) -> None:
-        self.map = m
+        self._map = weakref.ref(m)
+
+    @property
+    def map(self) -> ipyleaflet.Map:
+        """The helper's map (alive as long as someone uses it: whoever holds a helper holds its map too)."""
+        m = self._map()
+        if m is None:
+            raise ReferenceError("this helper's map is gone")
+        return m
+
+    def close(self) -> None:
+        """Close what the helper made (its map is closing)."""
+
+    @staticmethod
+    def forget(m: ipyleaflet.Map) -> None:
+        """Close and drop every helper of ``m``: its owner is closing it."""
+        for kind in _KINDS:
+            helper = kind._of_map.pop(m, None)
+            if helper is not None:
+                helper.close()
 
     @classmethod
     def of(cls: type[_T], m: ipyleaflet.Map) -> _T:

@@ -17,6 +17,7 @@ from ..engines.base import Layer, Tiles
 from ..rendering.overlay import Overlay
 from .base import VIEW_DEBOUNCE_S, Computed, Panel
 from .layer_stack import ImageOverlay
+from .lifecycle import close_widget
 
 #: The two panes, above the tiles (200) and under Leaflet's own overlay pane (400).
 PANES = {"aef-left": {"zIndex": "350"}, "aef-right": {"zIndex": "351"}}
@@ -36,6 +37,7 @@ class SideBySide(Panel):
                               style={"description_width": "3em"})  # fmt: skip
         self.show_split = Checkbox(value=False, description="Compare two years side by side", indent=False)
         self.split_map = self._make_map()
+        self._detach.append(lambda: close_widget(self.split_map))  # shown or not, it closes with the panel
         self.value = (self.left.value, self.right.value)
         for control in (self.left, self.right):
             control.observe(lambda _: setattr(self, "value", (self.left.value, self.right.value)), names="value")
@@ -58,9 +60,9 @@ class SideBySide(Panel):
         )
         self.control = ipyleaflet.SplitMapControl(left_layer=self.left_layer, right_layer=self.right_layer)
         m.add(self.control)
-        if self.map is not None:  # it looks where the main map looks
-            dlink((self.map, "center"), (m, "center"))
-            dlink((self.map, "zoom"), (m, "zoom"))
+        if self.map is not None:  # it looks where the main map looks, until the panel closes
+            for name in ("center", "zoom"):
+                self._detach.append(dlink((self.map, name), (m, name)).unlink)
         return m
 
     def _source_changed(self, change) -> None:

@@ -48,9 +48,8 @@ class SimilarityProbe(Panel):
         self.map_layers = ThresholdedLayers.declared(self, SIMILARITY, label="Matches")
         self.matches = self.map_layers.area_text
         self.computed = Computed(self, "similarity", self._prepare, self._show, label="similarity", fail=self._failed)
-        stack = self.layer_stack()
-        self.markers = stack.slot("Similarity references", "probes") if stack is not None else None
-        self.negative_markers = stack.slot("Similarity negatives", "probes") if stack is not None else None
+        self.markers = self.layer_slot("Similarity references", "probes")
+        self.negative_markers = self.layer_slot("Similarity negatives", "probes")
         self._group: ipyleaflet.LayerGroup | None = None
         self.on_map_interaction(self._map_event)
         self.value = list(self.state.probe_points)

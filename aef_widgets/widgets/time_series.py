@@ -9,6 +9,7 @@ from ipywidgets import HTML, Checkbox, Layout, ToggleButton, VBox
 from ..analysis.temporal import Trajectory
 from ..engines import temporal_for
 from .base import Computed, Panel
+from .lifecycle import close_widget
 
 #: Line colours of the two series: to the reference year, and to the year before.
 TO_REFERENCE_COLOR, YEAR_TO_YEAR_COLOR = "#1f77b4", "#ff7f0e"
@@ -44,13 +45,13 @@ class TimeSeriesPanel(Panel):
         self.chart_box = VBox()
         self.legend = HTML(LEGEND, layout=Layout(visibility="hidden"))
         self.legend.add_class("aef-time-legend")
+        self._detach.append(lambda: close_widget(self.legend))  # not a child until the first chart
         self._on_map = True  # the charted pixel's marker is on the map (the explorer takes it off outside its tab)
         self.computed = Computed(
             self, "trajectory", self._prepare, self._show, label="trajectory",
             key=lambda: self.flow.key("trajectory").plus(pixel=self.value, use_aoi=self.use_aoi.value),
         )  # fmt: skip
-        stack = self.layer_stack()
-        self.marker = stack.slot("Charted pixel", "probes") if stack is not None else None
+        self.marker = self.layer_slot("Charted pixel", "probes")
         self.on_map_interaction(self._map_event)
         self.observe(lambda _: self.computed.update(), names="value")
         self.use_aoi.observe(lambda _: self.computed.update(), names="value")

@@ -56,12 +56,15 @@ class UILoop:
         else:
             self.loop.call_soon_threadsafe(self._run, callback)
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> None:
-        """Run ``callback`` on the UI thread after ``delay`` seconds, without holding any thread meanwhile."""
+    def call_later(self, delay: float, callback: Callable[[], object]) -> Later:
+        """Run ``callback`` on the UI thread after ``delay`` seconds, without holding any thread meanwhile (without a
+        loop, a timer's thread waits); ``cancel()`` on what it returns drops the callback."""
+        later = Later(callback)
         if self.loop is None:
-            start_timer(delay, self._run, callback)
+            later.timer = start_timer(delay, later.fire)
         elif not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.loop.call_later, delay, self._run, callback)
+            self.loop.call_soon_threadsafe(self.loop.call_later, delay, later.fire)
+        return later
 
     @staticmethod
     def _run(callback: Callable[[], object]) -> None:
@@ -70,6 +73,25 @@ class UILoop:
                 callback()
             except Exception:  # a failing callback must not stop the loop; callers report errors themselves
                 log.exception("error in a UI callback")
+
+
+class Later:
+    """A callback waiting for its time. ``cancel`` drops it, so nothing it reaches is kept alive by the wait (the
+    loop keeps only this), and ends a timer's thread at once."""
+
+    def __init__(self, callback: Callable[[], object]) -> None:
+        self.callback: Callable[[], object] | None = callback
+        self.timer: threading.Timer | None = None
+
+    def cancel(self) -> None:
+        self.callback = None
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def fire(self) -> None:
+        callback, self.callback = self.callback, None
+        if callback is not None:
+            UILoop._run(callback)
 
 
 def _kernel_loop() -> asyncio.AbstractEventLoop | None:

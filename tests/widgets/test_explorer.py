@@ -10,7 +10,7 @@ import ee
 import pytest
 
 from aef_widgets.explorer import TAB_TITLES, Explorer
-from aef_widgets.widgets import JobRunner
+from aef_widgets.widgets import JobRunner, make_map
 from tests.widgets.frontend import click
 
 
@@ -53,3 +53,25 @@ def test_widgets_share_one_state(real_source):
     assert all(p.state is explorer.state for p in panels)
     explorer.clusters.k.value = 7
     assert explorer.state.n_clusters == 7
+
+
+def test_a_closed_explorer_no_longer_reacts_and_closing_twice_is_harmless(real_source):
+    explorer = Explorer(real_source, runner=JobRunner.inline())
+    state, m = explorer.state, explorer.map
+    explorer.tabs.selected_index = TAB_TITLES.index("Similarity")
+    explorer.close()
+    assert explorer.comm is None and m.comm is None and explorer.similarity.comm is None  # its map was its own
+    lon, lat = real_source.footprint.center_lonlat
+    click(m, lon, lat)  # a click the frontend had sent before the page knew
+    assert state.probe_points == []
+    explorer.close()
+
+
+def test_closing_an_explorer_leaves_a_map_it_was_given_as_it_was(real_source):
+    m = make_map(real_source)
+    before = ([x.name for x in m.layers], [type(c).__name__ for c in m.controls])
+    explorer = Explorer(real_source, map=m, runner=JobRunner.inline())
+    assert "RGB composite" in [x.name for x in m.layers]
+    explorer.close()
+    assert ([x.name for x in m.layers], [type(c).__name__ for c in m.controls]) == before
+    assert m.comm is not None  # still the caller's, open

@@ -129,3 +129,32 @@ def test_freed_memory_is_handed_back_once_the_runner_has_been_idle_a_while(monke
     runner.submit("a", lambda job: "later", done.append, print)
     executor.run(0)
     assert len(timers) == 3  # idle again: the next trim is planned
+
+
+def test_a_closed_runner_drops_its_work_and_what_waits_and_takes_no_more():
+    """Without a loop (a script), waiting callbacks are timers' threads: closing the runner ends them at once, and
+    work queued or running for it is dropped, not applied."""
+    executor = ManualExecutor()
+    runner = JobRunner(executor)  # no running loop here: delayed starts and the idle trim wait in timer threads
+    runner.waits = True  # as with a pool: delays are waited for
+    threads = set(threading.enumerate())
+    applied, progressed = [], []
+
+    def running(job):
+        runner.close()  # the explorer closes while this runs
+        job.progress(0.5, "half")  # ... which stops it here
+        progressed.append(True)
+        return "late"
+
+    runner.submit("now", running, applied.append, applied.append)
+    runner.submit("queued", lambda job: "queued", applied.append, applied.append)
+    runner.submit("delayed", lambda job: "delayed", applied.append, applied.append, delay=30.0)
+    waiting = set(threading.enumerate()) - threads
+    assert len(waiting) == 1  # the delayed start's timer
+    executor.run_all()
+    assert applied == [] and progressed == []
+    for thread in waiting:
+        thread.join(timeout=1.0)
+        assert not thread.is_alive(), "a cancelled timer's thread still waits"
+    assert runner.submit("after", lambda job: "after", applied.append, applied.append) is None
+    assert executor.pending == [] and applied == []
