@@ -71,6 +71,14 @@ def direction(low: np.ndarray, high: np.ndarray) -> tuple[list[float], float]:
     return [float(x) for x in w], float(np.clip(w @ (low + high) / 2, -1.0, 1.0))
 
 
+def direction_between(
+    source: Any, year: int, low: tuple[float, float], high: tuple[float, float]
+) -> tuple[list[float], float]:
+    """Weights from the embedding at ``low`` to the one at ``high`` (lon, lat) in ``year``, and the threshold halfway:
+    the two pixels are read from ``source`` (one request for both)."""
+    return direction(*source.sample([low, high], year))
+
+
 def index_values(field: EmbeddingField, weights: np.ndarray) -> np.ndarray:
     """The index of every pixel of a field (float32 (rows, cols), NaN without data), for unit ``weights``."""
     rows, cols = field.shape

@@ -13,7 +13,7 @@ import ipywidgets as w
 from ..core.errors import AEFError, LabelsError
 from . import label_edits as edits
 from .base import Panel
-from .lifecycle import relayout, shared_widget
+from .lifecycle import close_widget, relayout, shared_widget
 
 _WIDE = shared_widget(w.Layout(width="auto"))
 
@@ -24,8 +24,9 @@ class ClassEditor(Panel):
 
     def __init__(self, state=None, *, status: w.HTML | None = None, **kwargs) -> None:
         super().__init__(state, **kwargs)
-        if status is not None:
-            self.status = status  # a part speaks in its owner's status line
+        if status is not None:  # a part speaks in its owner's status line; the one it was born with goes
+            close_widget(self.status)
+            self.status = status
         if not self.state.label_classes:
             self.state.label_classes = edits.add_class(edits.add_class([], "Class 1"), "Class 2")
         self.active = w.Dropdown(description="Label as", layout=_WIDE)

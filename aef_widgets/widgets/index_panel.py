@@ -9,7 +9,7 @@ import re
 from ipywidgets import HTML, Button, Checkbox, FloatSlider, Layout, Textarea
 
 from ..core.errors import AEFError, UsageError
-from ..products.index import INDEX, direction, index_product, unit_weights
+from ..products.index import INDEX, direction_between, index_product, unit_weights
 from ..rendering.legend import colorbar_html
 from .base import Computed, Panel, error_message
 from .thresholded_layers import ThresholdedLayers
@@ -63,7 +63,7 @@ class IndexPanel(Panel):
         self.notice.value = ""
         self.show_status("Reading the two pixels…", "busy")
         self.runner.submit(
-            self._channel, lambda job: direction(*source.sample([low, high], year)), self._set_direction,
+            self._channel, lambda job: direction_between(source, year, low, high), self._set_direction,
             self._refused, label="index direction",
         )  # fmt: skip
 

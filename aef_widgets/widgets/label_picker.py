@@ -27,7 +27,7 @@ from .base import Panel
 from .draw_tool import DrawTool
 from .exports import export_folder, saved_file_html
 from .label_marks import show_labels
-from .lifecycle import shared_widget
+from .lifecycle import close_widget, shared_widget
 
 _WIDE = shared_widget(w.Layout(width="auto"))
 
@@ -44,8 +44,9 @@ class LabelPicker(Panel):
         polygon_pixels: int = POLYGON_PIXELS, **kwargs,
     ) -> None:  # fmt: skip
         super().__init__(state, **kwargs)
-        if status is not None:
-            self.status = status  # a part speaks in its owner's status line
+        if status is not None:  # a part speaks in its owner's status line; the one it was born with goes
+            close_widget(self.status)
+            self.status = status
         self.folder = folder or export_folder()
         self.seed, self.max_polygon_pixels = seed, polygon_pixels
         if not self.state.label_classes:

@@ -1,7 +1,7 @@
 """Every node and layer kind a panel names is declared (``aef_widgets.products``), checked statically.
 
 The widgets' modules are parsed, not run: every ``Computed``, ``ProductLayer`` and ``ThresholdedLayers`` a panel
-builds, every ``slot`` it asks the layer stack for, every ``bring_to_top`` and every call on the flow (``flow.key``,
+builds, every ``slot`` (or ``layer_slot``) it asks the layer stack for, every ``bring_to_top`` and every call on the flow (``flow.key``,
 ``flow.set``, ``flow.is_current``, ``flow.on``, ``flow.values.get``, ``flow.keys[...]``). A name is a string
 literal, or a declaration imported from ``aef_widgets.products`` (``SIMILARITY.values.name``), which is evaluated.
 Names held in variables (a ``ProductLayer`` passing on its own node) are the callers' literals, checked there.
@@ -31,6 +31,7 @@ CALLS = {
     "ProductLayer": {1: "n", 2: "n", 4: "k"},
     "ThresholdedLayers": {1: "n", 3: "n", 5: "k"},
     "slot": {1: "k"},
+    "layer_slot": {1: "k"},  # Panel.layer_slot(name, kind): a slot its close takes off the map
     "bring_to_top": {0: "f"},
 }
 FLOW_METHODS = {"key", "set", "is_current", "on", "off"}
