@@ -65,7 +65,7 @@ def classify_aoi(inputs: Inputs, settings: Settings) -> dict[str, Any]:
              for m, model in models.items()}  # fmt: skip
     times: dict[str, list[float]] = {name: [] for name in runs}
     agreement = None
-    for _ in range(max(2, settings.cluster_repeats)):
+    for _ in range(max(settings.min_runs, settings.cluster_repeats)):
         for name, run in runs.items():
             start = time.perf_counter()
             result = run()

@@ -31,7 +31,7 @@ def read_path(inputs: Inputs, settings: Settings) -> dict[str, Any]:
     mpx = grid.width * grid.height / 1e6
     side = min(1024, grid.width, grid.height)
     window = Window(0, 0, side, side)
-    times = max(2, settings.repeats)
+    times = max(settings.min_runs, settings.repeats)
     one = subgrid(grid, window)
 
     def stream(workers: int = WORKERS) -> None:

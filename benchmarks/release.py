@@ -81,7 +81,7 @@ def release_view(_inputs: Any, settings: Settings, scratch: Path) -> dict[str, A
         "preview_s", "preview_bytes", "preview_full_s", "preview_total_bytes",
         "click_s", "second_click_s", "second_click_requests", "plain_s", "plain_bytes", "view64_s", "reopen_requests",
     )}  # fmt: skip
-    for run in range(max(2, settings.repeats)):
+    for run in range(max(settings.min_runs, settings.repeats)):
         with tempfile.TemporaryDirectory(dir=scratch) as cache_dir, _server(root) as (url, log):
             # the first picture: three bands
             source = open_release(url=f"{url}/{sub}", cache_dir=cache_dir)

@@ -26,6 +26,9 @@ class Settings:
     release_view: int = 1024
     #: Runs of each temporal workload (reads, nine years, three years, interleaved); the median is reported.
     temporal_repeats: int = 3
+    #: Fewest runs of the release, classify and read-path measurements: the median of two evens out a cold first
+    #: run; the smoke test, whose numbers mean nothing, runs each once (the same code, half the CPU).
+    min_runs: int = 2
 
     @property
     def scene_shape(self) -> tuple[int, int]:
@@ -66,5 +69,6 @@ TINY = Settings(
     repeats=1,
     release_view=256,
     temporal_repeats=1,
+    min_runs=1,
 )
 PRESETS = {s.name: s for s in (FULL, QUICK, TINY)}

@@ -259,7 +259,7 @@ def test_a_planted_circle_is_caught_in_every_import_form():
 THREAD_MAKERS = {"ThreadPoolExecutor", "ProcessPoolExecutor", "Thread", "Timer"}
 #: Where threads may be created: the execution module, and the release cache's server, a child process's script
 #: run with ``python -I`` (standard library only: it cannot import the package).
-THREAD_MODULES = {"core/execution.py", "sources/release_cache_server.py"}
+THREAD_MODULES = {"core/execution.py", "sources/release_cache_server/handler.py"}
 
 
 def thread_sites(sources: dict[str, str] | None = None) -> list[str]:

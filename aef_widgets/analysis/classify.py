@@ -26,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from ..core.bands import N_BANDS
 from ..core.errors import NoDataError
 from ..core.field import EmbeddingField
+from .blas import one_blas_thread
 from .classify_choice import AUTO_FOLDS, DEFAULT, choose_method
 from .classify_fast import FastProba, top_two_class_major
 from .kmeans import NO_CLASS
@@ -95,14 +96,15 @@ class EmbeddingClassifier(ClassifierMixin, BaseEstimator):
         if len(classes) < 2:
             raise NoDataError("label at least two classes to classify")
         method = self.method
-        if method == "auto":
-            self.choice_ = choose_method(X, y, CANDIDATES, make_estimator, self.random_state)
-            self.cv_scores_ = dict(self.choice_.scores)
-            method = self.choice_.method
-        if method == "knn3" and len(X) < 3:
-            raise NoDataError("3-NN needs at least 3 labels")
-        self.method_ = method
-        self.estimator_ = make_estimator(method, self.random_state).fit(X, y)
+        with one_blas_thread():  # a few labels: BLAS's other threads would only spin (analysis.blas)
+            if method == "auto":
+                self.choice_ = choose_method(X, y, CANDIDATES, make_estimator, self.random_state)
+                self.cv_scores_ = dict(self.choice_.scores)
+                method = self.choice_.method
+            if method == "knn3" and len(X) < 3:
+                raise NoDataError("3-NN needs at least 3 labels")
+            self.method_ = method
+            self.estimator_ = make_estimator(method, self.random_state).fit(X, y)
         self.classes_ = self.estimator_.classes_
         self.n_features_in_ = N_BANDS
         return self

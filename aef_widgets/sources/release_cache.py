@@ -44,7 +44,7 @@ class FetchCache:
         command = [
             sys.executable,
             "-I",
-            server.__file__,
+            server.SCRIPT,
             str(self.folder),
             str(self.max_bytes),
             str(timeout),

@@ -86,3 +86,25 @@ def test_parallel_reads_of_one_chunk_fetch_it_once(gcs_release, tmp_path, releas
         assert all(b < c for (_, b), (c, _) in zip(fetched, fetched[1:])), f"a byte fetched twice: {fetched}"
     finally:
         cache.close()
+
+
+def test_the_cache_servers_modules_import_only_the_standard_library_and_each_other():
+    """The child runs them with ``python -I`` by path, without the package: any other import fails only there."""
+    import ast
+    import sys
+    from pathlib import Path
+
+    from aef_widgets.sources import release_cache_server
+
+    folder = Path(release_cache_server.__file__).parent
+    outside = []
+    for module in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                if node.level != 1:  # a sibling of the package (``..``) is not loaded in the child
+                    outside.append(f"{module.name}: {'.' * node.level}{node.module}")
+                continue
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module] if isinstance(node, ast.ImportFrom) else []
+            outside += [f"{module.name}: {n}" for n in names if n.split(".")[0] not in sys.stdlib_module_names]
+    assert len(list(folder.glob("*.py"))) >= 4 and outside == []
