@@ -37,7 +37,7 @@ def unit_image(image: ee.Image) -> ee.Image:
     bands = image.select(list(BAND_NAMES))
     unit = bands.divide(bands.pow(2).reduce(ee.Reducer.sum()).sqrt())
     ones = bands.mask().reduce(ee.Reducer.min()).selfMask().rename(_PIXELS)
-    return unit.addBands(ones.updateMask(ones))
+    return unit.addBands(ones)
 
 
 def ee_zonal(
