@@ -26,7 +26,7 @@ from aef_widgets.data.cog import write_embedding_cog
 from aef_widgets.engines.tables import sample_points, zonal_embeddings
 from aef_widgets.sources.geotiff import GeoTIFFSource
 from aef_widgets.sources.open import open_source
-from tests.conftest import REAL_FLOAT32
+from tests.conftest import REAL_FLOAT32, write_like
 from tests.release_data import BOUNDARY_LAT, tiles
 
 UTM16 = "EPSG:32616"
@@ -91,6 +91,23 @@ def test_zonal_means_on_the_real_raster_equal_shapely_coverage_weighted_means(re
     straddle = out.set_index("name").loc["straddle"]  # partly west and north of the raster: only its inside counts
     inside = polygons.geometry[4].intersection(shapely.box(*rasterio.transform.array_bounds(96, 96, transform)[::1]))
     assert straddle["coverage"] == pytest.approx(inside.area / polygons.geometry[4].area, rel=1e-6)
+
+
+def test_zonal_means_equal_exactextracts_own_weighted_means_of_the_unit_vectors(real_int8, real, tmp_path) -> None:
+    """exactextract run directly (its ``mean`` of each band, coverage-weighted) on a file of the real raster's unit
+    vectors, renormalised here, is the same vector as ours from the int8 file."""
+    from exactextract import exact_extract
+
+    values, transform = real
+    unit = (values / np.linalg.norm(values, axis=2, keepdims=True)).astype(np.float32)
+    path = write_like(tmp_path / "unit.tif", REAL_FLOAT32, np.moveaxis(unit, -1, 0))
+    polygons = real_polygons(transform)
+    theirs = exact_extract(str(path), polygons, ["mean", "count"], output="pandas")
+    means = theirs[[f"band_{b}_mean" for b in range(1, 65)]].to_numpy()
+    ours = zonal_embeddings(open_source(real_int8), polygons)
+    np.testing.assert_allclose(vectors(ours), means / np.linalg.norm(means, axis=1, keepdims=True), atol=1e-5)
+    np.testing.assert_allclose(ours["pixels"], theirs["band_1_count"], rtol=1e-6)
+    np.testing.assert_allclose(ours["spread"], 1 - np.linalg.norm(means, axis=1), atol=1e-5)
 
 
 def test_nodata_pixels_never_count_and_a_polygon_on_no_data_is_nan_with_zero_pixels(int8_with_hole, real) -> None:
