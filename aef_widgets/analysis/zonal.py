@@ -23,6 +23,9 @@ from ..core.bands import BAND_NAMES, N_BANDS
 from ..core.field import EmbeddingField
 from ..core.grid import Grid
 
+#: Covered pixels whose unit vectors are summed at a time (16 MiB of float64).
+BLOCK_PIXELS = 32768
+
 
 @dataclass(frozen=True)
 class Coverage:
@@ -66,11 +69,20 @@ def weighted_sums(cover: Coverage, field: EmbeddingField, n: int) -> tuple[np.nd
     weights = np.bincount(polygon, fraction, minlength=n)
     if not len(cell):
         return weights, np.zeros((n, N_BANDS))
-    used, local = np.unique(cell, return_inverse=True)  # only the covered valid pixels, normalised
-    vectors = field.values.reshape(-1, N_BANDS)[used].astype(np.float64)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    matrix = csr_matrix((fraction, (polygon, local)), shape=(n, len(used)))
-    return weights, np.asarray(matrix @ vectors)
+    used, local = np.unique(cell, return_inverse=True)  # only the covered valid pixels
+    flat = field.values.reshape(-1, N_BANDS)
+    sums = np.zeros((n, N_BANDS))
+    order = np.argsort(local, kind="stable")
+    edges = np.searchsorted(local[order], np.arange(0, len(used) + BLOCK_PIXELS, BLOCK_PIXELS))
+    for i, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+        # float64 vectors a block of pixels at a time: a whole chunk's would be 512 MiB for 1024 x 1024 px
+        first = i * BLOCK_PIXELS
+        vectors = flat[used[first : first + BLOCK_PIXELS]].astype(np.float64)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        take = order[a:b]
+        block = csr_matrix((fraction[take], (polygon[take], local[take] - first)), shape=(n, len(vectors)))
+        sums += block @ vectors
+    return weights, sums
 
 
 class ZonalSums:

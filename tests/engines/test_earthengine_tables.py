@@ -36,8 +36,8 @@ def test_zonal_on_earth_engine_is_reduce_regions_of_unit_vectors_and_ones_summed
     network: Network, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(earthengine_tables, "BATCH", 2)
-    fields = [shapely.box(-88.78, 44.29, -88.776, 44.293), shapely.box(-88.77, 44.29, -88.768, 44.291),
-              shapely.box(-10.0, 0.0, -9.99, 0.01)]  # fmt: skip  (the last in the sea: no pixels)
+    sea = shapely.box(-10.0, 0.0, -9.99, 0.01)  # no pixels there
+    fields = [shapely.box(-88.78, 44.29, -88.776, 44.293), shapely.box(-88.77, 44.29, -88.768, 44.291), sea]
     table = gpd.GeoDataFrame({"field": ["a", "b", "c"]}, geometry=fields, crs="EPSG:4326")
     rng = np.random.default_rng(0)
     sums = rng.normal(size=(2, 3, 64)) * 5
