@@ -24,6 +24,7 @@ from aef_widgets.core.bands import BAND_NAMES
 from aef_widgets.core.quantization import dequantize
 from aef_widgets.data.cog import write_embedding_cog
 from aef_widgets.engines.tables import sample_points, zonal_embeddings
+from aef_widgets.engines.workflows import CHUNK_BYTES
 from aef_widgets.sources.geotiff import GeoTIFFSource
 from aef_widgets.sources.open import open_source
 from tests.conftest import REAL_FLOAT32, write_like
@@ -159,12 +160,17 @@ def test_a_polygon_across_two_utm_zones_is_measured_on_its_zones_grid_with_the_o
 
 def test_many_polygons_across_chunks_on_an_executor_equal_the_polygons_one_by_one(sample) -> None:
     """Polygons across the sample's 256 px tiles and chunks: the table of all at once, on a thread executor, equals
-    each polygon measured alone (its own small grid), year by year."""
+    each polygon measured alone, year by year; and one across the corner of four chunks equals the shapely reference
+    over one read of its whole box (no chunks)."""
     source = sample_source_of(sample)
-    left, bottom, right, top = source.grid().bounds
+    full = source.grid()
+    left, bottom, right, top = full.bounds
+    side = source.chunk_windows(full, CHUNK_BYTES)[0].width
+    corner = shapely.Point(left + side * 10 + 3.3, top - side * 10 - 7.1).buffer(333.3)  # the four chunks' corner
     rng = np.random.default_rng(7)
-    centres = shapely.points(rng.uniform(left, right, 40), rng.uniform(bottom, top, 40))
-    table = gpd.GeoDataFrame({"id": range(40)}, geometry=shapely.buffer(centres, rng.uniform(4, 900, 40)), crs=UTM16)
+    centres = shapely.points(rng.uniform(left, right, 39), rng.uniform(bottom, top, 39))
+    shapes = [corner, *shapely.buffer(centres, rng.uniform(4, 900, 39))]
+    table = gpd.GeoDataFrame({"id": range(40)}, geometry=shapes, crs=UTM16)
     years = source.years[:2]
     with ThreadPoolExecutor(2) as pool:
         together = zonal_embeddings(source, table, years, executor=pool)
@@ -173,6 +179,13 @@ def test_many_polygons_across_chunks_on_an_executor_equal_the_polygons_one_by_on
         alone = zonal_embeddings(source, table.iloc[[i]], years)
         np.testing.assert_allclose(vectors(together)[2 * i : 2 * i + 2], vectors(alone), atol=1e-6)
         np.testing.assert_allclose(together["pixels"].iloc[2 * i : 2 * i + 2], alone["pixels"], rtol=1e-9)
+    box = source.grid(AOI.from_bounds(*table.iloc[[0]].to_crs(4326).total_bounds))
+    assert box.width < side and box.height < side  # one read, where the table read four chunks
+    for y, year in enumerate(years):
+        field = source.read_window(box, year)
+        pixels, mean, spread = reference(corner, field.values.astype(np.float64), box.transform)
+        assert together["pixels"].iloc[y] == pytest.approx(pixels, rel=1e-6)
+        np.testing.assert_allclose(vectors(together)[y], mean, atol=1e-5)
 
 
 def sample_source_of(folder) -> GeoTIFFSource:
