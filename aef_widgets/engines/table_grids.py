@@ -61,9 +61,10 @@ def lattice_groups(
     cells = np.floor(lonlat).astype(np.int64)
     _, inverse = np.unique(cells, axis=0, return_inverse=True)
     inverse = inverse.ravel()
+    order = np.argsort(inverse, kind="stable")
+    starts = np.flatnonzero(np.diff(inverse[order], prepend=-1))
     groups: dict[tuple, tuple[Lattice, list[np.ndarray]]] = {}
-    for k in range(int(inverse.max()) + 1 if len(inverse) else 0):
-        rows = np.flatnonzero(inverse == k)
+    for rows in np.split(order, starts[1:]) if len(order) else []:
         box = (*lonlat_bounds[rows, :2].min(axis=0), *lonlat_bounds[rows, 2:].max(axis=0))
         lattice = _probe(source, lonlat[rows[0]], tuple(map(float, box)))
         if lattice is not None:
