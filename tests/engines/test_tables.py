@@ -78,7 +78,9 @@ def real_polygons(transform: Affine) -> gpd.GeoDataFrame:
 def test_zonal_means_on_the_real_raster_equal_shapely_coverage_weighted_means(real_int8, real) -> None:
     values, transform = real
     polygons = real_polygons(transform)
-    out = zonal_embeddings(open_source(real_int8), polygons.to_crs("EPSG:4326"))  # input CRS is not the source's
+    reports = []
+    out = zonal_embeddings(open_source(real_int8), polygons.to_crs(4326), progress=lambda f, m: reports.append(f))
+    assert reports and reports[-1] == 1.0  # the input's CRS (lon/lat) is not the source's (UTM 16N)
     assert list(out.columns[:2]) == ["name", "crop"] and out.crs == "EPSG:4326" and len(out) == len(polygons)
     assert list(out["year"]) == [2024] * len(polygons)
     for i, polygon in enumerate(polygons.geometry):
