@@ -15,6 +15,8 @@ from aef_widgets.sources.sample import sample_source
 distributed = pytest.importorskip("distributed", reason="Dask is part of the test extra; install .[test]")
 
 
+# distributed leaves a socket it probed for a free port to the garbage collector, which may close it during this test
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
 def test_zonal_embeddings_on_dask_equal_the_threaded_table() -> None:
     source = sample_source()
     left, bottom, right, top = source.grid().bounds
