@@ -18,7 +18,7 @@ import numpy as np
 from affine import Affine
 
 from ..core.aoi import AOI
-from ..core.errors import AOIError, NoDataError, TooManyFilesError
+from ..core.errors import AOIError, NoDataError, TooLargeError, TooManyFilesError
 from ..core.grid import Grid
 from ..sources.base import EmbeddingSource
 
@@ -73,7 +73,8 @@ def lattice_groups(
 
 
 def _probe(source: EmbeddingSource, point: np.ndarray, box: tuple[float, float, float, float]) -> Lattice | None:
-    """The lattice of a read of ``box`` (lon/lat), or, where that would open too many files, of a read at ``point``."""
+    """The lattice of a read of ``box`` (lon/lat), or, where that read would be refused (too many files, too wide),
+    of a read at ``point``."""
     lon, lat = float(point[0]), float(point[1])
     west, south, east, north = box
     tries = [(west - _PAD_DEG, south - _PAD_DEG, east + _PAD_DEG, north + _PAD_DEG),
@@ -81,7 +82,7 @@ def _probe(source: EmbeddingSource, point: np.ndarray, box: tuple[float, float, 
     for bounds in tries:
         try:
             return Lattice(source.grid(AOI.from_bounds(*bounds)))
-        except (TooManyFilesError, AOIError):
+        except (TooManyFilesError, TooLargeError, AOIError):  # too wide for one read: the point decides
             continue
         except NoDataError:  # the source has nothing there
             return None
