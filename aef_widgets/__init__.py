@@ -88,6 +88,7 @@ if TYPE_CHECKING:
         export_rgb,
         export_values,
     )
+    from .engines.tables import sample_points, zonal_embeddings
     from .engines.temporal_workflows import (
         AnomalyMap,
         anomaly_grid,
@@ -234,6 +235,7 @@ __all__ = [
     "random_folds",
     "regress_grid",
     "robust_scale",
+    "sample_points",
     "sample_source",
     "sample_truth",
     "save_classifier",
@@ -244,4 +246,5 @@ __all__ = [
     "trajectory_grid",
     "write_cog",
     "write_geojson",
+    "zonal_embeddings",
 ]

@@ -30,6 +30,7 @@ WORKLOADS = (
     "dask",
     "temporal",
     "startup",
+    "tables",
 )
 
 
@@ -42,6 +43,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
     from .readpath import read_path
     from .release import release_view
     from .startup import startup
+    from .tables import tables
     from .temporal import when_changed
     from .throughput import throughput
 
@@ -56,6 +58,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
         "dask": lambda inputs, settings, _scratch: dask_scaling(inputs, settings),
         "temporal": when_changed,
         "startup": lambda _inputs, settings, _scratch: startup(settings),
+        "tables": tables,
     }
 
 

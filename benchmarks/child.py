@@ -34,6 +34,11 @@ def library_kmeans(path: Path, out: Path, side: int | None = None) -> int:
 
 
 def main(argv: list[str]) -> None:
+    if argv[0] in ("zonal", "exactextract"):  # the tables workload: METHOD RASTER POLYGONS
+        from .tables import child_run
+
+        print(json.dumps(child_run(argv[0], Path(argv[1]), Path(argv[2]))))
+        return
     if argv[0] in ("reads", "when"):  # the temporal workload: METHOD FOLDER N_YEARS
         _temporal(argv[0], Path(argv[1]), int(argv[2]))
         return

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .tables import markdown as tables_markdown
+from .tables import targets as tables_targets
+
 #: Scaling counts as linear in time when a line fits the (Mpx, seconds) points this well, and memory as flat when
 #: peak memory grows by at most this many MiB per Mpx: the int16 labels (2 B/px) and the temporaries of writing
 #: them as uint8 grow with the AOI by design, while holding the embeddings would cost 256 MiB per Mpx as float32.
@@ -97,6 +100,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         rss = pool["kernel_rss_mib"]["max"]
         add("app: kernel memory per visitor <= 300 MB RSS", rss, "<=", KERNEL_MIB,
             f"{rss * 2**20 / 1e6:.0f} MB ({rss:.0f} MiB), largest of {pool['kernels']} kernels")  # fmt: skip
+    if "tables" in results:
+        tables_targets(results["tables"], add)
     return out
 
 
@@ -129,7 +134,7 @@ def markdown(results: dict[str, Any]) -> str:
     for key, render in (("cluster", _cluster), ("probe", _probe), ("throughput", _throughput),
                         ("scaling", _scaling), ("read_path", _read_path), ("classify", _classify),
                         ("release", _release), ("dask", _dask), ("temporal", _temporal),
-                        ("startup", _startup)):  # fmt: skip
+                        ("startup", _startup), ("tables", tables_markdown)):  # fmt: skip
         if key in results:
             lines += ["", *render(results[key])]
     generated = results["inputs"]["generated_seconds"]

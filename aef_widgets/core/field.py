@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 from affine import Affine
@@ -12,6 +13,9 @@ from rasterio.crs import CRS
 
 from .bands import BAND_NAMES, N_BANDS
 from .grid import Grid
+
+if TYPE_CHECKING:  # xarray loads only when a field is converted
+    import xarray as xr
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +84,28 @@ class EmbeddingField:
         mask = np.isfinite(values).all(axis=2) & (values != 0).any(axis=2)
         values = np.where(mask[..., None], values, np.float32(np.nan))
         return cls(values=values, mask=mask, grid=grid, year=year)
+
+    def to_xarray(self) -> xr.DataArray:
+        """The field as an xarray DataArray ``(y, x, band)``, bands ``A00``..``A63``, NaN without data, CRS and
+        transform written as rioxarray writes them (``core.xarray_bridge``); it shares the field's memory."""
+        from .xarray_bridge import field_to_xarray
+
+        return field_to_xarray(self.values, self.grid, self.year)
+
+    @classmethod
+    def from_xarray(cls, da: xr.DataArray, year: int | None = None) -> EmbeddingField:
+        """A field from a DataArray with dims ``y, x, band`` (64 bands, labelled ``A00``..``A63`` or in that order)
+        georeferenced as rioxarray writes it; NaN (or an all-zero vector) is no data. ``year`` defaults to the
+        array's ``year`` attribute."""
+        from .xarray_bridge import field_values, grid_of
+
+        grid, values = grid_of(da), field_values(da)
+        if grid.transform.e > 0:  # rows stored bottom-up: fields are north-up
+            t = grid.transform
+            values = values[::-1]
+            grid = Grid(Affine(t.a, 0, t.c, 0, -t.e, t.f + t.e * grid.height), grid.width, grid.height, grid.crs)
+        year = year if year is not None else da.attrs.get("year")
+        return cls.from_values(values, grid, None if year is None else int(year))
 
 
 @dataclass(frozen=True, eq=False)

@@ -48,7 +48,7 @@ def test_json_and_markdown_are_written_and_agree(results):
     assert text == markdown(saved)
     for heading in ("| target | measured | met |", "1. Cluster", "2. Similarity probe", "3. Throughput", "4. Scaling",
                     "5. Read path", "6. Classify", "7. Public release", "8. Past one machine",
-                    "9. Time", "10. App startup"):  # fmt: skip
+                    "9. Time", "10. App startup", "11. Tables"):  # fmt: skip
         assert heading in text
 
 
@@ -72,7 +72,8 @@ def test_machine_info_names_what_decides_the_numbers(results):
 def test_every_number_is_finite_and_every_target_is_judged(results):
     res = results[0]
     assert all(math.isfinite(x) for x in numbers(res))
-    assert len(res["targets"]) == 24  # 18 until issue 18 judged the release by band subsets, clicks and decodes
+    # 18 until issue 18 judged the release by band subsets, clicks and decodes; 27 with issue 20's tables
+    assert len(res["targets"]) == 27
     assert all(isinstance(t["met"], bool) and t["measured"] for t in res["targets"])
 
 
@@ -143,3 +144,12 @@ def test_dask_ran_on_one_and_two_workers_with_the_threaded_labels(results):
     dask = results[0]["dask"]
     assert [r["workers"] for r in dask["runs"]] == [1, 2]
     assert all(r["equal_to_threaded"] and r["wall_s"] > 0 for r in dask["runs"])
+
+
+def test_tables_measured_every_polygon_and_point_with_the_same_vectors_as_per_point_samples(results):
+    tables = results[0]["tables"]
+    runs = tables["zonal"]
+    assert runs["ours"]["rows"] == runs["exactextract"]["rows"] == runs["ours"]["polygons"] == tables["polygons"]
+    assert runs["ours"]["columns"] >= 68 and runs["exactextract"]["columns"] == 64  # A00..A63, year, pixels, ...
+    assert runs["ours_tenth"]["polygons"] == tables["polygons"] // 10
+    assert tables["points"]["same_vectors"] and tables["points"]["points"] == tables["polygons"]
