@@ -2,8 +2,8 @@
 
 The widgets' modules are parsed, not run: every ``Computed``, ``ProductLayer`` and ``ThresholdedLayers`` a panel
 builds, every ``slot`` (or ``layer_slot``) it asks the layer stack for, every ``bring_to_top`` and every call on the
-flow (``flow.key``, ``flow.set``, ``flow.is_current``, ``flow.on``, ``flow.values.get``, ``flow.keys[...]``). A name is a string
-literal, or a declaration imported from ``aef_widgets.products`` (``SIMILARITY.values.name``), which is evaluated.
+flow (``flow.key``, ``flow.set``, ``flow.is_current``, ``flow.on``, ``flow.values.get``, ``flow.keys[...]``). A
+name is a string literal, or a declaration imported from ``aef_widgets.products`` (``SIMILARITY.values.name``), which is evaluated.
 Names held in variables (a ``ProductLayer`` passing on its own node) are the callers' literals, checked there.
 """
 
