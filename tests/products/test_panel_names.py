@@ -2,9 +2,10 @@
 
 The widgets' modules are parsed, not run: every ``Computed``, ``ProductLayer`` and ``ThresholdedLayers`` a panel
 builds, every ``slot`` (or ``layer_slot``) it asks the layer stack for, every ``bring_to_top`` and every call on the
-flow (``flow.key``, ``flow.set``, ``flow.is_current``, ``flow.on``, ``flow.values.get``, ``flow.keys[...]``). A
-name is a string literal, or a declaration imported from ``aef_widgets.products`` (``SIMILARITY.values.name``), which is evaluated.
-Names held in variables (a ``ProductLayer`` passing on its own node) are the callers' literals, checked there.
+flow (``flow.key``, ``flow.set``, ``flow.is_current``, ``flow.on``, ``flow.values.get``, ``flow.keys[...]``). A name
+is a string literal, or a declaration imported from ``aef_widgets.products`` (``SIMILARITY.values.name``), which is
+evaluated. Names held in variables (a ``ProductLayer`` passing on its own node) are the callers' literals, checked
+there.
 """
 
 from __future__ import annotations
