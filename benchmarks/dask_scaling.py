@@ -40,7 +40,12 @@ def _dask_scaling(inputs: Inputs) -> dict[str, Any]:
     runs = []
     for workers in (1, 2):
         cluster = distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            # the dashboard on a free port: None still meant 8787, and a second cluster on the machine (another
+            # run) made the scheduler fall back and leak the refused socket (a ResourceWarning failing the smoke test)
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
         )
         with distributed.Client(cluster) as client:
             executor = client.get_executor()
