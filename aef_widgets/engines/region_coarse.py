@@ -2,17 +2,18 @@
 
 1. The region is read at ``COARSE_FACTOR`` times the native pixel size, from the files' overviews (the release's
    hold renormalised means: a level 8 times coarser is a 64th of the pixels, and of the bytes), and each coarse
-   cell scored. Chunks of the 10 m grid (the files' tile positions, a 1024 px tile a band on the release) get the
-   best score of their cells, turned into a bound by ``analysis.region_search.cap_bound``.
-2. Chunks are read at 10 m best bound first, a few side by side, while a chunk's bound beats the worst of the best
-   pixels found so far. The rest are never read.
+   cell scored. Each chunk of the 10 m grid (a tile position of the files: a 1024 px tile a band on the release)
+   gets the best score of its cells.
+2. Chunks are read at 10 m best first, a few side by side, while a chunk's best cell plus a **margin** beats the
+   worst of the best pixels found so far. The rest are never read.
 
-A chunk is skipped only when none of its coarse cells could reach the top *if* every pixel lies within
-``spread_deg`` of its cell's mean direction; a pixel unlike the rest of its cell (a small target in a large
-field) can be missed. So the pruning is a heuristic with a stated assumption and a measured recall: the benchmark
-counts how many of the exact top 100 it finds (``benchmarks/region_search.py``), and ``SearchReport.unread_bound``
-says the most an unread pixel could score under the assumption. Chunks without any data in the overview are
-skipped soundly: an overview cell is nodata only when its whole block is.
+The margin is how much a cell's score can understate its best pixel. No sound value exists (see
+``analysis.region_search``), so it is measured as the search goes: ``MARGIN_SAFETY`` times the most by which the
+best cell of a chunk holding matches understated its best pixel (cells computed from the 10 m pixels), at least
+``MIN_MARGIN`` times the weights' length; or a fixed ``margin=``. A match much better than the rest of its cell
+(a target of a few pixels in a field) can be missed, so the pruning is a heuristic whose recall is measured: the
+benchmark counts how many of the exact top 100 it finds (``benchmarks/region_search.py``). Chunks without any
+data in the overview are skipped soundly: an overview cell is nodata only when its whole block is.
 """
 
 from __future__ import annotations
@@ -22,74 +23,103 @@ from concurrent.futures import Executor
 import numpy as np
 from rasterio.windows import Window
 
-from ..analysis.region_search import TopPixels, cap_bound, unit_scores
+from ..analysis.region_search import TopPixels, cell_scores, chunk_best, unit_scores
 from ..core.aoi import AOI
 from ..core.grid import Grid
-from ..sources.base import EmbeddingSource, subgrid
+from ..sources.base import EmbeddingSource, mask_to_aoi, subgrid
 from .base import Progress
-from .region_search import LevelRead, SearchReport, fine_task
+from .region_search import LevelRead, SearchReport
 from .workflows import CHUNK_BYTES, WORKERS, executor_width, map_chunks
 
 #: How much coarser the first pass reads: 8 times (80 m), a 64th of the bytes of the 10 m read.
 COARSE_FACTOR = 8
-#: Angle within which the bound assumes a coarse cell's pixels lie around their mean direction: on the real AEF
-#: raster of the tests, 90% of 8 x 8 px cells have every pixel within 38 degrees of their mean.
-SPREAD_DEG = 40.0
+#: The measured margin is this many times the largest understatement seen among the matches found.
+MARGIN_SAFETY = 1.5
+#: The margin is at least this many times the weights' length (a pixel's noise around its cell, before any is seen).
+MIN_MARGIN = 0.05
 
 
 def coarse_to_fine(
     source: EmbeddingSource, grid: Grid, year: int, aoi: AOI, weights: np.ndarray, pool: int, factor: int,
-    spread_deg: float, executor: Executor | None, report: Progress,
+    margin: float | None, executor: Executor | None, report: Progress,
 ) -> tuple[TopPixels, SearchReport]:  # fmt: skip
     """The ``pool`` best pixels of the chunks a coarse pass ranks highest, and what was read at each level."""
     windows = source.chunk_windows(grid, CHUNK_BYTES)
     coarse = source.grid(aoi, resolution=grid.resolution * factor)
     coarse_windows = source.chunk_windows(coarse, CHUNK_BYTES)
     locate = _ChunkLocator(grid, windows)
-    norm = float(np.linalg.norm(weights))
 
     def coarse_task(window: Window) -> np.ndarray:
         # the overview is not masked to the AOI: a cell across its edge still bounds the pixels inside
         sub = subgrid(coarse, window)
-        scores = unit_scores(source.read_window(sub, year), weights)
-        return locate.best_per_chunk(sub, scores)
+        return locate.best_per_chunk(sub, unit_scores(source.read_window(sub, year), weights))
 
     best = np.full(len(windows), -np.inf)
-    for i, (_w, chunk_best) in enumerate(map_chunks(coarse_windows, coarse_task, source=source, executor=executor)):
-        np.fmax(best, chunk_best, out=best)
+    for i, (_w, chunk_max) in enumerate(map_chunks(coarse_windows, coarse_task, source=source, executor=executor)):
+        np.fmax(best, chunk_max, out=best)
         report(0.2 * (i + 1) / len(coarse_windows), f"ranked {i + 1} of {len(coarse_windows)} coarse chunks")
-    bounds = np.where(np.isfinite(best), cap_bound(np.where(np.isfinite(best), best, 0.0), norm, spread_deg), -np.inf)
-    order = [int(i) for i in np.argsort(-bounds, kind="stable") if np.isfinite(bounds[i])]
+    order = [int(i) for i in np.argsort(-best, kind="stable") if np.isfinite(best[i])]
 
     found = TopPixels(pool, grid.width)
-    task = fine_task(source, grid, year, aoi, weights, pool)
+    task = _fine_task(source, grid, coarse, year, aoi, weights, pool, factor)
     width = executor_width(executor) if executor is not None else WORKERS
-    done = 0
+    floor = MIN_MARGIN * float(np.linalg.norm(weights))
+    done, pad = 0, floor if margin is None else float(margin)
+    gaps: list[tuple[float, float]] = []  # (best pixel, best pixel - best cell) of each chunk read
     while done < len(order):
-        # chunks go best bound first, so those that can still reach the top are the next few or none
-        batch = [i for i in order[done : done + width] if bounds[i] > found.threshold]
+        # chunks go best first, so those that can still reach the top are the next few or none
+        batch = [i for i in order[done : done + width] if best[i] + pad > found.threshold]
         if not batch:
             break
-        for _w, (scores, positions) in map_chunks([windows[i] for i in batch], task, source=source, executor=executor):
+        for _w, (scores, positions, gap) in map_chunks(
+            [windows[i] for i in batch], task, source=source, executor=executor
+        ):
             found.offer(scores, positions)
+            if len(scores):
+                gaps.append((float(scores[0]), gap))
         done += len(batch)
-        left = int((bounds[order[done:]] > found.threshold).sum())
+        held = [gap for top_score, gap in gaps if top_score >= found.threshold]  # chunks holding matches
+        if margin is None and held:
+            pad = max(floor, MARGIN_SAFETY * max(held))
+        left = int((best[order[done:]] + pad > found.threshold).sum())
         report(0.2 + 0.8 * done / (done + left), f"read {done} chunks at 10 m; {left} could still hold a match")
         if len(batch) < width:
             break
-    unread = order[done:]
     coarse_px = coarse.width * coarse.height
     fine_px = int(sum(windows[i].width * windows[i].height for i in order[:done]))
     levels = (
         LevelRead(coarse.resolution, coarse_px, coarse_px, len(coarse_windows), len(coarse_windows)),
         LevelRead(grid.resolution, fine_px, grid.width * grid.height, done, len(windows)),
     )
+    how = "measured" if margin is None else "given"
     pruning = (
-        f"chunks pruned where no {coarse.resolution:g} m cell could reach the top if its pixels lie within "
-        f"{spread_deg:g} degrees of its mean (a heuristic: recall measured, not promised)"
+        f"chunks pruned where no {coarse.resolution:g} m cell came within a margin of {pad:.3f} ({how}) of the "
+        "top: a heuristic, recall measured, not promised"
     )
-    unread_bound = float(bounds[unread].max()) if unread else float("nan")
-    return found, SearchReport("coarse-to-fine", levels, pruning, unread_bound)
+    unread = order[done:]
+    unread_best = float(best[unread].max() + pad) if unread else float("nan")
+    return found, SearchReport("coarse-to-fine", levels, pruning, unread_best)
+
+
+def _fine_task(
+    source: EmbeddingSource, grid: Grid, coarse: Grid, year: int, aoi: AOI, weights: np.ndarray, pool: int,
+    factor: int,
+):  # fmt: skip
+    """A worker's 10 m chunk: its ``pool`` best pixels, and by how much its best cell understates its best pixel."""
+    # where the grid's first pixel lies in its coarse cell (0 on the release, whose levels share a corner)
+    off_col = round((grid.transform.c - coarse.transform.c) / grid.resolution)
+    off_row = round((coarse.transform.f - grid.transform.f) / grid.resolution)
+
+    def task(window: Window) -> tuple[np.ndarray, np.ndarray, float]:
+        row_off, col_off = int(window.row_off), int(window.col_off)
+        field = mask_to_aoi(source.read_window(subgrid(grid, window), year), aoi)
+        scores, positions = chunk_best(unit_scores(field, weights), row_off, col_off, grid.width, pool)
+        if not len(scores):
+            return scores, positions, float("nan")
+        cells = cell_scores(field, weights, factor, ((row_off + off_row) % factor, (col_off + off_col) % factor))
+        return scores, positions, float(scores[0]) - float(np.nanmax(cells))
+
+    return task
 
 
 class _ChunkLocator:

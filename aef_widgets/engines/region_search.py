@@ -71,8 +71,8 @@ class SearchReport:
     levels: tuple[LevelRead, ...]
     #: The pruning in words: none, or the assumption under which it is sound.
     pruning: str
-    #: The highest bound of a chunk left unread at 10 m (NaN when nothing was pruned): no unread pixel scores
-    #: above it when the pruning's assumption holds.
+    #: The best coarse score of a chunk left unread at 10 m plus the margin (NaN when nothing was pruned): what
+    #: an unread pixel could score were the margin right.
     unread_bound: float = float("nan")
 
     def __str__(self) -> str:
@@ -92,7 +92,7 @@ def find_similar(
     exact: bool = False,
     executor: Executor | None = None,
     progress: Progress | None = None,
-    spread_deg: float | None = None,
+    margin: float | None = None,
     coarse_factor: int | None = None,
 ) -> geopandas.GeoDataFrame:
     """The ``top`` pixels of ``region`` most like the positives and least like the negatives, best first.
@@ -101,7 +101,7 @@ def find_similar(
     embeddings, or (n, 2) lon/lat points read from ``source`` in ``year``. Returns points at pixel centres in
     WGS84 with ``score`` (``contrast_score``), ``rank`` (1 = best) and ``year``; with ``min_distance_m`` > 0,
     only the best pixel within that distance of each kept one. ``exact=True`` reads every 10 m pixel; else
-    coarse-to-fine (``spread_deg``, ``coarse_factor``: see ``region_coarse``). ``frame.attrs["search"]`` is a
+    coarse-to-fine (``margin``, ``coarse_factor``: see ``region_coarse``). ``frame.attrs["search"]`` is a
     ``SearchReport``: how much was read at each level. ``progress(fraction, message)`` is called as it goes.
     """
     ee_sources = sys.modules.get("aef_widgets.sources.earthengine")
@@ -126,14 +126,15 @@ def find_similar(
         check_region_size(grid, executor, "searching every 10 m pixel")
         found, search = exact_search(source, grid, year, aoi, weights, pool, executor, report)
     else:
-        from .region_coarse import COARSE_FACTOR, SPREAD_DEG, coarse_to_fine
+        from .region_coarse import COARSE_FACTOR, coarse_to_fine
 
-        factor = COARSE_FACTOR if coarse_factor is None else int(coarse_factor)
-        spread = SPREAD_DEG if spread_deg is None else float(spread_deg)
-        if factor < 2 or not 0 <= spread <= 180:
-            raise UsageError(f"coarse_factor must be 2 or more and spread_deg 0 to 180, got {factor}, {spread}")
+        factor = COARSE_FACTOR if coarse_factor is None else coarse_factor
+        if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 2:
+            raise UsageError(f"coarse_factor must be a whole number, 2 or more, got {coarse_factor!r}")
+        if margin is not None and not margin >= 0:
+            raise UsageError(f"margin must be a score difference of 0 or more (None: measured), got {margin!r}")
         check_region_size(source.grid(aoi, resolution=grid.resolution * factor), executor, "the coarse pass")
-        found, search = coarse_to_fine(source, grid, year, aoi, weights, pool, factor, spread, executor, report)
+        found, search = coarse_to_fine(source, grid, year, aoi, weights, pool, int(factor), margin, executor, report)
     report(1.0, str(search))
     return result_frame(grid, found, year, top, min_distance_m, search)
 
