@@ -145,8 +145,8 @@ class _ChunkLocator:
         rows, cols, values = rows.ravel()[valid], cols.ravel()[valid], values[valid].astype(np.float64)
         best = np.full(self.n, -np.inf)
         for dr, dc in ((0.01, 0.01), (0.01, 0.99), (0.99, 0.01), (0.99, 0.99)):
-            x, y = coarse.transform * (cols + dc, rows + dr)
-            fine_cols, fine_rows = ~self.grid.transform * (np.asarray(x), np.asarray(y))
+            x, y = coarse.transform @ (cols + dc, rows + dr)
+            fine_cols, fine_rows = ~self.grid.transform @ (np.asarray(x), np.asarray(y))
             # a cell past the grid's edge still bounds the pixels of the grid it covers
             fine_rows = np.clip(np.floor(fine_rows), 0, self.grid.height - 1).astype(np.int64)
             fine_cols = np.clip(np.floor(fine_cols), 0, self.grid.width - 1).astype(np.int64)

@@ -246,7 +246,7 @@ def result_frame(
     import geopandas
 
     rows, cols = np.divmod(found.positions, grid.width)
-    x, y = grid.transform * (cols + 0.5, rows + 0.5)
+    x, y = grid.transform @ (cols + 0.5, rows + 0.5)
     lon, lat = Transformer.from_crs(grid.crs, LONLAT, always_xy=True).transform(np.asarray(x), np.asarray(y))
     keep = suppress(np.asarray(lon), np.asarray(lat), top, min_distance_m)
     frame = geopandas.GeoDataFrame(
