@@ -30,6 +30,7 @@ WORKLOADS = (
     "dask",
     "temporal",
     "startup",
+    "region_search",
 )
 
 
@@ -40,6 +41,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
     from .dask_scaling import dask_scaling
     from .probe import probe_latency
     from .readpath import read_path
+    from .region_search import region_search
     from .release import release_view
     from .startup import startup
     from .temporal import when_changed
@@ -56,6 +58,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
         "dask": lambda inputs, settings, _scratch: dask_scaling(inputs, settings),
         "temporal": when_changed,
         "startup": lambda _inputs, settings, _scratch: startup(settings),
+        "region_search": region_search,
     }
 
 

@@ -97,6 +97,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         rss = pool["kernel_rss_mib"]["max"]
         add("app: kernel memory per visitor <= 300 MB RSS", rss, "<=", KERNEL_MIB,
             f"{rss * 2**20 / 1e6:.0f} MB ({rss:.0f} MiB), largest of {pool['kernels']} kernels")  # fmt: skip
+    if "region_search" in results:
+        from .region_search import region_targets
+
+        region_targets(results["region_search"], add, FLAT_MIB_PER_MPX)
     return out
 
 

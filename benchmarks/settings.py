@@ -26,6 +26,8 @@ class Settings:
     release_view: int = 1024
     #: Runs of each temporal workload (reads, nine years, three years, interleaved); the median is reported.
     temporal_repeats: int = 3
+    #: Side in px of the region searched by the region search workload (8192: one release file; issue 21).
+    region_side: int = 8192
 
     @property
     def scene_shape(self) -> tuple[int, int]:
@@ -53,6 +55,7 @@ QUICK = Settings(
     cold_clicks=3,
     throughput_side=1024,
     repeats=3,
+    region_side=2048,
 )
 #: For the smoke test: every code path at a size that takes seconds. Its numbers mean nothing.
 TINY = Settings(
@@ -66,5 +69,6 @@ TINY = Settings(
     repeats=1,
     release_view=256,
     temporal_repeats=1,
+    region_side=1024,
 )
 PRESETS = {s.name: s for s in (FULL, QUICK, TINY)}
