@@ -27,7 +27,7 @@ from ..core.errors import UsageError
 from ..sources.earthengine import EarthEngineSource, aoi_geometry, crs_code, ee_errors, utm_crs
 from .ee_context import embedding_dot, unit_image
 from .ee_export import DESTINATIONS, ExportTask
-from .region_search import SearchReport, as_region, check_search, references
+from .region_report import SearchReport, as_region, check_search, references
 
 if TYPE_CHECKING:
     import geopandas

@@ -28,7 +28,7 @@ from ..core.aoi import AOI
 from ..core.grid import Grid
 from ..sources.base import EmbeddingSource, mask_to_aoi, subgrid
 from .base import Progress
-from .region_search import LevelRead, SearchReport
+from .region_report import LevelRead, SearchReport
 from .workflows import CHUNK_BYTES, WORKERS, executor_width, map_chunks
 
 #: How much coarser the first pass reads: 8 times (80 m), a 64th of the bytes of the 10 m read.
