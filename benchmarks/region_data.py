@@ -21,6 +21,7 @@ The background is the real 96 px AEF raster in flipped copies with a third of th
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import tempfile
 from dataclasses import asdict, dataclass
@@ -94,10 +95,8 @@ def plan(side: int, seed: int = 0) -> list[Planted]:
 
 def block_codes(side: int, bi: int, bj: int, planted: list[Planted], direction: np.ndarray, seed: int) -> np.ndarray:
     """Codes (1024, 1024, 64) of tile position (bi, bj), north first: background with the planted pixels."""
-    from tests.release_data import tile_codes
-
     block_seed = seed * 1000 + bi * 64 + bj
-    codes = tile_codes(BLOCK, block_seed)
+    codes = _flipped_copies(block_seed)
     rng = np.random.default_rng(block_seed + 100)  # a third of the codes moved by one step, as real_like_codes
     step = (rng.random(codes.shape) < 0.3).astype(np.int8) * rng.choice(np.array([-1, 1], np.int8), codes.shape)
     codes = np.clip(codes.astype(np.int16) + step, -127, 127).astype(np.int8)
@@ -116,6 +115,27 @@ def block_codes(side: int, bi: int, bj: int, planted: list[Planted], direction: 
         v = v / np.linalg.norm(v, axis=-1, keepdims=True) + rng.normal(scale=p.noise / 8, size=v.shape)
         codes[where] = quantize((v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32))
     return codes
+
+
+@functools.lru_cache(maxsize=1)
+def _real() -> np.ndarray:
+    from tests.release_data import real_codes
+
+    return real_codes()
+
+
+def _flipped_copies(seed: int) -> np.ndarray:
+    """A tile position of real vectors: 96 px blocks of the real raster, each flipped at random (as
+    ``tests.release_data.tile_codes``, the raster read once)."""
+    real = _real()
+    rng = np.random.default_rng(seed)
+    out = np.empty((BLOCK, BLOCK, 64), dtype=np.int8)
+    for r in range(0, BLOCK, 96):
+        for c in range(0, BLOCK, 96):
+            block = real[:: rng.choice([1, -1]), :: rng.choice([1, -1])]
+            h, w = min(96, BLOCK - r), min(96, BLOCK - c)
+            out[r : r + h, c : c + w] = block[:h, :w]
+    return out
 
 
 def write_region(path: Path, side: int, seed: int = 0) -> dict:
@@ -138,7 +158,14 @@ def write_region(path: Path, side: int, seed: int = 0) -> dict:
                 profile = {"driver": "GTiff", "width": size, "height": size, "count": 64, "dtype": "int8",
                            "crs": f"EPSG:{EPSG}", "transform": rows_bottom_up * Affine.scale(f),
                            "nodata": -128}  # fmt: skip
-                extra = {**options, "COMPRESS": "ZSTD", "ZSTD_LEVEL": 1} if f == 1 else {"INTERLEAVE": "BAND"}
+                # each tile position writes whole tiles of every level (no read-modify-write of dirty blocks)
+                piece = BLOCK // f
+                if f == 1:
+                    extra = options  # uncompressed: the copy below compresses once
+                elif piece >= 16:
+                    extra = {"TILED": "YES", "BLOCKXSIZE": piece, "BLOCKYSIZE": piece, "INTERLEAVE": "BAND"}
+                else:
+                    extra = {"INTERLEAVE": "BAND"}
                 levels.append(stack.enter_context(rasterio.open(lp, "w", **profile, **extra)))
             for bi in range(n):
                 for bj in range(n):

@@ -40,8 +40,8 @@ from .workflows import CHUNK_BYTES, map_chunks
 if TYPE_CHECKING:  # geopandas takes a second to import: loaded when a search returns
     import geopandas
 
-#: Most pixels one process searches at 10 m without an executor: 64 release tiles (about 0.4 CPU s a Mpx, so
-#: about half a day on two cores); beyond, a Dask cluster or Earth Engine.
+#: Most pixels one process searches at 10 m without an executor: 64 release files, 4.3 billion pixels (at about
+#: 0.4 CPU s a million, half an hour of CPU); beyond, a Dask cluster or Earth Engine.
 MAX_LOCAL_PX = 64 * 8192 * 8192
 #: Most candidate pixels kept while searching (``top`` times a neighbourhood's pixels with ``min_distance_m``).
 MAX_CANDIDATES = 20_000_000
