@@ -207,7 +207,7 @@ def region_markdown(r: dict[str, Any]) -> list[str]:
             f"| {name} | {m['seconds']:.1f} | {m['cpu_seconds']:.1f} | {m['bytes'] / 1e6:,.0f} | "
             f"{m['peak_rss_mib']:.0f} |"
             for name, m in rows
-        ),  # fmt: skip
+        ),
     ]
 
 
