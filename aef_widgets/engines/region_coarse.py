@@ -8,8 +8,8 @@
    worst of the best pixels found so far. The rest are never read.
 
 The margin is how much a cell's score can understate its best pixel. No sound value exists (see
-``analysis.region_search``), so it is measured as the search goes: ``MARGIN_SAFETY`` times the most by which the
-best cell of a chunk holding matches understated its best pixel (cells computed from the 10 m pixels), at least
+``analysis.region_search``), so it is measured as the search goes: ``MARGIN_SAFETY`` times the most any chunk
+holding matches needed (how far its best cell, computed from its 10 m pixels, lies below the worst match), at least
 ``MIN_MARGIN`` times the weights' length; or a fixed ``margin=``. A match much better than the rest of its cell
 (a target of a few pixels in a field) can be missed, so the pruning is a heuristic whose recall is measured: the
 benchmark counts how many of the exact top 100 it finds (``benchmarks/region_search.py``). Chunks without any
@@ -65,22 +65,23 @@ def coarse_to_fine(
     width = executor_width(executor) if executor is not None else WORKERS
     floor = MIN_MARGIN * float(np.linalg.norm(weights))
     done, pad = 0, floor if margin is None else float(margin)
-    gaps: list[tuple[float, float]] = []  # (best pixel, best pixel - best cell) of each chunk read
+    cells: list[tuple[float, float]] = []  # (best pixel, best cell) of each chunk read
     while done < len(order):
         # chunks go best first, so those that can still reach the top are the next few or none
         batch = [i for i in order[done : done + width] if best[i] + pad > found.threshold]
         if not batch:
             break
-        for _w, (scores, positions, gap) in map_chunks(
+        for _w, (scores, positions, cell) in map_chunks(
             [windows[i] for i in batch], task, source=source, executor=executor
         ):
             found.offer(scores, positions)
             if len(scores):
-                gaps.append((float(scores[0]), gap))
+                cells.append((float(scores[0]), cell))
         done += len(batch)
-        held = [gap for top_score, gap in gaps if top_score >= found.threshold]  # chunks holding matches
-        if margin is None and held:
-            pad = max(floor, MARGIN_SAFETY * max(held))
+        # the margin each chunk holding matches needed: how far its best cell lies below the worst match
+        needed = [found.threshold - cell for top_score, cell in cells if top_score >= found.threshold]
+        if margin is None and found.full and needed:
+            pad = max(floor, MARGIN_SAFETY * max(needed))
         left = int((best[order[done:]] + pad > found.threshold).sum())
         report(0.2 + 0.8 * done / (done + left), f"read {done} chunks at 10 m; {left} could still hold a match")
         if len(batch) < width:
@@ -105,7 +106,7 @@ def _fine_task(
     source: EmbeddingSource, grid: Grid, coarse: Grid, year: int, aoi: AOI, weights: np.ndarray, pool: int,
     factor: int,
 ):  # fmt: skip
-    """A worker's 10 m chunk: its ``pool`` best pixels, and by how much its best cell understates its best pixel."""
+    """A worker's 10 m chunk: its ``pool`` best pixels, and the score of its best cell (as the overview has it)."""
     # where the grid's first pixel lies in its coarse cell (0 on the release, whose levels share a corner)
     off_col = round((grid.transform.c - coarse.transform.c) / grid.resolution)
     off_row = round((coarse.transform.f - grid.transform.f) / grid.resolution)
@@ -117,7 +118,7 @@ def _fine_task(
         if not len(scores):
             return scores, positions, float("nan")
         cells = cell_scores(field, weights, factor, ((row_off + off_row) % factor, (col_off + off_col) % factor))
-        return scores, positions, float(scores[0]) - float(np.nanmax(cells))
+        return scores, positions, float(np.nanmax(cells))
 
     return task
 
