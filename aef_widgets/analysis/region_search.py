@@ -16,8 +16,8 @@ amount: one odd pixel of 64 moves the mean by little. Even the tightest geometri
 cell of cosine 0.45 reach 0.92. What a pixel gains over its cell along one direction ``w`` is far smaller (a
 64-dimensional deviation mostly points elsewhere): median 0.065 |w|, 90th percentile 0.18 |w| on that raster for
 ``w`` a real pixel's direction. So coarse-to-fine prunes with a **margin** over the cell's score, measured as the
-search goes (by how much the best cell of each chunk holding matches understated its best pixel), and its recall
-is measured, not promised.
+search goes (how far below the worst match the best cell of each chunk holding matches lay), and its recall is
+measured, not promised.
 """
 
 from __future__ import annotations

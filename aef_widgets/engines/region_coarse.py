@@ -33,7 +33,7 @@ from .workflows import CHUNK_BYTES, WORKERS, executor_width, map_chunks
 
 #: How much coarser the first pass reads: 8 times (80 m), a 64th of the bytes of the 10 m read.
 COARSE_FACTOR = 8
-#: The measured margin is this many times the largest understatement seen among the matches found.
+#: The measured margin is this many times the most any chunk holding matches needed.
 MARGIN_SAFETY = 1.5
 #: The margin is at least this many times the weights' length (a pixel's noise around its cell, before any is seen).
 MIN_MARGIN = 0.05
