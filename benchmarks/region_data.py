@@ -156,7 +156,7 @@ def write_region(path: Path, side: int, seed: int = 0) -> dict:
             for f, lp in zip([1, *factors], level_paths):
                 size = max(1, side // f)
                 profile = {"driver": "GTiff", "width": size, "height": size, "count": 64, "dtype": "int8",
-                           "crs": f"EPSG:{EPSG}", "transform": rows_bottom_up * Affine.scale(f),
+                           "crs": f"EPSG:{EPSG}", "transform": rows_bottom_up @ Affine.scale(f),
                            "nodata": -128}  # fmt: skip
                 # each tile position writes whole tiles of every level (no read-modify-write of dirty blocks)
                 piece = BLOCK // f
