@@ -76,6 +76,7 @@ if TYPE_CHECKING:
     from .ee_auth import ee_available, ee_init, ee_status
     from .engines import EarthEngineEngine, Engine, LocalEngine, engine_for
     from .engines.classifier_file import ClassifierFileError, SavedClassifier, load_classifier, save_classifier
+    from .engines.earthengine_region_search import export_similar_ee
     from .engines.earthengine_temporal import EETemporal
     from .engines.ee_export import ExportTask
     from .engines.local_temporal import LocalTemporal
@@ -88,6 +89,7 @@ if TYPE_CHECKING:
         export_rgb,
         export_values,
     )
+    from .engines.region_search import SearchReport, find_similar
     from .engines.tables import sample_points, zonal_embeddings
     from .engines.temporal_workflows import (
         AnomalyMap,
@@ -182,6 +184,7 @@ __all__ = [
     "RobustScale",
     "SampleTruth",
     "SavedClassifier",
+    "SearchReport",
     "SideBySide",
     "SimilarityProbe",
     "SourceError",
@@ -218,7 +221,9 @@ __all__ = [
     "export_change_years",
     "export_classes",
     "export_rgb",
+    "export_similar_ee",
     "export_values",
+    "find_similar",
     "k_means",
     "labels_from_bytes",
     "learning_curve",

@@ -31,7 +31,10 @@ WORKLOADS = (
     "temporal",
     "startup",
     "tables",
+    "region_search",
 )
+#: Workloads that write their own data: a run of only these generates none of the shared inputs.
+OWN_DATA = ("region_search",)
 
 
 def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]]:
@@ -41,6 +44,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
     from .dask_scaling import dask_scaling
     from .probe import probe_latency
     from .readpath import read_path
+    from .region_search import region_search
     from .release import release_view
     from .startup import startup
     from .tables import tables
@@ -59,6 +63,7 @@ def _workloads() -> dict[str, Callable[[Inputs, Settings, Path], dict[str, Any]]
         "temporal": when_changed,
         "startup": lambda _inputs, settings, _scratch: startup(settings),
         "tables": tables,
+        "region_search": region_search,
     }
 
 
@@ -73,12 +78,12 @@ def run(settings: Settings, out: Path, data: Path, keep_data: bool, only: Sequen
         "settings": asdict(settings),
     }
     _say(f"inputs in {data} ...")
-    inputs = prepare(settings.scene_shape, settings.aoi, data)
+    inputs = prepare(settings.scene_shape, settings.aoi, data) if set(only) - set(OWN_DATA) else None
     results["inputs"] = {
         "folder": str(data),
-        "generated_seconds": inputs.generated_seconds,
-        "bytes": disk_usage(data),
-        "scene_px": [inputs.scene.height, inputs.scene.width],
+        "generated_seconds": inputs.generated_seconds if inputs else 0.0,
+        "bytes": disk_usage(data) if inputs else 0,
+        "scene_px": [inputs.scene.height, inputs.scene.width] if inputs else [0, 0],
     }
     workloads = _workloads()
     try:
@@ -89,7 +94,7 @@ def run(settings: Settings, out: Path, data: Path, keep_data: bool, only: Sequen
                 results[name] = workloads[name](inputs, settings, Path(scratch))
                 results[name]["workload_seconds"] = time.perf_counter() - t
     finally:
-        if not keep_data:
+        if not keep_data and inputs is not None:
             for path in [*inputs.files(), data / "inputs.json"]:
                 path.unlink(missing_ok=True)
             if data.is_dir() and not any(data.iterdir()):

@@ -102,6 +102,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{rss * 2**20 / 1e6:.0f} MB ({rss:.0f} MiB), largest of {pool['kernels']} kernels")  # fmt: skip
     if "tables" in results:
         tables_targets(results["tables"], add)
+    if "region_search" in results:
+        from .region_search import region_targets
+
+        region_targets(results["region_search"], add, FLAT_MIB_PER_MPX)  # issue 21
     return out
 
 
@@ -134,7 +138,8 @@ def markdown(results: dict[str, Any]) -> str:
     for key, render in (("cluster", _cluster), ("probe", _probe), ("throughput", _throughput),
                         ("scaling", _scaling), ("read_path", _read_path), ("classify", _classify),
                         ("release", _release), ("dask", _dask), ("temporal", _temporal),
-                        ("startup", _startup), ("tables", tables_markdown)):  # fmt: skip
+                        ("startup", _startup), ("tables", tables_markdown),
+                        ("region_search", _region)):  # fmt: skip
         if key in results:
             lines += ["", *render(results[key])]
     generated = results["inputs"]["generated_seconds"]
@@ -307,6 +312,12 @@ def _startup(s: dict[str, Any]) -> list[str]:
             for name, r in s["runs"].items()
         ),
     ]
+
+
+def _region(r: dict[str, Any]) -> list[str]:
+    from .region_search import region_markdown
+
+    return region_markdown(r)
 
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -29,6 +29,8 @@ class Settings:
     #: Fewest runs of the release, classify and read-path measurements: the median of two evens out a cold first
     #: run; the smoke test, whose numbers mean nothing, runs each once (the same code, half the CPU).
     min_runs: int = 2
+    #: Side in px of the region searched by the region search workload (8192: one release file; issue 21).
+    region_side: int = 8192
 
     @property
     def scene_shape(self) -> tuple[int, int]:
@@ -56,6 +58,7 @@ QUICK = Settings(
     cold_clicks=3,
     throughput_side=1024,
     repeats=3,
+    region_side=2048,
 )
 #: For the smoke test: every code path at a size that takes seconds. Its numbers mean nothing.
 TINY = Settings(
@@ -70,5 +73,6 @@ TINY = Settings(
     release_view=256,
     temporal_repeats=1,
     min_runs=1,
+    region_side=1024,
 )
 PRESETS = {s.name: s for s in (FULL, QUICK, TINY)}
