@@ -99,6 +99,10 @@ class Explorer(HBox, ValueWidget):
             titles=TAB_TITLES,
         )  # fmt: skip
         self.tabs.add_class("aef-tabs")
+        # one handler of the map's clicks: only the open tab's panels get them (their own handlers come off the map)
+        handlers = [[p.dispatch_map_events() for p in _panels_in(tab)] for tab in self.tabs.children]
+        self._clicks = [[h for h in tab if h is not None] for tab in handlers]
+        m.on_interaction(self._map_event)
         self.tabs.observe(self._tab_selected, names="selected_index")
         self.busy = HTML()
         self.busy.add_class("aef-busy")
@@ -136,6 +140,7 @@ class Explorer(HBox, ValueWidget):
         for panel in self.panels:
             panel.close()
         self.state.unobserve(self._source_changed, names="source")
+        self.map.on_interaction(self._map_event, remove=True)
         if self.runner.on_busy == self._busy:
             self.runner.on_busy = None
         if made["runner"]:
@@ -145,6 +150,11 @@ class Explorer(HBox, ValueWidget):
         if made["map"]:
             PerMap.forget(self.map)
         close_widget(self, keep=() if made["map"] else (self.map,))
+
+    def _map_event(self, **event) -> None:
+        index = self.tabs.selected_index
+        for handle in self._clicks[index] if index is not None else ():
+            handle(**event)
 
     def _busy(self, what: str) -> None:
         self.busy.value = f"<i>Working: {html.escape(what)}…</i>" if what else ""
@@ -173,3 +183,11 @@ class Explorer(HBox, ValueWidget):
     def _footer(self) -> str:
         credit = html.escape(self.state.source.attribution)
         return f'<div class="aef-attribution" style="font-size:11px;color:#555">{credit}</div>'
+
+
+def _panels_in(widget) -> list[Panel]:
+    """The panels a tab shows, the parts of panels included (the classify panel's label picker)."""
+    found = [widget] if isinstance(widget, Panel) else []
+    for child in getattr(widget, "children", ()):
+        found += _panels_in(child)
+    return found

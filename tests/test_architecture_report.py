@@ -4,7 +4,7 @@ found in every import form, and only circles."""
 from __future__ import annotations
 
 from tests.test_architecture import import_graph, strongly_connected
-from tools.architecture_report import thread_sites
+from tools.architecture_report import floors, thread_sites
 
 
 def graph_of(sources: dict[tuple[str, ...], str]) -> dict:
@@ -34,3 +34,9 @@ def test_two_separate_circles_are_two_components():
 def test_the_execution_modules_pools_are_among_the_thread_sites():
     sites = thread_sites()
     assert sum(s.startswith("core/execution.py:") and s.endswith("ThreadPoolExecutor") for s in sites) == 2
+
+
+def test_the_click_s_files_are_split_into_upper_and_lower_floors_by_the_architecture_layers():
+    files = ["core/grid.py", "sources/geotiff.py", "ee_auth.py", "rendering/png.py", "analysis/similarity.py",
+             "engines/local.py", "products/similarity.py", "widgets/base.py", "explorer.py"]  # fmt: skip
+    assert floors(files) == {"upper": 4, "lower": 5}

@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.test_architecture import (  # noqa: E402, F401
+    LAYERS,
     PACKAGE,
+    TOP_LEVEL,
     circles_inside_packages,
     import_graph,
     strongly_connected,
@@ -170,6 +172,17 @@ def similarity_click() -> dict:
     return record
 
 
+def floors(files: list[str]) -> dict[str, int]:
+    """How many of the files crossed are on the upper floors issue 19 redesigned (engines, products, widgets, apps)
+    and on the lower ones (core, data, sources, analysis, rendering), by ``tests/test_architecture.py``'s layers."""
+    lower = 0
+    for f in files:
+        parts = Path(f).parts
+        layer = TOP_LEVEL.get(Path(f).stem, "apps") if len(parts) == 1 else parts[0]
+        lower += LAYERS.index(layer) < LAYERS.index("engines")
+    return {"upper": len(files) - lower, "lower": lower}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-click", action="store_true", help="skip driving the Explorer")
@@ -195,6 +208,9 @@ def main() -> None:
         click = similarity_click()
         print(f"similarity click: {len(click['files'])} package files, {click['hops']} thread hops, "
               f"{click['seconds'] * 1000:.0f} ms to the overlay (profiled)")  # fmt: skip
+        split = floors(click["files"])
+        print(f"  upper floors (engines, products, widgets, apps): {split['upper']}; "
+              f"lower floors (core, data, sources, analysis, rendering): {split['lower']}")  # fmt: skip
         for f in click["files"]:
             print("  " + f)
 

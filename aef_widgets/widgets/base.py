@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
-from typing import Any as AnyType
 
 import ipyleaflet
 from ipywidgets import HTML, Layout, ValueWidget, VBox
@@ -15,19 +14,16 @@ from ..core.errors import AEFError
 from ..rendering.view import MapView
 from ..sources.base import EmbeddingSource
 from .draw_tool import DrawTool
-from .flow import Flow, Key
-from .jobs import Job, JobRunner
+from .flow import Flow
+from .jobs import JobRunner
 from .layer_stack import LayerSlot, LayerStack
 from .lifecycle import close_widget
 from .map_view import view_of
+from .nodes import KEEP, VIEW_DEBOUNCE_S, Computed, ProductLayer  # noqa: F401  (where panels have them from)
 from .state import ExplorerState
 
 log = logging.getLogger(__name__)
-#: Delay before redrawing after the view moves, so a pan or zoom burst costs one redraw.
-VIEW_DEBOUNCE_S = 0.15
 _STATUS_COLORS = {"info": "#555", "busy": "#555", "ok": "#1b7f3b", "error": "#b00020"}
-#: What ``prepare`` returns to leave what is shown as it is.
-KEEP = object()
 
 
 def error_message(error: BaseException) -> str:
@@ -65,6 +61,8 @@ class Panel(VBox, ValueWidget):
         self.status.add_class("aef-status")
         #: What ``close`` undoes: observers of the state, flow subscriptions, map handlers, running work.
         self._detach: list[Callable[[], None]] = []
+        self._map_handlers: list[Callable[..., None]] = []
+        self._dispatched = False  # True once an app sends the map's events (``dispatch_map_events``)
         super().__init__(**kwargs)
         if map is not None:
             self.flow.track(map, view_of)
@@ -93,11 +91,34 @@ class Panel(VBox, ValueWidget):
         self._detach.append(lambda: obj.unobserve(handler, names=names))
 
     def on_map_interaction(self, handler: Callable[..., None]) -> None:
-        """Handle the map's clicks and moves until ``close``."""
+        """Handle the map's clicks and moves until ``close``: from the map, or from the app that took them
+        (``dispatch_map_events``)."""
         if self.map is not None:
             m = self.map
-            m.on_interaction(handler)
-            self._detach.append(lambda: m.on_interaction(handler, remove=True))
+            self._map_handlers.append(handler)
+            if not self._dispatched:
+                m.on_interaction(handler)
+
+            def off() -> None:
+                m.on_interaction(handler, remove=True)  # nothing happens if the app took it off the map
+                self._map_handlers.remove(handler)
+
+            self._detach.append(off)
+
+    def dispatch_map_events(self) -> Callable[..., None] | None:
+        """Take the panel's handlers off the map and return what calls them (None: it handles no event). An app
+        showing panels in tabs (the Explorer) sends a click only to the open tab's panels, so the others' handlers
+        never run; a panel used alone keeps the map's events coming straight to it."""
+        if self.map is None or not self._map_handlers:
+            return None
+        for handler in self._map_handlers:
+            self.map.on_interaction(handler, remove=True)
+        self._dispatched = True
+        return self._send_map_event
+
+    def _send_map_event(self, **event) -> None:
+        for handler in list(self._map_handlers):
+            handler(**event)
 
     def layer_slot(self, name: str, kind: str, attribution: str = "") -> LayerSlot | None:
         """A place for one layer on the map (None without a map), taken off the map with its layer by ``close``."""
@@ -138,142 +159,3 @@ class Panel(VBox, ValueWidget):
 
     def show_error(self, error: BaseException) -> None:
         self.show_status(error_message(error), "error")
-
-
-class Computed:
-    """One node of the flow, computed by a panel in the background and shown only while its key still holds.
-
-    ``prepare`` runs on the kernel's loop and reads the state: it returns the work (``work(job) -> result``), None
-    to show nothing, or ``KEEP`` to leave what is shown. ``show`` gets the result (or None) on the loop.
-    """
-
-    def __init__(
-        self,
-        panel: Panel,
-        node: str,
-        prepare: Callable[[], AnyType],
-        show: Callable[[AnyType], None],
-        *,
-        label: str = "",
-        key: Callable[[], Key] | None = None,
-        progress: Callable[[float, str], None] | None = None,
-        delay: Callable[[], float] | None = None,
-        fail: Callable[[BaseException], None] | None = None,
-        heavy: bool = False,
-    ) -> None:
-        self.panel, self.node, self.prepare, self.show_result = panel, node, prepare, show
-        self.delay_of = delay or (lambda: 0.0)
-        self.fail = fail or panel.show_error
-        self.heavy = heavy
-        self._error_shown: str | None = None
-        self.label, self.progress = label, progress
-        self.key_of = key or (lambda: panel.flow.key(node))
-        self.channel = f"{node}-{id(self)}"
-        self.key: Key | None = None
-        #: How many times the work really ran: one user action must never run it twice.
-        self.computations = 0
-        panel._detach.append(panel.flow.on(node, self.update))
-        panel._detach.append(self.cancel)  # a result that comes back after ``close`` is dropped
-
-    def update(self, force: bool = False) -> None:
-        """Recompute if the key moved (or ``force``); a result for an older key is dropped."""
-        key = self.key_of()
-        if key == self.key and not force:
-            return
-        delay = self.delay_of()
-        work = self.prepare()
-        if work is KEEP:
-            return
-        self.key = key
-        if work is None:
-            self.panel.runner.cancel(self.channel)
-            self.show_result(None)
-            return
-
-        def run(job: Job) -> AnyType:
-            self.computations += 1
-            return work(job)
-
-        self.panel.runner.submit(
-            self.channel, run, lambda result: self._done(key, result), self._failed, delay,
-            label=self.label, progress=self.progress, heavy=self.heavy,
-        )  # fmt: skip
-
-    def cancel(self) -> None:
-        """Stop what is computing; show nothing."""
-        self.key = None
-        self.panel.runner.cancel(self.channel)
-
-    @property
-    def current(self) -> bool:
-        return self.key is not None and self.key == self.key_of()
-
-    def _done(self, key: tuple, result: AnyType) -> None:
-        if key != self.key_of():  # the state moved on while this was computed
-            return
-        if self._error_shown is not None and self.panel.status.value == self._error_shown:
-            self.panel.show_status("")  # this node's error is over; other messages stay
-        self._error_shown = None
-        self.show_result(result)
-
-    def _failed(self, error: BaseException) -> None:
-        self.key = None  # the same request may be tried again
-        self.fail(error)
-        self._error_shown = self.panel.status.value
-
-
-class ProductLayer:
-    """A layer node of the flow: one product drawn for the view, in the background, while the product is current.
-
-    With ``preview``, the product's coarse ``preview`` of a view (a remote source's overview) is shown first, then
-    replaced by the full layer; a preview is shown only while its view and product are still the current ones.
-    """
-
-    def __init__(
-        self, panel: Panel, node: str, product: str, name: str, kind: str,
-        draw: Callable[[AnyType, AnyType, MapView], AnyType] | None = None, delay: float = VIEW_DEBOUNCE_S,
-        preview: bool = False,
-    ) -> None:  # fmt: skip
-        self.panel, self.name, self.product_node, self.delay, self.preview = panel, node, product, delay, preview
-        self._drawn = None  # the product last drawn: a new one is drawn at once, a moved view after a pause
-        self.slot = panel.layer_slot(name, kind, panel.state.source.attribution)
-        # draw(product, ctx, view): the engine's reader context is given to the product, which keeps none
-        self.draw = draw or (lambda product, ctx, view: product.layer(ctx, view))
-        self.node = Computed(panel, node, self._prepare, self._show, key=self._key, delay=self._delay)
-
-    def _key(self) -> tuple:
-        product = self.panel.flow.values.get(self.product_node)
-        key = self.panel.flow.key(self.name)
-        # tiles follow the view by themselves: their layer does not depend on it
-        return key if product is None or product.view_dependent else key.without("view")
-
-    def _prepare(self):
-        flow = self.panel.flow
-        product, view = flow.values.get(self.product_node), self.panel.current_view()
-        if self.slot is None:
-            return KEEP
-        if product is None or view is None:
-            return None
-        if not flow.is_current(self.product_node):
-            return KEEP  # its product is being recomputed: the new one will be drawn when it comes
-        self.slot.attribution = self.panel.state.source.attribution
-        self._drawn = product
-        ctx = self.panel.state.engine.context  # the product is current, so computed by this engine
-        if not self.preview:
-            return lambda job: self.draw(product, ctx, view)
-
-        def draw(job: Job) -> AnyType:
-            coarse = product.preview(ctx, view)
-            if coarse is not None:
-                job.show_early(lambda: self.node.current and self._show(coarse))
-                job.check()  # the view moved meanwhile: its full read is not wanted either
-            return self.draw(product, ctx, view)
-
-        return draw
-
-    def _delay(self) -> float:
-        return 0.0 if self.panel.flow.values.get(self.product_node) is not self._drawn else self.delay
-
-    def _show(self, layer) -> None:
-        if self.slot is not None:
-            self.slot.show(layer)

@@ -47,7 +47,11 @@ class SimilarityProbe(Panel):
         self.colorbar = HTML()
         self.map_layers = ThresholdedLayers.declared(self, SIMILARITY, label="Matches")
         self.matches = self.map_layers.area_text
-        self.computed = Computed(self, "similarity", self._prepare, self._show, label="similarity", fail=self._failed)
+        # the values layer is drawn in the product's job: a click is one job, loop -> worker -> loop
+        self.computed = Computed(
+            self, "similarity", self._prepare, self._show, label="similarity", fail=self._failed,
+            layers=(self.map_layers.values_layer,),
+        )  # fmt: skip
         self.markers = self.layer_slot("Similarity references", "probes")
         self.negative_markers = self.layer_slot("Similarity negatives", "probes")
         self._group: ipyleaflet.LayerGroup | None = None
