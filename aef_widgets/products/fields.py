@@ -22,6 +22,7 @@ from traitlets import Enum, Instance, Int
 from ..analysis.kmeans import MAX_KMEANS_SAMPLES, NO_CLASS, EmbeddingKMeans
 from ..core.bands import BAND_NAMES
 from ..core.errors import NoDataError, UsageError
+from ..engines.base import token_field
 from .declare import Family, Kind, Node
 
 if TYPE_CHECKING:  # geopandas costs a second to import: loaded when a layer is
@@ -33,10 +34,11 @@ PRODUCTS = {"clusters": "K-means cluster", "similarity": "Similarity", "change":
 @dataclass(frozen=True, eq=False)
 class FieldLayer:
     """A checked layer of polygons (``analysis.geotable.read_polygons``) and the name it was loaded from. Equal
-    only to itself: a layer loaded again is a new layer."""
+    only to itself: a layer loaded again is a new layer, with a new ``token`` (what its tables are remembered by)."""
 
     name: str
     table: gpd.GeoDataFrame
+    token: str = token_field()
 
     def __len__(self) -> int:
         return len(self.table)
@@ -96,7 +98,7 @@ def field_table(ctx: Any, layer: FieldLayer, year: int) -> gpd.GeoDataFrame:
         return zonal_embeddings(ctx.source, layer.table, year, executor=getattr(ctx, "executor", None))
 
     memo = getattr(ctx, "memo", None)
-    return compute() if memo is None else memo(("fields", id(layer), layer.name, year), compute)
+    return compute() if memo is None else memo((layer.token, year), compute)
 
 
 def vectors(table: gpd.GeoDataFrame) -> np.ndarray:

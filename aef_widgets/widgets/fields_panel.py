@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import math
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -82,14 +83,15 @@ class FieldsPanel(Panel):
         """The per-field values shown, if any."""
         return self.flow.values.get(PRODUCT.name)
 
-    def load(self, path: str, name: str) -> None:
-        """Read a layer of polygons in the background; refused in words if it cannot be used."""
+    def load(self, path: str, name: str, *, remove: Path | None = None) -> None:
+        """Read a layer of polygons in the background; refused in words if it cannot be used. ``remove``: a
+        folder deleted once read (an upload's)."""
         if not path:
             self._refused(UsageError("type the path of a GeoJSON, GeoPackage, Shapefile or GeoParquet file"))
             return
         self.notice.value = ""
         self.show_status(f"Reading {name}…", "busy")
-        self.runner.submit(self._channel, lambda job: _read_layer(path, name), self._loaded, self._refused,
+        self.runner.submit(self._channel, lambda job: _read_layer(path, name, remove), self._loaded, self._refused,
                            label="fields")  # fmt: skip
 
     def export(self, kind: str) -> Path | None:
@@ -136,7 +138,7 @@ class FieldsPanel(Panel):
         folder = Path(tempfile.mkdtemp(prefix="aef-fields-"))
         path = folder / f"upload{suffix}"
         path.write_bytes(content)
-        self.load(str(path), name)
+        self.load(str(path), name, remove=folder)
 
     def _loaded(self, loaded: tuple[FieldLayer, FieldRaster]) -> None:
         layer, raster = loaded
@@ -210,8 +212,12 @@ class FieldsPanel(Panel):
             self.fly_to(change["new"])
 
 
-def _read_layer(path: str, name: str) -> tuple[FieldLayer, FieldRaster]:
-    layer = FieldLayer(name, read_polygons(path))
+def _read_layer(path: str, name: str, remove: Path | None) -> tuple[FieldLayer, FieldRaster]:
+    try:
+        layer = FieldLayer(name, read_polygons(path))  # read whole: nothing reads the file later
+    finally:
+        if remove is not None:
+            shutil.rmtree(remove, ignore_errors=True)
     return layer, field_raster(layer.table)
 
 

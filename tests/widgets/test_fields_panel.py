@@ -18,17 +18,20 @@ import numpy as np
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
+from pyproj import Transformer
 
 from aef_widgets.core.bands import BAND_NAMES
 from aef_widgets.engines.tables import zonal_embeddings
 from aef_widgets.explorer import TAB_TITLES, Explorer
 from aef_widgets.products.fields import PRODUCT
+from aef_widgets.rendering.colors import categorical_colors, hex_to_rgba
 from aef_widgets.sources.sample import sample_source
 from aef_widgets.widgets import ExplorerState, JobRunner, make_map
 from aef_widgets.widgets.fields_panel import FieldsPanel
 from aef_widgets.widgets.flow import Flow
 from aef_widgets.widgets.map_view import view_of
-from tests.widgets.frontend import click, send_state, upload
+from tests.widgets.frontend import click, rgba, send_state, upload
+from tests.widgets.test_panel_close import live_widgets
 
 YEAR = 2024
 
@@ -64,6 +67,16 @@ def loaded_panel(source, tmp_path, table=None, state=None) -> FieldsPanel:
     return panel
 
 
+def pixel_of(layer, image: np.ndarray, lon: float, lat: float) -> tuple[int, int]:
+    """(row, col) of a lon/lat in an image overlay, which Leaflet stretches linearly in Web Mercator."""
+    to_mercator = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    (south, west), (north, east) = layer.bounds
+    (x0, x1), (y0, y1) = to_mercator.transform([west, east], [south, north])
+    x, y = to_mercator.transform(lon, lat)
+    rows, cols = image.shape[:2]
+    return int((y1 - y) / (y1 - y0) * rows), int((x - x0) / (x1 - x0) * cols)
+
+
 def reference_vectors(source, table, year, tmp_path) -> np.ndarray:
     path = tmp_path / "reference.geojson"
     path.write_bytes(geojson_bytes(table))
@@ -84,7 +97,13 @@ def test_uploaded_fields_are_clustered_from_their_zonal_means(source, tmp_path):
     centres = np.stack([v[labels == c].mean(axis=0) for c in range(5)])
     nearest = ((v[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
     assert np.array_equal(nearest, labels)
-    assert [layer.name for layer in panel.map.layers].count("Fields") == 1
+    # the map shows each field in its cluster's colour, and nothing between the fields
+    (layer,) = [layer for layer in panel.map.layers if layer.name == "Fields"]
+    image, colors = rgba(layer.url), categorical_colors(20)
+    for position, point in enumerate(table.to_crs("EPSG:4326").geometry.representative_point()):
+        assert tuple(image[pixel_of(layer, image, point.x, point.y)]) == hex_to_rgba(colors[labels[position]])
+    gap = table.to_crs("EPSG:4326").geometry.iloc[0].bounds  # just east of the first field: no field there
+    assert image[pixel_of(layer, image, gap[2] + 0.0005, (gap[1] + gap[3]) / 2)][3] == 0
     assert panel.flow.keys[PRODUCT.name]["field_clusters"] == 5
     panel.clusters.value = 3  # as the slider sends it
     assert set(panel.product.values) == {0, 1, 2}
@@ -212,13 +231,13 @@ def test_a_closed_fields_panel_is_detached_and_no_longer_reacts(source, tmp_path
         subscriptions = {node: len(updates) for node, updates in flow._updates.items() if updates}
         return subscriptions, observers, len(m._interaction_callbacks.callbacks), [x.name for x in m.layers]
 
-    before = attached()
+    before, widgets = attached(), live_widgets()
     panel = FieldsPanel(state, map=m, runner=JobRunner.inline(), export_dir=tmp_path)
     upload(panel.upload, "fields.geojson", geojson_bytes(sample_fields(source)))
     panel.picking.value = True
     assert attached() != before
     panel.close()
-    assert attached() == before
+    assert attached() == before and live_widgets() == widgets  # its layer left the map, its widgets are closed
     point = state.field_layer.table.geometry.iloc[2].representative_point()
     click(m, point.x, point.y)
     assert state.field_reference == -1
