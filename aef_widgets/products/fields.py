@@ -5,7 +5,9 @@ pixel vectors, renormalised. The per-field products read that table only:
 
 - ``clusters``: k-means of the fields' mean vectors (``analysis.kmeans.EmbeddingKMeans``, fields as samples);
 - ``similarity``: fields like a clicked one, the cosine of each field's unit mean with the clicked field's;
-- ``change``: 1 minus the cosine of each field's unit means in the two change years (0: unchanged).
+- ``change``: 1 minus the cosine of each field's unit means in the two change years (0: unchanged);
+- ``classes``: a classifier (``analysis.classify.EmbeddingClassifier``, ``auto``) trained on the fields that have a
+  label in a column of the layer, applied to every field, its accuracy cross-validated in spatial blocks of fields.
 
 A field without data (``pixels`` 0) gets no value (NaN, or cluster -1), never a made-up one. The value is frozen
 (``FieldValues``): what it was computed for travels with it, and the reader context is given, never kept.
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from traitlets import Enum, Instance, Int
+from traitlets import Enum, Instance, Int, Unicode
 
 from ..analysis.kmeans import MAX_KMEANS_SAMPLES, NO_CLASS, EmbeddingKMeans
 from ..core.bands import BAND_NAMES
@@ -28,7 +30,8 @@ from .declare import Family, Kind, Node
 if TYPE_CHECKING:  # geopandas costs a second to import: loaded when a layer is
     import geopandas as gpd
 
-PRODUCTS = {"clusters": "K-means cluster", "similarity": "Similarity", "change": "Change"}
+PRODUCTS = {"clusters": "K-means cluster", "similarity": "Similarity", "change": "Change", "classes": "Class"}
+COLUMNS = {"clusters": "cluster", "similarity": "similarity", "change": "change", "classes": "class"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,8 +49,10 @@ class FieldLayer:
 
 #: The Fields tab's node: the per-field product of the loaded layer, recomputed when any named input moves.
 PRODUCT = Node(
-    "fields", ("source", "year", "field_layer", "field_product", "field_clusters", "field_reference", "change_years")
-)
+    "fields",
+    ("source", "year", "field_layer", "field_product", "field_clusters", "field_reference", "change_years",
+     "field_labels", "cv_block_size"),
+)  # fmt: skip
 #: The fields coloured by their product: a raster of field ids drawn as one image (see ``rendering.field_ids``).
 KIND = Kind("fields", "fields", opacity=0.8, crisp=True)
 
@@ -58,6 +63,7 @@ FIELDS = Family(
         "field_product": Enum(tuple(PRODUCTS), "clusters", help="What colours the fields"),
         "field_clusters": Int(5, min=2, max=50, help="How many k-means clusters of fields"),
         "field_reference": Int(-1, min=-1, help="Position of the clicked field similarity is measured to (-1: none)"),
+        "field_labels": Unicode("", help="The layer's column naming the labelled fields' classes (empty: none)"),
     },
 )  # fmt: skip
 
@@ -73,20 +79,26 @@ class FieldValues:
     table: gpd.GeoDataFrame
     values: np.ndarray
     note: str = ""
+    #: The class names, for ``classes`` (``values`` are their positions, -1 without data).
+    classes: tuple = ()
 
     @property
     def column(self) -> str:
         """The name of the product's column in ``frame()``."""
-        return {"clusters": "cluster", "similarity": "similarity", "change": "change"}[self.product]
+        return COLUMNS[self.product]
 
     @property
     def categorical(self) -> bool:
-        return self.product == "clusters"
+        return self.product in ("clusters", "classes")
 
     def frame(self) -> gpd.GeoDataFrame:
-        """The per-field table with the product as a column: what the table shows and the exports write."""
+        """The per-field table with the product as a column (class names for classes): what the table shows and
+        the exports write."""
         out = self.table.copy()
-        out[self.column] = self.values
+        if self.product == "classes":
+            out[self.column] = [self.classes[i] if i >= 0 else None for i in self.values]
+        else:
+            out[self.column] = self.values
         return out
 
 
@@ -134,10 +146,12 @@ def field_change(before: np.ndarray, after: np.ndarray) -> np.ndarray:
 
 
 def field_values(
-    ctx: Any, year: int, layer: FieldLayer, product: str, n_clusters: int, reference: int, years: tuple[int, int]
-) -> FieldValues:
+    ctx: Any, year: int, layer: FieldLayer, product: str, n_clusters: int, reference: int, years: tuple[int, int],
+    labels: str = "", block_size: float = 1000.0,
+) -> FieldValues:  # fmt: skip
     """The per-field ``product`` of ``layer`` on the engine whose reader context is ``ctx`` (local or Earth
-    Engine): for ``year``, or between the two ``years`` for change."""
+    Engine): for ``year``, or between the two ``years`` for change; classes learnt from the ``labels`` column,
+    cross-validated in spatial blocks of ``block_size`` metres."""
     if product not in PRODUCTS:
         raise UsageError(f"no per-field product {product!r}; choose one of {', '.join(PRODUCTS)}")
     if product == "change":
@@ -149,4 +163,9 @@ def field_values(
     v = vectors(table)
     if product == "clusters":
         return FieldValues(layer, product, year, table, field_clusters(v, n_clusters), f"{n_clusters} clusters")
+    if product == "classes":
+        from .field_classes import field_classes  # scikit-learn: only once fields are classified
+
+        found, names, note = field_classes(v, layer.table, labels, block_size)
+        return FieldValues(layer, product, year, table, found, note, names)
     return FieldValues(layer, product, year, table, field_similarity(v, reference), f"like field {reference + 1}")

@@ -31,7 +31,8 @@ MAX_ROWS = 500
 NAME_COLUMNS = ("name", "label", "field", "field_id", "id")
 SORTS = {"Value, high first": "desc", "Value, low first": "asc", "Layer order": "layer"}
 _PRODUCT_CHOICES = [("K-means clusters of the fields", "clusters"), ("Like the clicked field", "similarity"),
-                    ("Change between the change years", "change")]  # fmt: skip
+                    ("Change between the change years", "change"),
+                    ("Classes learnt from labelled fields", "classes")]  # fmt: skip
 _CMAPS = {"similarity": ("viridis", -1.0, 1.0), "change": ("magma", 0.0, 1.0)}
 
 
@@ -55,6 +56,9 @@ class FieldsPanel(Panel):
         self.bind(self.product_choice, "field_product")
         self.clusters = IntSlider(min=2, max=20, description="Clusters", layout=Layout(width="auto"))
         self.bind(self.clusters, "field_clusters")
+        self.label_column = Dropdown(options=[("(no labels)", "")], description="Labels in",
+                                     layout=Layout(width="auto"))  # fmt: skip
+        self.bind(self.label_column, "field_labels")
         self.sort = Dropdown(options=list(SORTS), description="Sort", layout=Layout(width="auto"))
         self.sort.observe(lambda _: self._list_rows(), names="value")
         self.rows = Select(options=[], rows=10, layout=Layout(width="auto"))
@@ -72,8 +76,8 @@ class FieldsPanel(Panel):
         self.on_map_interaction(self._map_event)
         self.children = [
             self.upload, HBox([self.path, self.open_path]), self.notice, self.picking, self.product_choice,
-            self.clusters, self.legend, self.sort, self.rows, HBox([self.save_parquet, self.save_geojson]),
-            self.download, self.status,
+            self.clusters, self.label_column, self.legend, self.sort, self.rows,
+            HBox([self.save_parquet, self.save_geojson]), self.download, self.status,
         ]  # fmt: skip
         self.add_class("aef-fields-panel")
         self.computed.update()
@@ -145,8 +149,11 @@ class FieldsPanel(Panel):
         self._raster = loaded
         self.show_status("")
         self.notice.value = html.escape(f"{len(layer):,} fields from {layer.name}.")
+        columns = [str(c) for c in layer.table.columns if c != layer.table.geometry.name]
+        self.label_column.options = [("(no labels)", ""), *((c, c) for c in columns)]
         with self.state.hold_trait_notifications():
             self.state.field_reference = -1
+            self.state.field_labels = self.label_column.value
             self.state.field_layer = layer
         if self.map is not None:
             self.map.center, self.map.zoom = raster.center_zoom()
@@ -174,7 +181,8 @@ class FieldsPanel(Panel):
         if layer is None:
             return None
         ctx, known = state.engine.context, self._raster
-        args = (state.year, layer, state.field_product, state.field_clusters, state.field_reference, state.change_years)
+        args = (state.year, layer, state.field_product, state.field_clusters, state.field_reference, state.change_years,
+                state.field_labels, state.cv_block_size)  # fmt: skip
         self.show_status("Measuring the fields…", "busy")
 
         def work(job):
@@ -230,10 +238,11 @@ def _colors(values: FieldValues):
 
 def _legend(values: FieldValues) -> str:
     if values.categorical:
-        k = int(values.values.max()) + 1 if len(values.values) else 0
-        colors = categorical_colors(20)
-        counts = [(c, int((values.values == c).sum())) for c in range(k)]
-        return table_html(["Cluster", "Fields"], [(c + 1, n) for c, n in counts], [colors[c % 20] for c in range(k)])
+        k = len(values.classes) or (int(values.values.max()) + 1 if len(values.values) else 0)
+        colors, names = categorical_colors(20), values.classes or tuple(range(1, k + 1))
+        rows = [(names[c], int((values.values == c).sum())) for c in range(k)]
+        legend = table_html([PRODUCTS[values.product], "Fields"], rows, [colors[c % 20] for c in range(k)])
+        return legend + (f"<div>{html.escape(values.note)}</div>" if values.classes else "")
     cmap, vmin, vmax = _CMAPS[values.product]
     return colorbar_html(cmap, vmin, vmax, f"{PRODUCTS[values.product]} of each field ({values.note})")
 
@@ -265,5 +274,5 @@ def _names(values: FieldValues) -> list[str]:
 def _number(values: FieldValues, i: int) -> str:
     v = values.values[i]
     if values.categorical:
-        return "no data" if v < 0 else f"cluster {int(v) + 1}"
+        return "no data" if v < 0 else values.classes[v] if values.classes else f"cluster {int(v) + 1}"
     return "no data" if not math.isfinite(v) else f"{PRODUCTS[values.product].lower()} {v:.3f}"

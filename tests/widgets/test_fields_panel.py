@@ -20,6 +20,7 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from pyproj import Transformer
 
+from aef_widgets.analysis.classify import EmbeddingClassifier
 from aef_widgets.core.bands import BAND_NAMES
 from aef_widgets.engines.tables import zonal_embeddings
 from aef_widgets.explorer import TAB_TITLES, Explorer
@@ -241,3 +242,22 @@ def test_a_closed_fields_panel_is_detached_and_no_longer_reacts(source, tmp_path
     point = state.field_layer.table.geometry.iloc[2].representative_point()
     click(m, point.x, point.y)
     assert state.field_reference == -1
+
+
+def test_classes_are_learnt_from_the_labelled_fields_and_given_to_all(source, tmp_path):
+    table = sample_fields(source)
+    # fields of the first three columns labelled by their row of the layout, the last column's left unlabelled
+    table["label"] = [None if i == 3 else "abc"[j] for i in range(4) for j in range(3)]
+    state = ExplorerState(source, year=YEAR)
+    state.field_product = "classes"
+    panel = loaded_panel(source, tmp_path, table, state)
+    assert "choose the column" in panel.status.value and panel.product is None  # no label column chosen yet
+    assert ("label", "label") in panel.label_column.options
+    panel.label_column.value = "label"  # as the dropdown sends it
+    values = panel.product
+    v = reference_vectors(source, table, YEAR, tmp_path)
+    train = table["label"].notna().to_numpy()
+    model = EmbeddingClassifier("auto").fit(v[train], table["label"][train].to_numpy(object))
+    assert list(values.frame()["class"]) == list(model.predict(v))
+    assert values.classes == ("a", "b", "c") and f"{model.method_} on 9 labelled fields" in values.note
+    assert "a" in panel.legend.value and panel.status.value == ""
