@@ -6,6 +6,8 @@ pixel vectors, renormalised. The per-field products read that table only:
 - ``clusters``: k-means of the fields' mean vectors (``analysis.kmeans.EmbeddingKMeans``, fields as samples);
 - ``similarity``: fields like a clicked one, the cosine of each field's unit mean with the clicked field's;
 - ``change``: 1 minus the cosine of each field's unit means in the two change years (0: unchanged);
+- ``steps``: over all the years the source has, each field's largest change between one year and the next (1 minus
+  the cosine of its means), and the year it changed in (``changed_in``), a field's trajectory in two numbers;
 - ``classes``: a classifier (``analysis.classify.EmbeddingClassifier``, ``auto``) trained on the fields that have a
   label in a column of the layer, applied to every field, its accuracy cross-validated in spatial blocks of fields.
 
@@ -30,8 +32,10 @@ from .declare import Family, Kind, Node
 if TYPE_CHECKING:  # geopandas costs a second to import: loaded when a layer is
     import geopandas as gpd
 
-PRODUCTS = {"clusters": "K-means cluster", "similarity": "Similarity", "change": "Change", "classes": "Class"}
-COLUMNS = {"clusters": "cluster", "similarity": "similarity", "change": "change", "classes": "class"}
+PRODUCTS = {"clusters": "K-means cluster", "similarity": "Similarity", "change": "Change",
+            "steps": "Largest yearly change", "classes": "Class"}  # fmt: skip
+COLUMNS = {"clusters": "cluster", "similarity": "similarity", "change": "change", "steps": "largest_change",
+           "classes": "class"}  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +85,8 @@ class FieldValues:
     note: str = ""
     #: The class names, for ``classes`` (``values`` are their positions, -1 without data).
     classes: tuple = ()
+    #: More columns of the product: (name, one value per field).
+    extra: tuple[tuple[str, np.ndarray], ...] = ()
 
     @property
     def column(self) -> str:
@@ -99,6 +105,8 @@ class FieldValues:
             out[self.column] = [self.classes[i] if i >= 0 else None for i in self.values]
         else:
             out[self.column] = self.values
+        for name, column in self.extra:
+            out[name] = column
         return out
 
 
@@ -159,6 +167,8 @@ def field_values(
         table = field_table(ctx, layer, second)
         values = field_change(vectors(field_table(ctx, layer, first)), vectors(table))
         return FieldValues(layer, product, second, table, values, f"change from {first} to {second}")
+    if product == "steps":
+        return field_steps(ctx, layer)
     table = field_table(ctx, layer, year)
     v = vectors(table)
     if product == "clusters":
@@ -169,3 +179,21 @@ def field_values(
         found, names, note = field_classes(v, layer.table, labels, block_size)
         return FieldValues(layer, product, year, table, found, note, names)
     return FieldValues(layer, product, year, table, field_similarity(v, reference), f"like field {reference + 1}")
+
+
+def field_steps(ctx: Any, layer: FieldLayer) -> FieldValues:
+    """Each field's largest change from one year to the next over all the source's years, and the later year."""
+    years = list(ctx.source.years)
+    if len(years) < 2:
+        raise NoDataError("the source has one year only: there is no change between years to find")
+    means = [vectors(field_table(ctx, layer, y)) for y in years]
+    steps = np.stack([field_change(a, b) for a, b in zip(means, means[1:])], axis=1)  # (fields, years - 1)
+    has = np.isfinite(steps).any(axis=1)
+    largest = np.full(len(steps), np.nan)
+    changed_in = np.full(len(steps), -1, dtype=np.int64)
+    at = np.nanargmax(np.where(np.isfinite(steps), steps, -np.inf), axis=1)
+    largest[has] = steps[has, at[has]]
+    changed_in[has] = np.asarray(years[1:])[at[has]]
+    table = field_table(ctx, layer, years[-1])
+    note = f"{years[0]} to {years[-1]}"
+    return FieldValues(layer, "steps", years[-1], table, largest, note, extra=(("changed_in", changed_in),))

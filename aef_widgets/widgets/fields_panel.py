@@ -31,9 +31,9 @@ MAX_ROWS = 500
 NAME_COLUMNS = ("name", "label", "field", "field_id", "id")
 SORTS = {"Value, high first": "desc", "Value, low first": "asc", "Layer order": "layer"}
 _PRODUCT_CHOICES = [("K-means clusters of the fields", "clusters"), ("Like the clicked field", "similarity"),
-                    ("Change between the change years", "change"),
+                    ("Change between the change years", "change"), ("Largest change from a year to the next", "steps"),
                     ("Classes learnt from labelled fields", "classes")]  # fmt: skip
-_CMAPS = {"similarity": ("viridis", -1.0, 1.0), "change": ("magma", 0.0, 1.0)}
+_CMAPS = {"similarity": ("viridis", -1.0, 1.0), "change": ("magma", 0.0, 1.0), "steps": ("magma", 0.0, 1.0)}
 
 
 class FieldsPanel(Panel):

@@ -261,3 +261,20 @@ def test_classes_are_learnt_from_the_labelled_fields_and_given_to_all(source, tm
     assert list(values.frame()["class"]) == list(model.predict(v))
     assert values.classes == ("a", "b", "c") and f"{model.method_} on 9 labelled fields" in values.note
     assert "a" in panel.legend.value and panel.status.value == ""
+
+
+def test_the_largest_yearly_change_of_each_field_and_its_year(source, tmp_path):
+    table = sample_fields(source)
+    state = ExplorerState(source, year=YEAR)
+    state.field_product = "steps"
+    panel = loaded_panel(source, tmp_path, table, state)
+    path = tmp_path / "reference.geojson"
+    path.write_bytes(geojson_bytes(table))
+    every = zonal_embeddings(source, str(path), None)  # one row per field and year, the years in order
+    years = sorted(set(every["year"]))
+    v = every[list(BAND_NAMES)].to_numpy(np.float64).reshape(len(table), len(years), 64)
+    steps = 1 - np.einsum("fyb,fyb->fy", v[:, :-1], v[:, 1:])
+    frame = panel.product.frame()
+    np.testing.assert_allclose(frame["largest_change"], steps.max(axis=1), atol=1e-6)
+    assert list(frame["changed_in"]) == [years[1:][i] for i in steps.argmax(axis=1)]
+    assert "largest yearly change" in panel.rows.options[0][0]
