@@ -19,6 +19,7 @@ from .widgets.change_over_years import ChangeOverYears
 from .widgets.change_panel import ChangePanel
 from .widgets.classify_panel import ClassifyPanel
 from .widgets.cluster_panel import ClusterPanel
+from .widgets.fields_panel import FieldsPanel
 from .widgets.flow import Flow
 from .widgets.index_panel import IndexPanel
 from .widgets.jobs import JobRunner
@@ -42,12 +43,12 @@ _STYLE = (
     f"{_TAB_BAR} > .lm-TabBar-content {{ flex-wrap: wrap; }}"
     f"{_TAB_BAR} .lm-TabBar-tab {{ flex: 1 0 auto; min-width: max-content; padding: 0 8px; }}</style>"
 )
-TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify", "Index")
+TAB_TITLES = ("Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify", "Index", "Fields")
 
 
 class Explorer(HBox, ValueWidget):
     """Map plus side panel: year, colours and layers, AOI, clusters, similarity, change, time, classification, an
-    index from embeddings.
+    index from embeddings, per-field products of a polygon layer.
 
     ``value`` is the shared ``ExplorerState``. With no source, opens the bundled synthetic sample; Earth Engine is
     only used when a source says so, and nothing here ever asks for credentials. ``start`` is a place to open at
@@ -87,6 +88,7 @@ class Explorer(HBox, ValueWidget):
         self.side_by_side = SideBySide(state, **shared)
         self.classify = ClassifyPanel(state, export_dir=export_dir, **shared)
         self.index = IndexPanel(state, **shared)
+        self.fields = FieldsPanel(state, export_dir=export_dir, **shared)
         self.layers = LayerList(m)
         self.place = PlaceFinder(state, **shared)
         if start is not None:
@@ -95,7 +97,7 @@ class Explorer(HBox, ValueWidget):
         self.tabs = Tab(
             children=[VBox([self.bands, HTML("<b>Layers</b>"), self.layers]), self.aoi, self.clusters,
                       self.similarity, VBox([self.change, self.change_over_years]),
-                      VBox([self.time, self.side_by_side]), self.classify, self.index],
+                      VBox([self.time, self.side_by_side]), self.classify, self.index, self.fields],
             titles=TAB_TITLES,
         )  # fmt: skip
         self.tabs.add_class("aef-tabs")
@@ -126,7 +128,8 @@ class Explorer(HBox, ValueWidget):
     def panels(self) -> tuple[Panel, ...]:
         """Every panel of the explorer."""
         return (self.year, self.bands, self.place, self.aoi, self.clusters, self.similarity, self.change,
-                self.change_over_years, self.time, self.side_by_side, self.classify, self.index)  # fmt: skip
+                self.change_over_years, self.time, self.side_by_side, self.classify, self.index,
+                self.fields)  # fmt: skip
 
     def close(self) -> None:
         """Close every panel (each detaches its observers and takes its layers and draw tool off the map), the
@@ -166,6 +169,7 @@ class Explorer(HBox, ValueWidget):
         self.time.show_on_map(self.time.picking.value)  # its yellow marker is not left beside the probe's
         self.classify.picking.value = self.tabs.selected_index == TAB_TITLES.index("Classify")
         self.index.picking.value = self.tabs.selected_index == TAB_TITLES.index("Index")
+        self.fields.picking.value = self.tabs.selected_index == TAB_TITLES.index("Fields")
 
     def _source_changed(self, _change=None) -> None:
         self.header.value, self.footer.value = _STYLE + self._header(), self._footer()

@@ -18,6 +18,7 @@ from .change import CHANGE
 from .classes import CLASSES
 from .clusters import CLUSTERS
 from .declare import Family, Kind, Node
+from .fields import FIELDS
 from .index import INDEX
 from .marks import MARKS
 from .rgb import RGB
@@ -25,8 +26,10 @@ from .side_by_side import SIDE_BY_SIDE
 from .similarity import SIMILARITY
 from .time import TIME
 
-FAMILIES: tuple[Family, ...] = (RGB, AOI, CLUSTERS, SIMILARITY, CHANGE, TIME, SIDE_BY_SIDE, CLASSES, INDEX, MARKS)
-STACKING: tuple[Family, ...] = (RGB, CHANGE, CLUSTERS, CLASSES, SIMILARITY, TIME, INDEX, AOI, MARKS)
+FAMILIES: tuple[Family, ...] = (
+    RGB, AOI, CLUSTERS, SIMILARITY, CHANGE, TIME, SIDE_BY_SIDE, CLASSES, INDEX, FIELDS, MARKS,
+)  # fmt: skip
+STACKING: tuple[Family, ...] = (RGB, CHANGE, CLUSTERS, CLASSES, FIELDS, SIMILARITY, TIME, INDEX, AOI, MARKS)
 
 #: Inputs that are not product traits of a family but of the state itself (``widgets.state.ExplorerState``).
 STATE_TRAITS = frozenset({

@@ -317,7 +317,7 @@ def test_every_tab_title_is_shown_whole(app: App, width: int):
     app.page.wait_for_timeout(300)  # the panel's layout follows the resize
     titles = app.page.evaluate(_TAB_TITLES_JS)
     assert [t["text"] for t in titles] == [
-        "Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify", "Index",
+        "Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify", "Index", "Fields",
     ]  # fmt: skip
     for t in titles:
         assert t["scroll"] <= t["client"] and t["inTab"] and t["inPanel"], t
