@@ -22,7 +22,17 @@ def test_app_renders_map_panel_and_rgb_overlay(app: App):
     panel = app.panel("aef-side-panel")
     assert panel.is_visible()
     tabs = panel.locator(".lm-TabBar-tab").all_inner_texts()
-    assert [t.strip() for t in tabs] == ["Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify"]
+    assert [t.strip() for t in tabs] == [
+        "Layers",
+        "AOI",
+        "Clusters",
+        "Similarity",
+        "Change",
+        "Time",
+        "Classify",
+        "Index",
+        "Fields",
+    ]
     assert app.panel("aef-synthetic-badge").is_visible()
     assert "produced by Google and Google DeepMind" in app.panel("aef-attribution").inner_text()
     app.wait_text(app.panel("aef-layer-list"), "RGB composite")
