@@ -39,19 +39,28 @@ _CMAPS = {"similarity": ("viridis", -1.0, 1.0), "change": ("magma", 0.0, 1.0), "
 class FieldsPanel(Panel):
     """Per-field products of a polygon layer; ``value`` is the ``FieldValues`` shown (or None).
 
-    Load a layer by uploading a GeoJSON, GeoPackage, zipped Shapefile or GeoParquet, or by typing its path. With
-    ``picking`` on, a click on the map chooses the field the others are compared to.
+    Load a layer by uploading a GeoJSON, GeoPackage, zipped Shapefile or GeoParquet, or (with ``paths=True``) by
+    typing its path. With ``picking`` on, a click on the map chooses the field the others are compared to.
+
+    ``paths`` is off by default, and in the Explorer: an app served to visitors must offer nowhere to type a path
+    on the server (README, "Notebooks, Voila and Binder"). In your own notebook, ``FieldsPanel(..., paths=True)``
+    or ``panel.load(path, name)`` opens a file on your disk.
     """
 
-    def __init__(self, state=None, *, export_dir: str | Path | None = None, **kwargs) -> None:
+    def __init__(
+        self, state=None, *, export_dir: str | Path | None = None, paths: bool = False, **kwargs
+    ) -> None:  # fmt: skip
         super().__init__(state, **kwargs)
         self._folder = export_folder(export_dir)
         self.picking = Checkbox(value=False, description="Click a field to find the fields like it", indent=False)
         self.upload = FileUpload(accept=",".join(UPLOAD_SUFFIXES), multiple=False, description="Load fields")
         self.upload.observe(self._uploaded, names="value")
-        self.path = Text(placeholder="…or the path of a vector file", layout=Layout(width="auto"))
-        self.open_path = Button(description="Open", layout=Layout(width="6em"))
-        self.open_path.on_click(lambda _: self.load(self.path.value.strip(), self.path.value.strip()))
+        self.path: Text | None = None
+        self.open_path: Button | None = None
+        if paths:
+            self.path = Text(placeholder="…or the path of a vector file", layout=Layout(width="auto"))
+            self.open_path = Button(description="Open", layout=Layout(width="6em"))
+            self.open_path.on_click(lambda _: self.load(self.path.value.strip(), self.path.value.strip()))
         self.product_choice = Dropdown(options=_PRODUCT_CHOICES, description="Colour by", layout=Layout(width="auto"))
         self.bind(self.product_choice, "field_product")
         self.clusters = IntSlider(min=2, max=20, description="Clusters", layout=Layout(width="auto"))
@@ -75,7 +84,8 @@ class FieldsPanel(Panel):
         self.computed = Computed(self, PRODUCT.name, self._prepare, self._show, label="fields", heavy=True)
         self.on_map_interaction(self._map_event)
         self.children = [
-            self.upload, HBox([self.path, self.open_path]), self.notice, self.picking, self.product_choice,
+            self.upload, *([HBox([self.path, self.open_path])] if paths else []),
+            self.notice, self.picking, self.product_choice,
             self.clusters, self.label_column, self.legend, self.sort, self.rows,
             HBox([self.save_parquet, self.save_geojson]), self.download, self.status,
         ]  # fmt: skip

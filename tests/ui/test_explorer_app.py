@@ -41,9 +41,11 @@ def test_app_renders_map_panel_and_rgb_overlay(app: App):
     # app mode, safe on a shared server: no code, nowhere to type a path or code, no errors
     assert page.locator(".jp-InputArea, .CodeMirror, .cm-editor").count() == 0
     assert "explorer_app" not in page.locator("body").inner_text()
-    # the only text boxes are "go to a place", which takes numbers and nothing else (tests/core/test_place.py), and
-    # the classify panel's class names, which are only ever shown as text
-    assert page.locator(".aef-explorer textarea").count() == 0
+    # the only text boxes are "go to a place", which takes numbers and nothing else (tests/core/test_place.py), the
+    # classify panel's class names, which are only ever shown as text, and the index's weights, only ever parsed as
+    # numbers (tests/products/test_index.py); no path: the Fields tab loads layers by upload only in the app
+    areas = page.locator(".aef-explorer textarea").count()
+    assert areas == page.locator(".aef-index-panel textarea").count() == 1
     boxes = page.locator(".aef-explorer input[type='text']").count()
     ours = page.locator(".aef-place-finder input[type='text'], .aef-classify-panel input[type='text']").count()
     assert boxes == ours >= 1

@@ -178,7 +178,8 @@ def zipped_shapefile(table: gpd.GeoDataFrame, tmp_path, with_prj: bool) -> bytes
 
 def test_a_zipped_shapefile_and_a_path_load(source, tmp_path):
     table = sample_fields(source)
-    panel = FieldsPanel(ExplorerState(source, year=YEAR), runner=JobRunner.inline(), export_dir=tmp_path)
+    panel = FieldsPanel(ExplorerState(source, year=YEAR), runner=JobRunner.inline(), export_dir=tmp_path, paths=True)
+    assert panel.path in panel.children[1].children  # offered only when asked for
     upload(panel.upload, "fields.zip", zipped_shapefile(table, tmp_path, with_prj=True))
     assert "12 fields" in panel.notice.value and len(panel.product.values) == 12
     table.to_parquet(tmp_path / "fields.parquet")
@@ -188,7 +189,7 @@ def test_a_zipped_shapefile_and_a_path_load(source, tmp_path):
 
 
 def test_bad_files_are_refused_in_words(source, tmp_path):
-    panel = FieldsPanel(ExplorerState(source, year=YEAR), runner=JobRunner.inline(), export_dir=tmp_path)
+    panel = FieldsPanel(ExplorerState(source, year=YEAR), runner=JobRunner.inline(), export_dir=tmp_path, paths=True)
     table = sample_fields(source)
     cases = [
         ("notes.txt", b"hello", "is not a vector file this tab reads"),
