@@ -49,11 +49,12 @@ class LocalContext:
         self.source = source
         #: Where whole-AOI work (k-means, areas) runs its chunks: threads here, or a Dask cluster's executor.
         self.executor = executor
-        # bounded by bytes too (``AEF_WIDGETS_ENGINE_CACHE_MB``): a full-screen view of 64 float32 bands is ~36 MiB
+        # bounded by bytes too (``AEF_WIDGETS_ENGINE_CACHE_MB``, shared out below and no more): a full-screen view of
+        # 64 float32 bands is ~36 MiB; the newest entry of each memo is kept even when larger
         budget = budget_bytes(ENGINE_CACHE_ENV, ENGINE_CACHE_MB)
         self._fields: Memo[EmbeddingField] = Memo(cached_fields, max_bytes=budget // 2)
-        self._bands: Memo[BandField] = Memo(cached_fields, max_bytes=budget // 4)
-        self._resamplers: Memo[Resampler] = Memo(6, max_bytes=budget // 4)
+        self._bands: Memo[BandField] = Memo(cached_fields, max_bytes=budget // 8)
+        self._resamplers: Memo[Resampler] = Memo(6, max_bytes=budget // 8)
         self._pca: Memo[PCAComposite] = Memo(8)
         #: The labels' vectors and the classifier fitted on them, by year and labels: drawing or clearing an AOI,
         #: or panning without one, maps the same labels elsewhere and needs no new fit (nor its cross-validation)
