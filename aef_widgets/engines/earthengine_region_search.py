@@ -21,13 +21,13 @@ import ee
 import numpy as np
 
 from ..analysis.contrast import contrast_weights
-from ..analysis.region_search import neighbourhood_pixels, suppress
+from ..analysis.region_search import neighbourhood_pixels
 from ..core.aoi import AOI
 from ..core.errors import UsageError
 from ..sources.earthengine import EarthEngineSource, aoi_geometry, crs_code, ee_errors, utm_crs
 from .ee_context import embedding_dot, unit_image
 from .ee_export import DESTINATIONS, ExportTask
-from .region_report import SearchReport, as_region, check_search, references
+from .region_report import SearchReport, as_region, check_search, ranked_points, references
 
 if TYPE_CHECKING:
     import geopandas
@@ -88,8 +88,6 @@ def find_similar_ee(
     min_distance_m: float = 0,
 ) -> geopandas.GeoDataFrame:
     """``find_similar`` on Earth Engine, in one request: the same columns (``score``, ``rank``, ``year``)."""
-    import geopandas
-
     top, min_distance_m = check_search(top, min_distance_m)
     count = top if min_distance_m <= 0 else top * neighbourhood_pixels(min_distance_m, source.resolution)
     if count > MAX_FEATURES:
@@ -103,16 +101,8 @@ def find_similar_ee(
     features = info.get("features", [])
     lonlat = np.array([f["geometry"]["coordinates"] for f in features], dtype=np.float64).reshape(-1, 2)
     scores = np.array([f["properties"]["score"] for f in features], dtype=np.float64)
-    keep = suppress(lonlat[:, 0], lonlat[:, 1], top, min_distance_m)
-    frame = geopandas.GeoDataFrame(
-        {"score": scores[keep], "rank": np.arange(1, len(keep) + 1), "year": np.full(len(keep), int(year))},
-        geometry=geopandas.points_from_xy(lonlat[keep, 0], lonlat[keep, 1]),
-        crs="EPSG:4326",
-    )
-    frame.attrs["search"] = SearchReport(
-        "Earth Engine", (), "nothing pruned: every pixel scored on Earth Engine, the best sent back"
-    )
-    return frame
+    report = SearchReport("Earth Engine", (), "nothing pruned: every pixel scored on Earth Engine, the best sent back")
+    return ranked_points(lonlat[:, 0], lonlat[:, 1], scores, year, top, min_distance_m, report)
 
 
 def export_similar_ee(

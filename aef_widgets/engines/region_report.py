@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..analysis.region_search import suppress
 from ..core.aoi import AOI
 from ..core.bands import N_BANDS
 from ..core.errors import UsageError
 from ..sources.base import EmbeddingSource
+
+if TYPE_CHECKING:  # geopandas takes a second to import: loaded when a search returns
+    import geopandas
 
 
 @dataclass(frozen=True)
@@ -88,3 +93,31 @@ def references(source: EmbeddingSource, refs: np.ndarray | Sequence, year: int) 
             f"references must be (n, 64) embeddings or (n, 2) lon/lat points, got an array of shape {array.shape}"
         )
     return array.reshape(-1, N_BANDS)
+
+
+def ranked_points(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    scores: np.ndarray,
+    year: int,
+    top: int,
+    min_distance_m: float,
+    search: SearchReport,
+) -> geopandas.GeoDataFrame:
+    """Found pixels (best first) as ranked points in WGS84, one per ``min_distance_m`` neighbourhood, at most
+    ``top``, with the search's report in ``attrs["search"]``: what both searches, local and Earth Engine, return."""
+    import geopandas
+
+    lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
+    keep = suppress(lon, lat, top, min_distance_m)
+    frame = geopandas.GeoDataFrame(
+        {
+            "score": np.asarray(scores)[keep].astype(np.float64),
+            "rank": np.arange(1, len(keep) + 1),
+            "year": np.full(len(keep), int(year)),
+        },
+        geometry=geopandas.points_from_xy(lon[keep], lat[keep]),
+        crs="EPSG:4326",
+    )
+    frame.attrs["search"] = search
+    return frame

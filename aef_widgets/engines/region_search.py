@@ -27,14 +27,14 @@ from pyproj import Transformer
 from rasterio.windows import Window
 
 from ..analysis.contrast import contrast_weights
-from ..analysis.region_search import TopPixels, chunk_best, neighbourhood_pixels, suppress, unit_scores
+from ..analysis.region_search import TopPixels, chunk_best, neighbourhood_pixels, unit_scores
 from ..core.aoi import AOI
 from ..core.bands import N_BANDS
 from ..core.errors import TooLargeError, TooManyFilesError, UsageError
 from ..core.grid import LONLAT, Grid
 from ..sources.base import EmbeddingSource, mask_to_aoi, subgrid
 from .base import Progress
-from .region_report import LevelRead, SearchReport, as_region, check_search, references
+from .region_report import LevelRead, SearchReport, as_region, check_search, ranked_points, references
 from .workflows import CHUNK_BYTES, map_chunks
 
 if TYPE_CHECKING:  # geopandas takes a second to import: loaded when a search returns
@@ -170,20 +170,7 @@ def result_frame(
     grid: Grid, found: TopPixels, year: int, top: int, min_distance_m: float, search: SearchReport
 ) -> geopandas.GeoDataFrame:
     """The kept pixels as ranked points at their centres, in WGS84."""
-    import geopandas
-
     rows, cols = np.divmod(found.positions, grid.width)
     x, y = grid.transform @ (cols + 0.5, rows + 0.5)
     lon, lat = Transformer.from_crs(grid.crs, LONLAT, always_xy=True).transform(np.asarray(x), np.asarray(y))
-    keep = suppress(np.asarray(lon), np.asarray(lat), top, min_distance_m)
-    frame = geopandas.GeoDataFrame(
-        {
-            "score": found.scores[keep].astype(np.float64),
-            "rank": np.arange(1, len(keep) + 1),
-            "year": np.full(len(keep), year),
-        },
-        geometry=geopandas.points_from_xy(np.asarray(lon)[keep], np.asarray(lat)[keep]),
-        crs="EPSG:4326",
-    )
-    frame.attrs["search"] = search
-    return frame
+    return ranked_points(lon, lat, found.scores, year, top, min_distance_m, search)
