@@ -61,23 +61,27 @@ def forget_fetched(gdal_path: str) -> None:
 
 @functools.cache
 def _libgdal() -> ctypes.CDLL | None:
-    """The GDAL library rasterio loaded (found among the process's mapped files; rasterio has no binding for
-    ``VSICurlPartialClearCache``), or None where it cannot be found (then a retry may meet the stale bytes)."""
-    import rasterio._base  # noqa: F401  (loads libgdal)
+    """The GDAL library rasterio itself uses (rasterio has no binding for ``VSICurlPartialClearCache``), or None
+    where it cannot be found (then a retry may meet the stale bytes).
+
+    The symbol is looked up through rasterio's own extension module: ``dlsym`` on that handle searches the module
+    and the libraries it was linked to, so it finds rasterio's GDAL even when another package (pyogrio, fiona) has
+    loaded a GDAL of its own into the process. Picking a ``libgdal`` by file name cleared the other library's cache,
+    and a short read stayed cached for rasterio. The version check refuses any library but rasterio's.
+    """
+    import rasterio
+    import rasterio._base
 
     try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "libgdal" in line.rsplit("/", 1)[-1]}
-    except OSError:
+        lib = ctypes.CDLL(rasterio._base.__file__)
+        lib.VSICurlPartialClearCache.argtypes = [ctypes.c_char_p]
+        lib.GDALVersionInfo.argtypes = [ctypes.c_char_p]
+        lib.GDALVersionInfo.restype = ctypes.c_char_p
+    except (OSError, AttributeError):
         return None
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-            lib.VSICurlPartialClearCache.argtypes = [ctypes.c_char_p]
-            return lib
-        except (OSError, AttributeError):
-            continue
-    return None
+    if lib.GDALVersionInfo(b"RELEASE_NAME").decode() != rasterio.__gdal_version__:
+        return None
+    return lib
 
 
 #: What GDAL says when a file ends early or its compressed blocks do not decode.
