@@ -19,9 +19,10 @@ import rasterio
 import rasterio.windows
 import shapely
 from pyproj import Transformer
+from rasterio.features import rasterize
 
 import aef_widgets
-from aef_widgets.sources.sample import cache_root, sample_dir
+from aef_widgets.sources.sample import cache_root, sample_dir, sample_truth
 from tests.notebooks.kernels import output_text, run_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -202,11 +203,25 @@ def test_fields_and_points(tmp_path):
             np.testing.assert_allclose(row[BANDS].to_numpy(float), dequantised(codes), atol=1e-7)
     assert north > ys.max()
 
-    # what the text says: mixed fields spread more; the field that changed most holds the planted construction
+    # what the text says: town and forest fields get clusters of their own, cropland fields split in two; mixed
+    # fields spread more; the field that changed most, P27, holds the construction planted in 2024, P61 the reservoir
+    clusters = {
+        m[1]: np.array(m.groups()[1:], int) for m in re.finditer(r"^(\w+) +(\d+) +(\d+) +(\d+) +(\d+)$", text, re.M)
+    }
+    assert {"cropland", "forest", "urban"} <= set(clusters), clusters
+    town, forest = clusters["urban"].argmax(), clusters["forest"].argmax()
+    assert clusters["urban"][town] == clusters["urban"].sum() and town != forest
+    assert clusters["cropland"][[town, forest]].sum() == 0 and np.count_nonzero(clusters["cropland"]) == 2
     (r,) = (float(m) for m in re.findall(r"correlation of spread and the main cover's share: (-?[\d.]+)", text))
     assert r <= -0.7
-    top = re.search(r"change\s+planted share\s+name\s+(P\d\d)\s+([\d.]+)\s+([\d.]+)", text)
-    assert top and float(top[3]) >= 0.3, top
+    top = re.search(r"change\s+planted share\s+name\s+(P\d\d)\s+([\d.]+)\s+([\d.]+)\s+(P\d\d).*\s+(P\d\d)", text)
+    truth = sample_truth()
+    ids = rasterize(zip(layer.geometry, range(len(layer))), out_shape=truth.grid.shape, transform=truth.grid.transform,
+                    fill=-1)  # fmt: skip
+    planted = {e: np.bincount(ids[truth.event_mask(e) & (ids >= 0)], minlength=len(layer))
+               for e in ("construction", "reservoir")}  # fmt: skip
+    assert top and top[1] == "P27" == layer.index[planted["construction"].argmax()] and float(top[3]) >= 0.3, top
+    assert "P61" in (top[4], top[5]) and planted["reservoir"][list(layer.index).index("P61")] > 0
     assert "read back equal: True" in text and "back to a field on the same grid: True" in text
     assert "the tab's similarities equal the table's: True" in text
     assert (outputs / "fields_similarity_2024.parquet").is_file()
