@@ -1,5 +1,5 @@
-""""Search wider" in the similarity panel (``widgets/search_wider.py``), driven with the frontend's messages: map clicks,
-an Accordion opened, Dropdowns and a Select chosen by index, Buttons clicked, text typed.
+"""The "Search wider" section of the similarity panel (``widgets/search_wider.py``), driven by the frontend's
+messages: map clicks, an Accordion opened, Dropdowns and a Select chosen by index, Buttons clicked, text typed.
 
 On the bundled sample (1,024 x 1,024 px of 10 m), the matches on the map and in the list are checked against
 ``find_similar(..., exact=True)`` called here on a region computed here from the map's view; that reference is
