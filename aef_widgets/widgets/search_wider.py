@@ -27,6 +27,7 @@ from ..products.marks import SEARCH_MATCHES
 from ..rendering.colors import MATCH_COLOR
 from .base import VIEW_DEBOUNCE_S, Panel, error_message
 from .exports import export_folder, saved_file_html
+from .lifecycle import shared_widget
 
 REGIONS = [("The AOI", "aoi"), ("The view, N times wider", "view"), ("A box", "box")]
 FACTORS = [(f"× {n}", n) for n in (2, 4, 8, 16, 32)]
@@ -37,7 +38,7 @@ MAX_ROWS = 500
 #: Zoom a chosen match opens at: its 10 m pixel is a few screen pixels across.
 FLY_ZOOM = 17
 _STYLE = {"radius": 5, "color": "#ffffff", "weight": 1, "fillColor": MATCH_COLOR, "fillOpacity": 0.9}
-_WIDE = Layout(width="auto")
+_WIDE = shared_widget(Layout(width="auto"))  # never changed: the controls hidden by turns have their own
 
 
 class SearchWider(Panel):
@@ -51,8 +52,9 @@ class SearchWider(Panel):
         super().__init__(state, **kwargs)
         self._add, self._folder = add_reference, export_folder(export_dir)
         self.region = Dropdown(options=REGIONS, value="view", description="Region", layout=_WIDE)
-        self.factor = Dropdown(options=FACTORS, value=4, description="N", layout=_WIDE)
-        self.box = Text(placeholder="west, south, east, north (degrees)", continuous_update=False, layout=_WIDE)
+        self.factor = Dropdown(options=FACTORS, value=4, description="N", layout=Layout(width="auto"))
+        self.box = Text(placeholder="west, south, east, north (degrees)", continuous_update=False,
+                        layout=Layout(width="auto"))  # fmt: skip
         self.top = Dropdown(options=TOPS, value=100, description="Matches", layout=_WIDE)
         self.spacing = Dropdown(options=SPACINGS, value=0, description="Apart", layout=_WIDE)
         self.exact = Checkbox(value=False, description="Read every 10 m pixel (exact, slower)", indent=False)

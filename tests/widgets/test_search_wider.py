@@ -26,7 +26,10 @@ from aef_widgets.engines.workflows import WORKERS
 from aef_widgets.sources.geotiff import GeoTIFFSource
 from aef_widgets.sources.sample import sample_source
 from aef_widgets.widgets import ExplorerState, JobRunner, SimilarityProbe, make_map
+from aef_widgets.widgets.flow import Flow
+from aef_widgets.widgets.map_view import view_of
 from tests.widgets.frontend import ManualExecutor, click, send_custom, send_state
+from tests.widgets.test_panel_close import live_widgets
 
 YEAR = 2024
 
@@ -211,6 +214,8 @@ def test_a_bad_box_gives_a_message_and_no_search(source, tmp_path, text, words):
     probe = probe_on(source, tmp_path)
     wider = probe.wider
     choose(wider.region, "box")
+    shown = [c for c in (wider.region, wider.factor, wider.box, wider.top) if c.layout.display != "none"]
+    assert shown == [wider.region, wider.box, wider.top]  # the box is typed, N is not asked
     send_state(wider.box, {"value": text})
     assert words in html.unescape(wider.plan.value) and wider.start.disabled
     wider.search()  # as if the button were pressed anyway
@@ -252,13 +257,22 @@ def test_a_region_too_large_for_this_process_says_so_with_the_numbers(source, tm
 
 
 def test_the_matches_layer_goes_with_the_panel_and_a_new_year_takes_them_away(source, tmp_path):
-    probe = probe_on(source, tmp_path)
+    state, m = ExplorerState(source, year=YEAR), make_map(source)
+    Flow.of(state).track(m, view_of)
+    layers, alive = list(m.layers), live_widgets()
+    probe = SimilarityProbe(state, map=m, runner=JobRunner.inline(), export_dir=tmp_path)
+    click(m, *source.footprint.center_lonlat)
+    send_state(probe.wider.fold, {"selected_index": 0})
     press(probe.wider.start)
     assert shown_matches(probe) is not None
-    probe.state.year = 2023
+    state.year = 2023
     assert shown_matches(probe) is None and probe.wider.rows.options == ()  # found in other data: gone
     press(probe.wider.start)
+    send_state(probe.wider.rows, {"index": 2})
     assert shown_matches(probe) is not None
-    m = probe.map
     probe.close()
-    assert not [x for x in m.layers if x.name == "Search matches"]
+    assert list(m.layers) == layers
+    assert live_widgets() == alive  # every widget of the panel, its matches layer and its list closed
+    probe = probe_on(source, tmp_path)  # and a new panel works: nothing it shares was closed
+    press(probe.wider.start)
+    assert len(shown_matches(probe)[1]) == 100
