@@ -1,4 +1,4 @@
-""""Search wider" on the other engines: Earth Engine (real ``ee`` objects, only ``ee.data``'s request functions
+"""The "Search wider" section on other engines: Earth Engine (real ``ee`` objects, only ``ee.data``'s request functions
 stubbed, as in tests/engines/conftest.py) and a Dask cluster of two worker processes given to the explorer's state
 as its executor.
 
