@@ -93,3 +93,26 @@ def test_with_a_dask_executor_the_chunks_run_on_the_cluster(tmp_path):
         expected = find_similar(source, view_times(probe.current_view(), 4), 2024, state.probe_points, top=100)
         assert shown_matches(probe)[1] == expected["score"].tolist()
         probe.close()
+
+
+def test_on_the_release_a_typed_box_across_two_zones_and_more_files_than_a_read_may_open(gcs_release, tmp_path):
+    """The miniature release of ``tests.release_data`` on loopback (files in UTM 16N and 17N, the zones meeting at
+    84 W), opened with a limit of one file a read: the box spans two."""
+    source = gcs_release.open(max_files=1)
+    m = make_map(source, center=(44.0, -84.0), zoom=13)
+    probe = SimilarityProbe(ExplorerState(source, year=2024), map=m, runner=JobRunner.inline(), export_dir=tmp_path)
+    click(m, -83.96, 44.0)
+    wider = probe.wider
+    send_state(wider.fold, {"selected_index": 0})
+    send_state(wider.region, {"index": [v for _, v in wider.region.options].index("box")})
+    box = (-84.05, 43.98, -83.95, 44.02)
+    send_state(wider.box, {"value": ", ".join(map(str, box))})
+    assert "km²" in wider.plan.value and not wider.start.disabled
+    send_state(wider.exact, {"value": True})
+    send_custom(wider.start, {"event": "click"})
+    expected = find_similar(gcs_release.open(), box, 2024, [(-83.96, 44.0)], top=100, exact=True)
+    points, scores = shown_matches(probe)
+    assert scores == expected["score"].tolist() and points == [(p.x, p.y) for p in expected.geometry]
+    lon = np.array([p[0] for p in points])
+    assert (lon < -84).any() and (lon > -84).any()  # matches in both files: they repeat real vectors
+    probe.close()
