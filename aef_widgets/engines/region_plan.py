@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..core.aoi import AOI
-from ..core.errors import TooLargeError
+from ..core.errors import AOIError, TooLargeError, UsageError
+from ..core.place import parse_place
 from .base import Engine, Progress
 from .region_coarse import COARSE_FACTOR
 from .region_search import _streaming, check_region_size, find_similar, region_grid
@@ -139,6 +140,25 @@ def widened(bounds: tuple[float, float, float, float], n: float) -> AOI:
     cx, cy, half_w, half_h = (west + east) / 2, (south + north) / 2, n * (east - west) / 2, n * (north - south) / 2
     return AOI.from_bounds(max(-180.0, cx - half_w), max(-85.0, cy - half_h), min(180.0, cx + half_w),
                            min(85.0, cy + half_h))  # fmt: skip
+
+
+def chosen_region(
+    kind: str, aoi: AOI | None, view: tuple[float, float, float, float] | None, factor: float, box: str
+) -> AOI:  # fmt: skip
+    """The region a user chose: ``kind`` "aoi" (the AOI drawn), "view" (the view's bounds ``factor`` times wider
+    and taller) or "box" (typed as "west, south, east, north"); ``AOIError``/``UsageError`` in words if none."""
+    if kind == "aoi":
+        if aoi is None:
+            raise UsageError("no AOI is drawn: draw one in the AOI tab, or choose the view or a box")
+        return aoi
+    if kind == "view":
+        if view is None:
+            raise UsageError("the map has no view yet")
+        return widened(view, factor)
+    place = parse_place(box)
+    if place.is_point:
+        raise AOIError("a box needs four numbers: west, south, east, north (degrees)")
+    return AOI.from_bounds(*place.bounds)
 
 
 def run_search(

@@ -21,8 +21,7 @@ from ipywidgets import HTML, Accordion, Button, Checkbox, Dropdown, FloatProgres
 
 from ..core.aoi import AOI
 from ..core.errors import AOIError, UsageError
-from ..core.place import parse_place
-from ..engines.region_plan import SearchPlan, plan_search, run_search, widened
+from ..engines.region_plan import SearchPlan, chosen_region, plan_search, run_search
 from ..products.marks import SEARCH_MATCHES
 from ..rendering.colors import MATCH_COLOR
 from .base import VIEW_DEBOUNCE_S, Panel, error_message
@@ -38,6 +37,7 @@ MAX_ROWS = 500
 #: Zoom a chosen match opens at: its 10 m pixel is a few screen pixels across.
 FLY_ZOOM = 17
 _STYLE = {"radius": 5, "color": "#ffffff", "weight": 1, "fillColor": MATCH_COLOR, "fillOpacity": 0.9}
+_REFS = ["probe_points", "negative_points"]
 _WIDE = shared_widget(Layout(width="auto"))  # never changed: the controls hidden by turns have their own
 
 
@@ -88,7 +88,9 @@ class SearchWider(Panel):
         self.listen(self.state, lambda c: self.replan(VIEW_DEBOUNCE_S) if self.region.value == c["name"] else None,
                     ["view", "aoi"])  # fmt: skip
         self.listen(self.state, lambda _: self._data_changed(), ["source", "year"])
-        self.listen(self.state, lambda _: self._say_if_references_changed(), ["probe_points", "negative_points"])
+        # the references are watched only while matches are shown: a similarity click runs no code of this panel
+        self._watching = False
+        self._detach.append(lambda: self._watching and self.state.unobserve(self._references_changed, names=_REFS))
         body = VBox([
             HTML("Find the best matches of the references over a region larger than the view."),
             self.region, self.factor, self.box, HBox([self.top, self.spacing]), self.exact, self.plan,
@@ -104,20 +106,8 @@ class SearchWider(Panel):
 
     def chosen_region(self) -> AOI:
         """The region chosen, from the current AOI, view or box; ``AOIError``/``UsageError`` in words if none."""
-        kind = self.region.value
-        if kind == "aoi":
-            if self.state.aoi is None:
-                raise UsageError("no AOI is drawn: draw one in the AOI tab, or choose the view or a box")
-            return self.state.aoi
-        if kind == "view":
-            view = self.current_view()
-            if view is None:
-                raise UsageError("the map has no view yet")
-            return widened(view.bounds, self.factor.value)
-        place = parse_place(self.box.value)
-        if place.is_point:
-            raise AOIError("a box needs four numbers: west, south, east, north (degrees)")
-        return AOI.from_bounds(*place.bounds)
+        view = self.current_view()
+        return chosen_region(self.region.value, self.state.aoi, view and view.bounds, self.factor.value, self.box.value)
 
     def replan(self, delay: float | None = None) -> None:
         """Show the chosen region's size and estimate (computed in the background), or why it cannot be searched."""
@@ -220,7 +210,10 @@ class SearchWider(Panel):
             self.slot.show(layer)
         self._list()
         self.save_geojson.disabled = self.save_parquet.disabled = False
-        self._say_if_references_changed()
+        if not self._watching:
+            self.state.observe(self._references_changed, names=_REFS)
+            self._watching = True
+        self._references_changed()
         found = f"{len(frame):,} match{'es' if len(frame) != 1 else ''}"
         self.show_status(f"{found}. {frame.attrs['search']}", "ok")
 
@@ -232,6 +225,9 @@ class SearchWider(Panel):
         """Take the matches away (map, list, exports): nothing of an older search stays."""
         if self.slot is not None:
             self.slot.remove()
+        if self._watching:
+            self.state.unobserve(self._references_changed, names=_REFS)
+            self._watching = False
         self.value, self._searched, self._added = None, {}, {}
         self.rows.options = []
         self.like.disabled = self.unlike.disabled = self.save_geojson.disabled = self.save_parquet.disabled = True
@@ -275,10 +271,8 @@ class SearchWider(Panel):
         self._added[row] = "not like" if negative else "like"
         self._list()
 
-    def _say_if_references_changed(self) -> None:
-        if not self._searched:
-            return
-        same = all(list(getattr(self.state, k)) == self._searched[k] for k in ("probe_points", "negative_points"))
+    def _references_changed(self, _change=None) -> None:
+        same = all(list(getattr(self.state, k)) == self._searched[k] for k in _REFS)
         self.notice.value = "" if same else "The references changed since this search: search again to rank with them."
 
 
