@@ -113,6 +113,11 @@ def test_a_search_over_the_view_times_n_shows_the_exact_best_matches(source, tmp
     moved = view_times(probe.current_view(), 8)
     assert moved.area_km2 < region.area_km2 / 10
     assert f"{moved.area_km2:,.1f} km²" in wider.plan.value
+    # a click on a marker chooses its row (and flies there)
+    (layer,) = [x for x in probe.map.layers if x.name == "Search matches"]
+    feature = layer.data["features"][42]
+    send_custom(layer, {"event": "click", "feature": feature, "properties": feature["properties"]})
+    assert wider.rows.value == 42 and tuple(probe.map.center) == tuple(reversed(feature["geometry"]["coordinates"]))
 
 
 def test_cancel_mid_search_stops_the_work_and_leaves_no_markers_or_list(source, tmp_path, monkeypatch):
