@@ -81,7 +81,7 @@ class Explorer(HBox, ValueWidget):
         self.bands = BandRGBSelector(state, **shared)
         self.aoi = AOIDrawer(state, **shared)
         self.clusters = ClusterPanel(state, export_dir=export_dir, **shared)
-        self.similarity = SimilarityProbe(state, **shared)
+        self.similarity = SimilarityProbe(state, export_dir=export_dir, **shared)
         self.change = ChangePanel(state, show=False, **shared)
         self.change_over_years = ChangeOverYears(state, export_dir=export_dir, **shared)
         self.time = TimeSeriesPanel(state, **shared)

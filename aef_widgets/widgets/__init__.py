@@ -13,6 +13,7 @@ from .label_picker import LabelPicker
 from .layer_list import LayerList
 from .map_view import make_map
 from .place_finder import PlaceFinder
+from .search_wider import SearchWider
 from .side_by_side import SideBySide
 from .similarity_probe import SimilarityProbe
 from .state import ExplorerState
@@ -35,6 +36,7 @@ __all__ = [
     "LabelPicker",
     "LayerList",
     "PlaceFinder",
+    "SearchWider",
     "SideBySide",
     "SimilarityProbe",
     "TimeSeriesPanel",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 import ipyleaflet
 from ipywidgets import HTML, Button, Checkbox, FloatSlider, Layout, ToggleButtons
@@ -14,6 +15,7 @@ from ..rendering.colors import NEGATIVE_COLOR, PROBE_COLOR
 from ..rendering.legend import colorbar_html
 from .base import Computed, Panel
 from .layer_stack import close_layer
+from .search_wider import SearchWider
 from .thresholded_layers import ThresholdedLayers
 
 
@@ -24,9 +26,11 @@ class SimilarityProbe(Panel):
     it for every pixel, the matches above a threshold, and their area. ``product`` holds the latest
     ``SimilarityProduct``. References marked "not like that" (``state.negative_points``) make the score the mean
     cosine to the positives minus the mean cosine to the negatives (``contrast_score``), on both engines.
+    ``wider`` ("Search wider") finds the best matches of the references over a larger region (``SearchWider``);
+    its exports go to ``export_dir`` (a temporary folder unless given).
     """
 
-    def __init__(self, state=None, **kwargs) -> None:
+    def __init__(self, state=None, *, export_dir: str | Path | None = None, **kwargs) -> None:
         super().__init__(state, **kwargs)
         self.picking = Checkbox(value=True, description="Add a reference where I click", indent=False)
         self.threshold = FloatSlider(
@@ -60,10 +64,12 @@ class SimilarityProbe(Panel):
         # kept equal by hand, from current values: a click off the data is taken back while its change is handled
         self.observe(lambda _: self._sync("probe_points", self.value), names="value")
         self.listen(self.state, lambda _: self._sync_value(), "probe_points")
+        self.wider = SearchWider(self.state, map=self.map, runner=self.runner, add_reference=self.add_reference,
+                                 export_dir=export_dir)  # fmt: skip
         hint = HTML("Click the map to pick a reference pixel; more clicks add references.")
         self.children = [
             hint, self.picking, self.kind, self.notice, self.readout, self.colorbar, self.threshold, self.matches,
-            self.clear, self.status,
+            self.clear, self.status, self.wider,
         ]  # fmt: skip
         self.add_class("aef-similarity-probe")
         self.computed.update()
