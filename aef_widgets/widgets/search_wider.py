@@ -21,7 +21,7 @@ from ipywidgets import HTML, Accordion, Button, Checkbox, Dropdown, FloatProgres
 
 from ..core.aoi import AOI
 from ..core.errors import AOIError, UsageError
-from ..engines.region_plan import SearchPlan, chosen_region, plan_search, run_search
+from ..engines.region_plan import SearchPlan, chosen_region, on_earth_engine, plan_search, run_search
 from ..products.marks import SEARCH_MATCHES
 from ..rendering.colors import MATCH_COLOR
 from .base import VIEW_DEBOUNCE_S, Panel, error_message
@@ -191,6 +191,8 @@ class SearchWider(Panel):
     def _show_region_controls(self) -> None:
         self.factor.layout.display = "" if self.region.value == "view" else "none"
         self.box.layout.display = "" if self.region.value == "box" else "none"
+        # Earth Engine scores every pixel server-side: "exact" would change nothing there, so it is not offered
+        self.exact.layout.display = "none" if on_earth_engine(self.state.engine.source) else ""
 
     def _progressed(self, fraction: float, message: str) -> None:
         self.progress.value = max(0.0, min(1.0, fraction))

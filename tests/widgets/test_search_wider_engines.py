@@ -49,6 +49,7 @@ def test_on_earth_engine_the_search_is_one_server_side_request(network: Network,
     send_state(wider.fold, {"selected_index": 0})
     assert network.count() == before  # the plan is arithmetic: no request
     assert "on Earth Engine" in wider.plan.value and "one request" in wider.plan.value
+    assert wider.exact.layout.display == "none"  # the server scores every pixel: no "exact" choice to offer
     found = [(-88.775, 44.295), (-88.772, 44.296), (-88.770, 44.297)]
     network.answer("computeValue", features(vector), points_answer(found, [0.97, 0.93, 0.9]))
     values = network.count("computeValue")
@@ -108,6 +109,7 @@ def test_on_the_release_a_typed_box_across_two_zones_and_more_files_than_a_read_
     box = (-84.05, 43.98, -83.95, 44.02)
     send_state(wider.box, {"value": ", ".join(map(str, box))})
     assert "km²" in wider.plan.value and not wider.start.disabled
+    assert wider.exact.layout.display == ""  # offered on files, where the default search prunes
     send_state(wider.exact, {"value": True})
     send_custom(wider.start, {"event": "click"})
     expected = find_similar(gcs_release.open(), box, 2024, [(-83.96, 44.0)], top=100, exact=True)
