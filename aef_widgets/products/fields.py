@@ -11,6 +11,9 @@ pixel vectors, renormalised. The per-field products read that table only:
 - ``classes``: a classifier (``analysis.classify.EmbeddingClassifier``, ``auto``) trained on the fields that have a
   label in a column of the layer, applied to every field, its accuracy cross-validated in spatial blocks of fields.
 
+The field chosen (clicked, or chosen in the list: ``field_chosen``) has its trajectory (``TRAJECTORY``): its change
+from its first year and from the year before, in every year, from ``zonal_trajectories`` of that one field.
+
 A field without data (``pixels`` 0) gets no value (NaN, or cluster -1), never a made-up one. The value is frozen
 (``FieldValues``): what it was computed for travels with it, and the reader context is given, never kept.
 """
@@ -59,15 +62,20 @@ PRODUCT = Node(
 )  # fmt: skip
 #: The fields coloured by their product: a raster of field ids drawn as one image (see ``rendering.field_ids``).
 KIND = Kind("fields", "fields", opacity=0.8, crisp=True)
+#: The chosen field's change over every year (``engines.zonal_trajectories``), charted under the list.
+TRAJECTORY = Node("field trajectory", ("source", "field_layer", "field_chosen"))
+#: The chosen field's outline, above the coloured fields (declared after ``KIND``: stacked above it).
+OUTLINE = Kind("field outline", "fields")
 
 FIELDS = Family(
-    "fields", nodes=(PRODUCT,), kinds=(KIND,),
+    "fields", nodes=(PRODUCT, TRAJECTORY), kinds=(KIND, OUTLINE),
     traits={
         "field_layer": Instance(FieldLayer, allow_none=True, help="The polygons of the Fields tab"),
         "field_product": Enum(tuple(PRODUCTS), "clusters", help="What colours the fields"),
         "field_clusters": Int(5, min=2, max=50, help="How many k-means clusters of fields"),
         "field_reference": Int(-1, min=-1, help="Position of the clicked field similarity is measured to (-1: none)"),
         "field_labels": Unicode("", help="The layer's column naming the labelled fields' classes (empty: none)"),
+        "field_chosen": Int(-1, min=-1, help="Position of the field clicked or chosen in the list (-1: none)"),
     },
 )  # fmt: skip
 
@@ -119,6 +127,20 @@ def field_table(ctx: Any, layer: FieldLayer, year: int) -> gpd.GeoDataFrame:
 
     memo = getattr(ctx, "memo", None)
     return compute() if memo is None else memo((layer.token, year), compute)
+
+
+def field_trajectory(ctx: Any, layer: FieldLayer, position: int) -> gpd.GeoDataFrame:
+    """``zonal_trajectories`` of one field of the layer over every year, remembered per layer and field."""
+    from ..engines.zonal_trajectories import zonal_trajectories
+
+    if not 0 <= position < len(layer):
+        raise UsageError("click a field on the map or choose one in the list to chart its years")
+
+    def compute() -> gpd.GeoDataFrame:
+        return zonal_trajectories(ctx.source, layer.table.iloc[[position]], executor=getattr(ctx, "executor", None))
+
+    memo = getattr(ctx, "memo", None)
+    return compute() if memo is None else memo((layer.token, "trajectory", position), compute)
 
 
 def vectors(table: gpd.GeoDataFrame) -> np.ndarray:
