@@ -6,8 +6,9 @@ pixel vectors, renormalised. The per-field products read that table only:
 - ``clusters``: k-means of the fields' mean vectors (``analysis.kmeans.EmbeddingKMeans``, fields as samples);
 - ``similarity``: fields like a clicked one, the cosine of each field's unit mean with the clicked field's;
 - ``change``: 1 minus the cosine of each field's unit means in the two change years (0: unchanged);
-- ``steps``: over all the years the source has, each field's largest change between one year and the next (1 minus
-  the cosine of its means), and the year it changed in (``changed_in``), a field's trajectory in two numbers;
+- ``steps``: over all the years the source has, each field's largest change between one year and the next with data
+  (1 minus the cosine of its means), and the year it changed in (``changed_in``), a field's trajectory in two
+  numbers;
 - ``classes``: a classifier (``analysis.classify.EmbeddingClassifier``, ``auto``) trained on the fields that have a
   label in a column of the layer, applied to every field, its accuracy cross-validated in spatial blocks of fields.
 
@@ -204,18 +205,21 @@ def field_values(
 
 
 def field_steps(ctx: Any, layer: FieldLayer) -> FieldValues:
-    """Each field's largest change from one year to the next over all the source's years, and the later year."""
+    """Each field's largest change from one year to the next over all the source's years, and the later year; a
+    year without data is skipped (the next year is compared with the last that had data), as the chart does."""
+    from ..engines.zonal_trajectories import trajectory_changes
+
     years = list(ctx.source.years)
     if len(years) < 2:
         raise NoDataError("the source has one year only: there is no change between years to find")
-    means = [vectors(field_table(ctx, layer, y)) for y in years]
-    steps = np.stack([field_change(a, b) for a, b in zip(means, means[1:])], axis=1)  # (fields, years - 1)
+    means = np.stack([vectors(field_table(ctx, layer, y)) for y in years], axis=1)  # (fields, years, 64)
+    steps = trajectory_changes(means)[1]  # (fields, years), NaN for a field's first year with data
     has = np.isfinite(steps).any(axis=1)
     largest = np.full(len(steps), np.nan)
     changed_in = np.full(len(steps), -1, dtype=np.int64)
-    at = np.nanargmax(np.where(np.isfinite(steps), steps, -np.inf), axis=1)
+    at = np.argmax(np.where(np.isfinite(steps), steps, -np.inf), axis=1)
     largest[has] = steps[has, at[has]]
-    changed_in[has] = np.asarray(years[1:])[at[has]]
+    changed_in[has] = np.asarray(years)[at[has]]
     table = field_table(ctx, layer, years[-1])
     note = f"{years[0]} to {years[-1]}"
     return FieldValues(layer, "steps", years[-1], table, largest, note, extra=(("changed_in", changed_in),))
