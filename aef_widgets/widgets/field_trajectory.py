@@ -84,19 +84,21 @@ class FieldTrajectory(Panel):
             self.show_status("")
             return None
         ctx = self.state.engine.context
+        self._chart(None)  # another field's years are not left on show while these are measured (or fail)
+        self.summary.value = ""
         self.show_status("Measuring the field in every year…", "busy")
-        return lambda job: (position, field_trajectory(ctx, layer, position))
+        return lambda job: (layer, position, field_trajectory(ctx, layer, position))
 
     def _show(self, result) -> None:
         self.show_status("")
-        table = None if result is None else result[1]
+        table = None if result is None else result[2]
         self.value = table
         self.flow.set(TRAJECTORY.name, table)
         self._chart(table)
         if table is None:
             self.summary.value = ""
             return
-        name = field_names(self.state.field_layer.table)[result[0]]
+        name = field_names(result[0].table)[result[1]]
         self.summary.value = _summary(table, name)
         self.chart.title = f"Change of {name}"
 

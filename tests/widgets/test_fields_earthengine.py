@@ -136,3 +136,28 @@ def test_the_fields_tab_on_earth_engine_measures_the_fields_and_charts_a_field(n
         year = max(steps, key=steps.get)
         assert frame["largest_change"][f] == pytest.approx(steps[year], abs=1e-5) and frame["changed_in"][f] == year
     assert network.count("computeValue") == 1 + 3 * len(YEARS) - 1
+
+
+def test_a_failed_trajectory_says_why_and_leaves_no_other_fields_chart(network: Network, raster):
+    import ee
+
+    server = reduce_regions(raster)
+    table = fields(raster)
+    state = ExplorerState(EarthEngineSource(years=list(YEARS)), year=2024)
+    m = make_map(None, ee_initialize=False, center=(44.3, -88.78), zoom=14)
+    panel = FieldsPanel(state, map=m, runner=JobRunner.inline())
+    network.answer("computeValue", *[server] * 4)  # the layer's table, then field 1's three years
+    upload(panel.upload, "fields.geojson", geojson_bytes(table))
+    panel.picking.value = True
+    point = table.to_crs("EPSG:4326").geometry.iloc[1].representative_point()
+    click(m, point.x, point.y)
+    assert panel.chosen.chart.layout.visibility == "visible" and "across" in panel.chosen.summary.value
+    network.answer("computeValue", ee.EEException("Quota exceeded: too many concurrent aggregations."))
+    send_state(panel.rows, {"index": [p for _, p in panel.rows.options].index(3)})
+    assert "quota" in panel.chosen.status.value.lower() and "Traceback" not in panel.chosen.status.value
+    assert panel.chosen.chart.layout.visibility == "hidden" and panel.chosen.summary.value == ""  # not field 1's
+    assert panel.state.field_chosen == 3 and m.layers[-1].name == "Chosen field"  # the choice is outlined all the same
+    network.answer("computeValue", *[server] * 3)
+    send_state(panel.rows, {"index": [p for _, p in panel.rows.options].index(2)})
+    assert panel.chosen.chart.layout.visibility == "visible" and "holed" in panel.chosen.summary.value
+    assert panel.chosen.status.value == ""
