@@ -99,6 +99,7 @@ if TYPE_CHECKING:
         trajectory_grid,
     )
     from .engines.workflows import classify_grid, cluster_grid, regress_grid
+    from .engines.zonal_trajectories import zonal_trajectories
     from .explorer import Explorer
     from .sources import ATTRIBUTION, EarthEngineSource, EmbeddingSource, GeoTIFFSource, ReleaseSource, open_source
     from .sources.cog_export import write_cog
@@ -254,4 +255,5 @@ __all__ = [
     "write_cog",
     "write_geojson",
     "zonal_embeddings",
+    "zonal_trajectories",
 ]

@@ -170,6 +170,7 @@ class Explorer(HBox, ValueWidget):
         self.classify.picking.value = self.tabs.selected_index == TAB_TITLES.index("Classify")
         self.index.picking.value = self.tabs.selected_index == TAB_TITLES.index("Index")
         self.fields.picking.value = self.tabs.selected_index == TAB_TITLES.index("Fields")
+        self.fields.show_on_map(self.fields.picking.value)  # the chosen field's outline only in its tab
 
     def _source_changed(self, _change=None) -> None:
         self.header.value, self.footer.value = _STYLE + self._header(), self._footer()

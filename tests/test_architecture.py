@@ -24,7 +24,12 @@ WIDGET_INFRASTRUCTURE = {
     "classify_accuracy", "classify_model", "label_edits", "label_marks", "draw_tool", "lifecycle",
 }  # fmt: skip
 #: Widgets that are parts of one panel (widgets of their own, composed by it): only that panel may import them.
-PANEL_PARTS = {"class_editor": "classify_panel", "label_picker": "classify_panel", "search_wider": "similarity_probe"}
+PANEL_PARTS = {
+    "class_editor": "classify_panel",
+    "label_picker": "classify_panel",
+    "search_wider": "similarity_probe",
+    "field_trajectory": "fields_panel",
+}
 
 
 def module_parts(module: Path) -> tuple[str, ...]:

@@ -6,10 +6,14 @@ pixel vectors, renormalised. The per-field products read that table only:
 - ``clusters``: k-means of the fields' mean vectors (``analysis.kmeans.EmbeddingKMeans``, fields as samples);
 - ``similarity``: fields like a clicked one, the cosine of each field's unit mean with the clicked field's;
 - ``change``: 1 minus the cosine of each field's unit means in the two change years (0: unchanged);
-- ``steps``: over all the years the source has, each field's largest change between one year and the next (1 minus
-  the cosine of its means), and the year it changed in (``changed_in``), a field's trajectory in two numbers;
+- ``steps``: over all the years the source has, each field's largest change between one year and the next with data
+  (1 minus the cosine of its means), and the year it changed in (``changed_in``), a field's trajectory in two
+  numbers;
 - ``classes``: a classifier (``analysis.classify.EmbeddingClassifier``, ``auto``) trained on the fields that have a
   label in a column of the layer, applied to every field, its accuracy cross-validated in spatial blocks of fields.
+
+The field chosen (clicked, or chosen in the list: ``field_chosen``) has its trajectory (``TRAJECTORY``): its change
+from its first year and from the year before, in every year, from ``zonal_trajectories`` of that one field.
 
 A field without data (``pixels`` 0) gets no value (NaN, or cluster -1), never a made-up one. The value is frozen
 (``FieldValues``): what it was computed for travels with it, and the reader context is given, never kept.
@@ -59,15 +63,20 @@ PRODUCT = Node(
 )  # fmt: skip
 #: The fields coloured by their product: a raster of field ids drawn as one image (see ``rendering.field_ids``).
 KIND = Kind("fields", "fields", opacity=0.8, crisp=True)
+#: The chosen field's change over every year (``engines.zonal_trajectories``), charted under the list.
+TRAJECTORY = Node("field trajectory", ("source", "field_layer", "field_chosen"))
+#: The chosen field's outline, above the coloured fields (declared after ``KIND``: stacked above it).
+OUTLINE = Kind("field outline", "fields")
 
 FIELDS = Family(
-    "fields", nodes=(PRODUCT,), kinds=(KIND,),
+    "fields", nodes=(PRODUCT, TRAJECTORY), kinds=(KIND, OUTLINE),
     traits={
         "field_layer": Instance(FieldLayer, allow_none=True, help="The polygons of the Fields tab"),
         "field_product": Enum(tuple(PRODUCTS), "clusters", help="What colours the fields"),
         "field_clusters": Int(5, min=2, max=50, help="How many k-means clusters of fields"),
         "field_reference": Int(-1, min=-1, help="Position of the clicked field similarity is measured to (-1: none)"),
         "field_labels": Unicode("", help="The layer's column naming the labelled fields' classes (empty: none)"),
+        "field_chosen": Int(-1, min=-1, help="Position of the field clicked or chosen in the list (-1: none)"),
     },
 )  # fmt: skip
 
@@ -119,6 +128,20 @@ def field_table(ctx: Any, layer: FieldLayer, year: int) -> gpd.GeoDataFrame:
 
     memo = getattr(ctx, "memo", None)
     return compute() if memo is None else memo((layer.token, year), compute)
+
+
+def field_trajectory(ctx: Any, layer: FieldLayer, position: int) -> gpd.GeoDataFrame:
+    """``zonal_trajectories`` of one field of the layer over every year, remembered per layer and field."""
+    from ..engines.zonal_trajectories import zonal_trajectories
+
+    if not 0 <= position < len(layer):
+        raise UsageError("click a field on the map or choose one in the list to chart its years")
+
+    def compute() -> gpd.GeoDataFrame:
+        return zonal_trajectories(ctx.source, layer.table.iloc[[position]], executor=getattr(ctx, "executor", None))
+
+    memo = getattr(ctx, "memo", None)
+    return compute() if memo is None else memo((layer.token, "trajectory", position), compute)
 
 
 def vectors(table: gpd.GeoDataFrame) -> np.ndarray:
@@ -182,18 +205,21 @@ def field_values(
 
 
 def field_steps(ctx: Any, layer: FieldLayer) -> FieldValues:
-    """Each field's largest change from one year to the next over all the source's years, and the later year."""
+    """Each field's largest change from one year to the next over all the source's years, and the later year; a
+    year without data is skipped (the next year is compared with the last that had data), as the chart does."""
+    from ..engines.zonal_trajectories import trajectory_changes
+
     years = list(ctx.source.years)
     if len(years) < 2:
         raise NoDataError("the source has one year only: there is no change between years to find")
-    means = [vectors(field_table(ctx, layer, y)) for y in years]
-    steps = np.stack([field_change(a, b) for a, b in zip(means, means[1:])], axis=1)  # (fields, years - 1)
+    means = np.stack([vectors(field_table(ctx, layer, y)) for y in years], axis=1)  # (fields, years, 64)
+    steps = trajectory_changes(means)[1]  # (fields, years), NaN for a field's first year with data
     has = np.isfinite(steps).any(axis=1)
     largest = np.full(len(steps), np.nan)
     changed_in = np.full(len(steps), -1, dtype=np.int64)
-    at = np.nanargmax(np.where(np.isfinite(steps), steps, -np.inf), axis=1)
+    at = np.argmax(np.where(np.isfinite(steps), steps, -np.inf), axis=1)
     largest[has] = steps[has, at[has]]
-    changed_in[has] = np.asarray(years[1:])[at[has]]
+    changed_in[has] = np.asarray(years)[at[has]]
     table = field_table(ctx, layer, years[-1])
     note = f"{years[0]} to {years[-1]}"
     return FieldValues(layer, "steps", years[-1], table, largest, note, extra=(("changed_in", changed_in),))

@@ -1,6 +1,7 @@
 """FieldsPanel: a layer of polygons loaded from a file, each field coloured by a per-field product of its embeddings
-(k-means of the fields, fields like a clicked one, change between two years), a sortable list of the fields that
-flies the map to the one chosen, and the table saved as GeoParquet or GeoJSON. The product is declared in
+(k-means of the fields, fields like a clicked one, change between two years and over all years, classes), a sortable
+list of the fields that flies the map to the one chosen, the chosen field outlined with its years charted (a part of
+its own, ``field_trajectory``), and the table saved as GeoParquet or GeoJSON. The product is declared in
 ``products.fields``; the fields are drawn as one raster of field ids (``rendering.field_ids``)."""
 
 from __future__ import annotations
@@ -21,14 +22,13 @@ from ..rendering.field_ids import FieldRaster, field_colors, field_overlay, fiel
 from ..rendering.legend import colorbar_html, table_html
 from .base import Computed, Panel, error_message
 from .exports import export_folder, saved_file_html
+from .field_trajectory import FieldTrajectory, field_names
 
 #: Vector files a user may upload (a Shapefile zipped with its .shx, .dbf and .prj).
 UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet", ".geoparquet")
 MAX_UPLOAD_BYTES = 200 * 2**20
 #: Rows listed at once: a Select of 10,000 labels is slow to send and to scroll; the sort decides which show.
 MAX_ROWS = 500
-#: Columns that name a field, first match wins (case-insensitive).
-NAME_COLUMNS = ("name", "label", "field", "field_id", "id")
 SORTS = {"Value, high first": "desc", "Value, low first": "asc", "Layer order": "layer"}
 _PRODUCT_CHOICES = [("K-means clusters of the fields", "clusters"), ("Like the clicked field", "similarity"),
                     ("Change between the change years", "change"), ("Largest change from a year to the next", "steps"),
@@ -40,7 +40,9 @@ class FieldsPanel(Panel):
     """Per-field products of a polygon layer; ``value`` is the ``FieldValues`` shown (or None).
 
     Load a layer by uploading a GeoJSON, GeoPackage, zipped Shapefile or GeoParquet, or (with ``paths=True``) by
-    typing its path. With ``picking`` on, a click on the map chooses the field the others are compared to.
+    typing its path. With ``picking`` on, a click on the map chooses the field the others are compared to; that
+    field, or the one chosen in the list, is outlined on the map and its change over every year charted
+    (``chosen``, a ``FieldTrajectory``).
 
     ``paths`` is off by default, and in the Explorer: an app served to visitors must offer nowhere to type a path
     on the server (README, "Notebooks, Voila and Binder"). In your own notebook, ``FieldsPanel(..., paths=True)``
@@ -82,12 +84,14 @@ class FieldsPanel(Panel):
         self._channel = f"fields-load-{id(self)}"
         self._detach.append(lambda: self.runner.cancel(self._channel))
         self.computed = Computed(self, PRODUCT.name, self._prepare, self._show, label="fields", heavy=True)
+        #: The chosen field: its outline on the map and its years charted.
+        self.chosen = FieldTrajectory(self.state, map=self.map, runner=self.runner)
         self.on_map_interaction(self._map_event)
         self.children = [
             self.upload, *([HBox([self.path, self.open_path])] if paths else []),
             self.notice, self.picking, self.product_choice,
             self.clusters, self.label_column, self.legend, self.sort, self.rows,
-            HBox([self.save_parquet, self.save_geojson]), self.download, self.status,
+            self.chosen, HBox([self.save_parquet, self.save_geojson]), self.download, self.status,
         ]  # fmt: skip
         self.add_class("aef-fields-panel")
         self.computed.update()
@@ -133,6 +137,10 @@ class FieldsPanel(Panel):
         if self.map is not None and self._raster is not None:
             self.map.center, self.map.zoom = self._raster[1].center_zoom(position)
 
+    def show_on_map(self, on: bool) -> None:
+        """Put the chosen field's outline on the map, or take it off (the Explorer does outside the Fields tab)."""
+        self.chosen.show_on_map(on)
+
     def _uploaded(self, change) -> None:
         files = change["new"]
         if not files:
@@ -162,7 +170,7 @@ class FieldsPanel(Panel):
         columns = [str(c) for c in layer.table.columns if c != layer.table.geometry.name]
         self.label_column.options = [("(no labels)", ""), *((c, c) for c in columns)]
         with self.state.hold_trait_notifications():
-            self.state.field_reference = -1
+            self.state.field_reference = self.state.field_chosen = -1
             self.state.field_labels = self.label_column.value
             self.state.field_layer = layer
         if self.map is not None:
@@ -182,7 +190,7 @@ class FieldsPanel(Panel):
             return
         self.notice.value = ""
         with self.state.hold_trait_notifications():
-            self.state.field_reference = position
+            self.state.field_reference = self.state.field_chosen = position
             self.state.field_product = "similarity"
 
     def _prepare(self):
@@ -221,12 +229,13 @@ class FieldsPanel(Panel):
             self.rows.options = []
             return
         order = _order(values, SORTS[self.sort.value])[:MAX_ROWS]
-        names = _names(values)
+        names = field_names(values.layer.table)
         self.rows.value = None
         self.rows.options = [(f"{names[i]}: {_number(values, i)}", int(i)) for i in order]
 
     def _row_chosen(self, change) -> None:
         if change["new"] is not None:
+            self.state.field_chosen = change["new"]
             self.fly_to(change["new"])
 
 
@@ -266,19 +275,6 @@ def _order(values: FieldValues, how: str):
     key = np.where(np.isfinite(v) & (v >= 0 if values.categorical else True), v, np.nan)
     order = np.argsort(-key if how == "desc" else key, kind="stable")  # fields without a value last
     return order
-
-
-def _names(values: FieldValues) -> list[str]:
-    """How the list names each field: its name or label column if it has one, else its first text column, else its
-    position (from 1)."""
-    table = values.layer.table
-    columns = [c for c in table.columns if c != table.geometry.name]
-    by_name = {str(c).lower(): c for c in columns}
-    texts = [c for c in columns if table[c].dtype == object]
-    column = next((by_name[n] for n in NAME_COLUMNS if n in by_name), texts[0] if texts else None)
-    if column is None:
-        return [f"Field {i + 1}" for i in range(len(table))]
-    return [str(x) for x in table[column]]
 
 
 def _number(values: FieldValues, i: int) -> str:

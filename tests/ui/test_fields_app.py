@@ -46,3 +46,35 @@ def test_fields_uploaded_in_the_browser_are_drawn_listed_and_bad_files_explained
     choose("points.geojson", fields_geojson(points=True))
     app.wait_text(panel, r"are not polygons \(Point\)")
     assert [e for e in app.errors_shown() if "not polygons" not in e] == []
+
+
+def test_a_field_chosen_in_the_list_is_outlined_and_its_years_charted(app: App):
+    """The chosen field's outline on the map (only while the Fields tab is open) and its chart: a tick for every
+    year and the legend under the points, as issue 22 asked of the Time chart."""
+    from aef_widgets.widgets.field_trajectory import OUTLINE_STYLE
+
+    app.open_tab("Fields")
+    panel = app.panel("aef-fields-panel")
+    with app.page.expect_file_chooser() as chosen:
+        panel.get_by_role("button", name="Load fields").click()
+    chosen.value.set_files(files=[{"name": "fields.geojson", "mimeType": "application/geo+json",
+                                   "buffer": fields_geojson()}])  # fmt: skip
+    app.wait_text(panel, r"12 fields from fields\.geojson")
+    panel.locator("select[size] option").nth(3).click()  # a row of the list, as a user picks one
+    outline = app.page.locator(f'.aef-explorer path[stroke="{OUTLINE_STYLE["color"]}"]')
+    outline.wait_for()
+    assert outline.count() == 1 and outline.get_attribute("fill") == "none"
+    chart = app.panel("aef-field-trajectory")
+    app.wait_text(app.panel("aef-field-trajectory-summary"), r"largest change from the year before: \d{4}")
+    app.page.wait_for_function("(el) => el.querySelectorAll('svg .dot').length === 8", arg=chart.element_handle())
+    ticks = chart.locator("svg .axis").first.locator(".tick text").evaluate_all("els => els.map((e) => e.textContent)")
+    assert ticks == [str(y) for y in range(2018, 2026)], ticks
+    dots = [d.bounding_box() for d in chart.locator("svg .dot").all()]
+    legend = app.panel("aef-field-trajectory-legend").bounding_box()
+    assert legend["height"] > 0 and all(legend["y"] >= d["y"] + d["height"] for d in dots)  # under every point
+    app.screenshot("fields-trajectory")
+    app.open_tab("Similarity")
+    app.page.wait_for_function(f"() => !document.querySelector('path[stroke=\"{OUTLINE_STYLE['color']}\"]')")
+    app.open_tab("Fields")
+    outline.wait_for()
+    assert app.errors_shown() == []
