@@ -50,12 +50,14 @@ def watch_task(task: Task, progress: Callable[[float, str], None], interval: flo
 
 
 def export_folder(export_dir: str | Path | None = None) -> Callable[[], Path]:
-    """Where a panel writes its files: ``export_dir``, else a temporary folder made on first use (then kept)."""
+    """Where a panel writes its files: ``export_dir`` (made on first use if missing: GDAL's vector writers fail on a
+    missing folder with an error of their own, not an ``OSError``), else a temporary folder made on first use."""
     made: list[Path] = [Path(export_dir)] if export_dir is not None else []
 
     def folder() -> Path:
         if not made:
             made.append(Path(tempfile.mkdtemp(prefix="aef-export-")))
+        made[0].mkdir(parents=True, exist_ok=True)  # an OSError here is worded by the panel
         return made[0]
 
     return folder

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from ipywidgets import HTML, Button, Checkbox, Dropdown, FileUpload, HBox, IntSlider, Layout, Select, Text
+from pyogrio.errors import DataSourceError
 
 from ..analysis.geotable import read_polygons
 from ..core.errors import UsageError
@@ -126,7 +127,7 @@ class FieldsPanel(Panel):
             else:  # GeoJSON is in degrees (RFC 7946)
                 path = self._folder() / f"{stem}.geojson"
                 frame.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
-        except OSError as e:
+        except (OSError, DataSourceError) as e:  # GDAL's vector writers (pyogrio) raise their own errors
             self._refused(UsageError(f"could not save the table: {e}"))
             return None
         self.download.value = saved_file_html(path)
