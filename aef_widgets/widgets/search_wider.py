@@ -165,15 +165,17 @@ class SearchWider(Panel):
         frame = self.value
         if frame is None:
             return None
+        from pyogrio.errors import DataSourceError  # loaded with geopandas' writers anyway
+
         frame = frame.copy()
         frame.attrs = {}  # the search's report is words for the panel, not a column
-        path = self._folder() / f"matches_{self._searched['year']}.{'parquet' if kind == 'parquet' else 'geojson'}"
-        try:
+        try:  # the folder is made here, on first use: a file in its way is an OSError, worded
+            path = self._folder() / f"matches_{self._searched['year']}.{'parquet' if kind == 'parquet' else 'geojson'}"
             if kind == "parquet":
                 frame.to_parquet(path)
             else:
                 frame.to_file(path, driver="GeoJSON")
-        except OSError as e:
+        except (OSError, DataSourceError) as e:  # GDAL's vector writers (pyogrio) raise their own errors
             self.show_error(UsageError(f"could not save the matches: {e}"))
             return None
         self.download.value = saved_file_html(path)

@@ -281,3 +281,16 @@ def test_the_matches_layer_goes_with_the_panel_and_a_new_year_takes_them_away(so
     probe = probe_on(source, tmp_path)  # and a new panel works: nothing it shares was closed
     press(probe.wider.start)
     assert len(shown_matches(probe)[1]) == 100
+
+
+def test_an_export_folder_that_cannot_be_made_is_said_in_words(source, tmp_path):
+    """The folder is made on the first save: where a file stands in its way, the save says so in the status line
+    (it raised FileExistsError out of the button's handler: a traceback in the app)."""
+    blocked = tmp_path / "taken"
+    blocked.write_text("a file, not a folder")
+    probe = probe_on(source, blocked / "exports")
+    press(probe.wider.start)
+    for button in (probe.wider.save_geojson, probe.wider.save_parquet):
+        press(button)
+        assert "could not save the matches" in html.unescape(probe.wider.status.value)
+        assert probe.wider.download.value == ""
