@@ -165,6 +165,8 @@ class FieldsPanel(Panel):
 
     def _loaded(self, loaded: tuple[FieldLayer, FieldRaster]) -> None:
         layer, raster = loaded
+        # the product shown is another layer's: its rows are positions in that layer, its table not this one's
+        self._show(None)
         self._raster = loaded
         self.show_status("")
         self.notice.value = html.escape(f"{len(layer):,} fields from {layer.name}.")

@@ -135,3 +135,31 @@ def test_the_outline_shows_only_in_the_fields_tab_and_leaves_with_the_panel(sour
     assert list(m.layers) == before and drawn.comm is None  # off the map, and closed
     panel.state.field_chosen = 3  # what a late observer could do: the closed panel draws nothing
     assert list(m.layers) == before
+
+
+def test_while_a_new_layer_is_measured_the_old_layers_list_and_table_are_gone(source, tmp_path):
+    """A row of the list is a position in the layer it was listed for: a row of the layer loaded before, chosen
+    while the new one's fields are measured, chose the new layer's field at that position (another field, under
+    another name), and the old table was still saved."""
+    from tests.widgets.frontend import ManualExecutor
+
+    executor = ManualExecutor()
+    state = ExplorerState(source, year=YEAR)
+    panel = FieldsPanel(state, map=make_map(source), runner=JobRunner(executor, heavy_executor=executor),
+                        export_dir=tmp_path)  # fmt: skip
+    first = sample_fields(source)
+    upload(panel.upload, "first.geojson", geojson_bytes(first))
+    executor.run_all()
+    assert len(panel.rows.options) == 12 and panel.product is not None
+    second = first.iloc[::-1].copy()
+    second["name"] = ["new " + n for n in second["name"]]
+    upload(panel.upload, "second.geojson", geojson_bytes(second))
+    executor.run(0)  # the new layer is read; its fields are not measured yet
+    assert state.field_layer.name == "second.geojson" and executor.pending
+    assert panel.rows.options == () and panel.product is None and panel.export("parquet") is None
+    assert panel.save_parquet.disabled and not any(layer.name == "Fields" for layer in panel.map.layers)
+    executor.run_all()
+    send_state(panel.rows, {"index": 0})
+    label, position = panel.rows.options[0]
+    executor.run_all()
+    assert state.field_chosen == position and panel.chosen.chart.title == f"Change of {label.split(':')[0]}"
