@@ -135,11 +135,13 @@ def plan_search(engine: Engine, region: AOI, *, exact: bool = False, top: int = 
 
 def widened(bounds: tuple[float, float, float, float], n: float) -> AOI:
     """A box ``n`` times as wide and as tall as ``bounds`` (degrees: a view), around its centre; cut at the
-    poles' Web Mercator limit and at 180 degrees."""
+    poles' Web Mercator limit, and at the world's width. Across the antimeridian it stays whole (``AOI`` splits it
+    there), and a view Leaflet reports past 180 degrees (the map panned a world east or west) is its own place."""
     west, south, east, north = bounds
     cx, cy, half_w, half_h = (west + east) / 2, (south + north) / 2, n * (east - west) / 2, n * (north - south) / 2
-    return AOI.from_bounds(max(-180.0, cx - half_w), max(-85.0, cy - half_h), min(180.0, cx + half_w),
-                           min(85.0, cy + half_h))  # fmt: skip
+    cx = (cx + 180.0) % 360.0 - 180.0
+    west, east = (-180.0, 180.0) if half_w >= 180 else (cx - half_w, cx + half_w)
+    return AOI.from_bounds(west, max(-85.0, cy - half_h), east, min(85.0, cy + half_h))
 
 
 def chosen_region(
