@@ -61,7 +61,7 @@ class SearchEstimate:
         if self.seconds_typical is None:
             return f"about {read} sent back; Earth Engine's time, one request"
         took = _seconds(self.seconds_typical)
-        if self.seconds_most is not None and self.seconds_most > self.seconds_typical * 1.05:
+        if self.seconds_most is not None and _seconds(self.seconds_most) != took:  # not "under a second (up to ...)"
             took += f" (up to {_seconds(self.seconds_most)})"
         return f"about {read} read, {took}"
 
@@ -97,7 +97,7 @@ class SearchPlan:
     note: str = ""  # what the pixels are, when not the whole region's
 
     def __str__(self) -> str:
-        size = f"{self.area_km2:,.1f} km², {self.width_px:,} x {self.height_px:,} px at {self.resolution}{self.note}"
+        size = f"{_area(self.area_km2)}, {self.width_px:,} x {self.height_px:,} px at {self.resolution}{self.note}"
         if self.refusal:
             return f"{size}. Too large to search {self.where}: {self.refusal}"
         return f"{size}; {self.where}: {self.estimate} (an estimate)"
@@ -199,6 +199,11 @@ def _bytes(n: float) -> str:
         if n >= size:
             return f"{n / size:,.{0 if n >= 10 * size else 1}f} {unit}"
     return f"{n:,.0f} bytes"
+
+
+def _area(km2: float) -> str:
+    # a field-sized region is hectares with its digits, not "0.0 km²"
+    return f"{km2:,.1f} km²" if km2 >= 1 else f"{km2 * 100:.3g} ha"
 
 
 def _seconds(s: float) -> str:

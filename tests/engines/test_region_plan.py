@@ -94,3 +94,20 @@ def test_a_view_past_the_antimeridian_is_widened_around_its_own_centre(view, n, 
     assert (r_south, r_north) == pytest.approx((cy - half_h, cy + half_h))
     assert ((r_west + r_east) / 2 - centre + 180) % 360 - 180 == pytest.approx(0, abs=1e-9)
     assert r_east - r_west == pytest.approx(2 * half_w)
+
+
+def test_a_small_region_s_size_and_time_are_not_rounded_away():
+    """A field-sized AOI was "0.0 km²" and its time "under a second (up to under a second)": its area now shows in
+    hectares with its digits (against pyproj's geodesic area), and a bound equal in words to the estimate is not
+    repeated."""
+    source = sample_source()
+    lon, lat = source.footprint.center_lonlat
+    region = AOI.from_bounds(lon, lat, lon + 0.002, lat + 0.001)  # about 160 x 110 m
+    text = str(plan_search(engine_for(source), region))
+    assert "0.0 km²" not in text and "up to under a second" not in text
+    edge = np.linspace(0, 1, 50)
+    w, s, e, n = region.bounds
+    lons = np.concatenate([w + (e - w) * edge, np.full(50, e), e - (e - w) * edge, np.full(50, w)])
+    lats = np.concatenate([np.full(50, s), s + (n - s) * edge, np.full(50, n), n - (n - s) * edge])
+    hectares = abs(Geod(ellps="WGS84").polygon_area_perimeter(lons, lats)[0]) / 1e4
+    assert text.startswith(f"{hectares:.3g} ha, ")
