@@ -72,6 +72,7 @@ class SearchWider(Panel):
         self.slot = self.layer_slot("Search matches", SEARCH_MATCHES.name)
         self.value = None
         self._plan: SearchPlan | None = None
+        self._refused = False  # the plan shown refuses the region (too large, a typo, no AOI): Search stays off
         self._searched: dict = {}  # what the matches shown were found for
         self._added: dict[int, str] = {}  # row -> "like" / "not like", added as references
         self._channel, self._plan_channel = f"search-wider-{id(self)}", f"search-plan-{id(self)}"
@@ -187,6 +188,7 @@ class SearchWider(Panel):
 
     def _set_plan(self, words: str, refused: bool) -> None:
         color = "#b00020" if refused else "#555"
+        self._refused = refused
         self.plan.value = f'<span style="color:{color}">{html.escape(words)}</span>'
         self.start.disabled = refused or not self.stop.disabled
 
@@ -201,7 +203,7 @@ class SearchWider(Panel):
         self.progress_text.value = html.escape(message)
 
     def _busy(self, running: bool) -> None:
-        self.start.disabled, self.stop.disabled = running or bool(self._plan and self._plan.refusal), not running
+        self.start.disabled, self.stop.disabled = running or self._refused, not running
         self.progress.layout.visibility = "visible" if running else "hidden"
         self.progress.value, self.progress_text.value = 0.0, ""
 

@@ -294,3 +294,25 @@ def test_an_export_folder_that_cannot_be_made_is_said_in_words(source, tmp_path)
         press(button)
         assert "could not save the matches" in html.unescape(probe.wider.status.value)
         assert probe.wider.download.value == ""
+
+
+def test_a_box_refused_while_a_search_runs_keeps_search_off_when_it_ends(source, tmp_path):
+    """The plan refused a box typed during a search, and Search was offered again once the search ended (only a
+    plan the engine refused for its size kept it off)."""
+    executor = ManualExecutor()
+    probe = probe_on(source, tmp_path, runner=JobRunner(executor))
+    executor.run_all()
+    wider = probe.wider
+    choose(wider.region, "box")
+    send_state(wider.box, {"value": "-88.82, 44.27, -88.76, 44.32"})
+    executor.run_all()
+    assert not wider.start.disabled
+    press(wider.start)
+    send_state(wider.box, {"value": "-88.82, 44.27, west, 44.32"})  # a typo while it runs
+    assert "'west' is not a number" in html.unescape(wider.plan.value) and wider.start.disabled
+    executor.run_all()
+    assert len(shown_matches(probe)[1]) == 100 and wider.stop.disabled
+    assert wider.start.disabled  # the plan still refuses the box
+    send_state(wider.box, {"value": "-88.82, 44.27, -88.76, 44.32"})
+    executor.run_all()
+    assert not wider.start.disabled
