@@ -163,3 +163,16 @@ def test_while_a_new_layer_is_measured_the_old_layers_list_and_table_are_gone(so
     label, position = panel.rows.options[0]
     executor.run_all()
     assert state.field_chosen == position and panel.chosen.chart.title == f"Change of {label.split(':')[0]}"
+
+
+def test_fields_are_named_by_their_first_text_column_as_read_from_a_file(source, tmp_path):
+    """A layer with no name column is named by its first text column: read from a file by pandas 3, text columns
+    are of the ``str`` dtype, not ``object``, and every field was named by its position instead."""
+    table = sample_fields(source).rename(columns={"name": "parcel"})[["crop", "parcel", "geometry"]]
+    panel = FieldsPanel(ExplorerState(source, year=YEAR), map=make_map(source), runner=JobRunner.inline())
+    upload(panel.upload, "parcels.geojson", table.to_crs("EPSG:4326").to_json(drop_id=True).encode())  # no "id"
+    assert sorted(label.split(":")[0] for label, _ in panel.rows.options) == sorted(table["parcel"])
+    send_state(panel.rows, {"index": 0})
+    label, position = panel.rows.options[0]
+    name = table["parcel"].iloc[position]
+    assert label.startswith(f"{name}: ") and panel.chosen.chart.title == f"Change of {name}"
