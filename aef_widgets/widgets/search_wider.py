@@ -221,6 +221,8 @@ class SearchWider(Panel):
             self._watching = True
         self._references_changed()
         found = f"{len(frame):,} match{'es' if len(frame) != 1 else ''}"
+        if len(frame) > MAX_ROWS:
+            found += f" (the first {MAX_ROWS:,} are listed; every one is on the map)"
         self.show_status(f"{found}. {frame.attrs['search']}", "ok")
 
     def _failed(self, error: BaseException) -> None:
@@ -260,6 +262,10 @@ class SearchWider(Panel):
     def _choose(self, row: int) -> None:
         if 0 <= row < len(self.rows.options):
             self.rows.value = row
+        elif self.map is not None and self.value is not None and 0 <= row < len(self.value):  # beyond the list
+            self.rows.value = None  # Like this / Not like that are for a listed row only, not the one before
+            point = self.value.geometry.iloc[row]
+            self.map.center, self.map.zoom = (point.y, point.x), max(FLY_ZOOM, self.map.zoom)
 
     def _row_chosen(self, change) -> None:
         row = change["new"]

@@ -316,3 +316,22 @@ def test_a_box_refused_while_a_search_runs_keeps_search_off_when_it_ends(source,
     send_state(wider.box, {"value": "-88.82, 44.27, -88.76, 44.32"})
     executor.run_all()
     assert not wider.start.disabled
+
+
+def test_matches_beyond_the_list_say_so_and_their_markers_fly_there(source, tmp_path, monkeypatch):
+    """The list holds the first ``MAX_ROWS`` matches (1,000 can be asked for, 500 listed): it said nothing of the
+    rest, and a click on one of their markers did nothing."""
+    from aef_widgets.widgets import search_wider
+
+    monkeypatch.setattr(search_wider, "MAX_ROWS", 20)
+    probe = probe_on(source, tmp_path)
+    wider = probe.wider
+    press(wider.start)
+    assert len(wider.rows.options) == 20 and len(shown_matches(probe)[1]) == 100
+    assert "the first 20 are listed" in html.unescape(wider.status.value)
+    (layer,) = [x for x in probe.map.layers if x.name == "Search matches"]
+    send_state(wider.rows, {"index": 3})  # a listed match chosen first
+    feature = layer.data["features"][42]
+    send_custom(layer, {"event": "click", "feature": feature, "properties": feature["properties"]})
+    assert tuple(probe.map.center) == tuple(reversed(feature["geometry"]["coordinates"])) and probe.map.zoom >= 17
+    assert wider.rows.value is None and wider.like.disabled  # not added in the name of the one chosen before
