@@ -8,6 +8,8 @@ field's first year and with the year before, over the bundled sample's eight yea
 
 from __future__ import annotations
 
+import html
+
 import geopandas as gpd
 import ipyleaflet
 import numpy as np
@@ -176,3 +178,11 @@ def test_fields_are_named_by_their_first_text_column_as_read_from_a_file(source,
     label, position = panel.rows.options[0]
     name = table["parcel"].iloc[position]
     assert label.startswith(f"{name}: ") and panel.chosen.chart.title == f"Change of {name}"
+
+
+def test_a_layer_of_one_field_is_counted_in_words(source, tmp_path):
+    """The notice read "1 fields from …"."""
+    panel = loaded_panel(source, tmp_path, sample_fields(source).iloc[:1])
+    assert html.unescape(panel.notice.value) == "1 field from fields.geojson."
+    panel = loaded_panel(source, tmp_path, sample_fields(source).iloc[:2])
+    assert html.unescape(panel.notice.value) == "2 fields from fields.geojson."
