@@ -70,9 +70,7 @@ class SearchWider(Panel):
         self.save_geojson = Button(description="Save GeoJSON", disabled=True, layout=_WIDE)
         self.save_parquet = Button(description="Save GeoParquet", disabled=True, layout=_WIDE)
         self.slot = self.layer_slot("Search matches", SEARCH_MATCHES.name)
-        self.value = None
-        self._plan: SearchPlan | None = None
-        self._refused = False  # the plan shown refuses the region (too large, a typo, no AOI): Search stays off
+        self.value, self._refused = None, False  # _refused: the plan shown refuses the region; Search stays off
         self._searched: dict = {}  # what the matches shown were found for
         self._added: dict[int, str] = {}  # row -> "like" / "not like", added as references
         self._channel, self._plan_channel = f"search-wider-{id(self)}", f"search-plan-{id(self)}"
@@ -113,9 +111,9 @@ class SearchWider(Panel):
     def replan(self, delay: float | None = None) -> None:
         """Show the chosen region's size and estimate (computed in the background), or why it cannot be searched."""
         self._show_region_controls()
+        self.value is None or self._references_changed()  # are the matches shown of the region chosen now?
         if self.fold.selected_index is None:
             return
-        self._plan = None
         try:
             region = self.chosen_region()
         except (AOIError, UsageError) as e:
@@ -142,7 +140,8 @@ class SearchWider(Panel):
         engine, year = state.engine, state.year
         positives, negatives = list(state.probe_points), list(state.negative_points)
         top, spacing, exact = self.top.value, self.spacing.value, self.exact.value
-        searched = {"source": state.source, "year": year, "probe_points": positives, "negative_points": negatives}
+        searched = {"source": state.source, "year": year, "probe_points": positives, "negative_points": negatives,
+                    "region": region, "kind": self.region.value}  # fmt: skip
         self._busy(True)
         self.show_status("Searching…", "busy")
 
@@ -183,12 +182,10 @@ class SearchWider(Panel):
         return path
 
     def _planned(self, plan: SearchPlan) -> None:
-        self._plan = plan
         self._set_plan(str(plan), refused=bool(plan.refusal))
 
     def _set_plan(self, words: str, refused: bool) -> None:
-        color = "#b00020" if refused else "#555"
-        self._refused = refused
+        color, self._refused = ("#b00020" if refused else "#555"), refused
         self.plan.value = f'<span style="color:{color}">{html.escape(words)}</span>'
         self.start.disabled = refused or not self.stop.disabled
 
@@ -221,8 +218,7 @@ class SearchWider(Panel):
             self._watching = True
         self._references_changed()
         found = f"{len(frame):,} match{'es' if len(frame) != 1 else ''}"
-        if len(frame) > MAX_ROWS:
-            found += f" (the first {MAX_ROWS:,} are listed; every one is on the map)"
+        found += f" (the first {MAX_ROWS:,} are listed; every one is on the map)" * (len(frame) > MAX_ROWS)
         self.show_status(f"{found}. {frame.attrs['search']}", "ok")
 
     def _failed(self, error: BaseException) -> None:
@@ -263,8 +259,7 @@ class SearchWider(Panel):
         if 0 <= row < len(self.rows.options):
             self.rows.value = row
         elif self.map is not None and self.value is not None and 0 <= row < len(self.value):  # beyond the list
-            self.rows.value = None  # Like this / Not like that are for a listed row only, not the one before
-            point = self.value.geometry.iloc[row]
+            self.rows.value, point = None, self.value.geometry.iloc[row]  # Like this: for a listed row only
             self.map.center, self.map.zoom = (point.y, point.x), max(FLY_ZOOM, self.map.zoom)
 
     def _row_chosen(self, change) -> None:
@@ -285,7 +280,14 @@ class SearchWider(Panel):
 
     def _references_changed(self, _change=None) -> None:
         same = all(list(getattr(self.state, k)) == self._searched[k] for k in _REFS)
-        self.notice.value = "" if same else "The references changed since this search: search again to rank with them."
+        notes = [] if same else ["The references changed since this search: search again to rank with them."]
+        kind, searched = self.region.value, self._searched
+        try:  # another AOI or box than searched (the view N times wider moves with the map, by design)
+            moved = kind != searched["kind"] or (kind != "view" and self.chosen_region() != searched["region"])
+        except (AOIError, UsageError):
+            moved = True
+        notes += ["The region changed since this search: these matches are of the region searched then."] * moved
+        self.notice.value = " ".join(notes)
 
 
 def _points(frame) -> dict:

@@ -335,3 +335,37 @@ def test_matches_beyond_the_list_say_so_and_their_markers_fly_there(source, tmp_
     send_custom(layer, {"event": "click", "feature": feature, "properties": feature["properties"]})
     assert tuple(probe.map.center) == tuple(reversed(feature["geometry"]["coordinates"])) and probe.map.zoom >= 17
     assert wider.rows.value is None and wider.like.disabled  # not added in the name of the one chosen before
+
+
+def test_matches_of_an_aoi_no_longer_drawn_say_so(source, tmp_path):
+    """The matches of the AOI searched stayed on show, unremarked, once another AOI was drawn (during the search or
+    after it): the list now says the region changed, as it does for the references; the same AOI again, or the view
+    N times wider (which moves with the map by design), says nothing."""
+    executor = ManualExecutor()
+    probe = probe_on(source, tmp_path, runner=JobRunner(executor))
+    executor.run_all()
+    wider, state = probe.wider, probe.state
+    west, south, east, north = source.footprint.lonlat_bounds()
+    first = AOI.from_bounds(west, south, (west + east) / 2, (south + north) / 2)
+    state.aoi = first
+    choose(wider.region, "aoi")
+    executor.run_all()
+    press(wider.start)
+    state.aoi = AOI.from_bounds((west + east) / 2, south, east, (south + north) / 2)  # drawn while it runs
+    executor.run_all()
+    assert len(shown_matches(probe)[1]) == 100
+    assert "The region changed since this search" in wider.notice.value
+    state.aoi = first
+    executor.run_all()
+    assert wider.notice.value == ""
+    choose(wider.region, "view")
+    executor.run_all()
+    assert "The region changed since this search" in wider.notice.value  # the AOI's matches, the view chosen
+    press(wider.start)
+    executor.run_all()
+    send_state(wider.rows, {"index": 4})  # flies there: the view N times wider moves, as it should
+    executor.run_all()
+    assert wider.notice.value == ""
+    choose(wider.region, "aoi")  # the view's matches, the AOI chosen
+    executor.run_all()
+    assert "The region changed since this search" in wider.notice.value
