@@ -61,7 +61,7 @@ class SearchEstimate:
         if self.seconds_typical is None:
             return f"about {read} sent back; Earth Engine's time, one request"
         took = _seconds(self.seconds_typical)
-        if self.seconds_most is not None and self.seconds_most > self.seconds_typical * 1.05:
+        if self.seconds_most is not None and _seconds(self.seconds_most) != took:  # not "under a second (up to ...)"
             took += f" (up to {_seconds(self.seconds_most)})"
         return f"about {read} read, {took}"
 
@@ -97,7 +97,7 @@ class SearchPlan:
     note: str = ""  # what the pixels are, when not the whole region's
 
     def __str__(self) -> str:
-        size = f"{self.area_km2:,.1f} km², {self.width_px:,} x {self.height_px:,} px at {self.resolution}{self.note}"
+        size = f"{_area(self.area_km2)}, {self.width_px:,} x {self.height_px:,} px at {self.resolution}{self.note}"
         if self.refusal:
             return f"{size}. Too large to search {self.where}: {self.refusal}"
         return f"{size}; {self.where}: {self.estimate} (an estimate)"
@@ -135,11 +135,13 @@ def plan_search(engine: Engine, region: AOI, *, exact: bool = False, top: int = 
 
 def widened(bounds: tuple[float, float, float, float], n: float) -> AOI:
     """A box ``n`` times as wide and as tall as ``bounds`` (degrees: a view), around its centre; cut at the
-    poles' Web Mercator limit and at 180 degrees."""
+    poles' Web Mercator limit, and at the world's width. Across the antimeridian it stays whole (``AOI`` splits it
+    there), and a view Leaflet reports past 180 degrees (the map panned a world east or west) is its own place."""
     west, south, east, north = bounds
     cx, cy, half_w, half_h = (west + east) / 2, (south + north) / 2, n * (east - west) / 2, n * (north - south) / 2
-    return AOI.from_bounds(max(-180.0, cx - half_w), max(-85.0, cy - half_h), min(180.0, cx + half_w),
-                           min(85.0, cy + half_h))  # fmt: skip
+    cx = (cx + 180.0) % 360.0 - 180.0
+    west, east = (-180.0, 180.0) if half_w >= 180 else (cx - half_w, cx + half_w)
+    return AOI.from_bounds(west, max(-85.0, cy - half_h), east, min(85.0, cy + half_h))
 
 
 def chosen_region(
@@ -197,6 +199,11 @@ def _bytes(n: float) -> str:
         if n >= size:
             return f"{n / size:,.{0 if n >= 10 * size else 1}f} {unit}"
     return f"{n:,.0f} bytes"
+
+
+def _area(km2: float) -> str:
+    # a field-sized region is hectares with its digits, not "0.0 km²"
+    return f"{km2:,.1f} km²" if km2 >= 1 else f"{km2 * 100:.3g} ha"
 
 
 def _seconds(s: float) -> str:

@@ -39,7 +39,9 @@ def field_names(table) -> list[str]:
     column, else its position (from 1)."""
     columns = [c for c in table.columns if c != table.geometry.name]
     by_name = {str(c).lower(): c for c in columns}
-    texts = [c for c in columns if table[c].dtype == object]
+    from pandas.api.types import is_string_dtype  # pandas 3 reads text as ``str``, not ``object``
+
+    texts = [c for c in columns if is_string_dtype(table[c].dtype) or table[c].dtype == object]
     column = next((by_name[n] for n in NAME_COLUMNS if n in by_name), texts[0] if texts else None)
     if column is None:
         return [f"Field {i + 1}" for i in range(len(table))]

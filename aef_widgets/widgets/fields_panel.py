@@ -165,9 +165,11 @@ class FieldsPanel(Panel):
 
     def _loaded(self, loaded: tuple[FieldLayer, FieldRaster]) -> None:
         layer, raster = loaded
+        # the product shown is another layer's: its rows are positions in that layer, its table not this one's
+        self._show(None)
         self._raster = loaded
         self.show_status("")
-        self.notice.value = html.escape(f"{len(layer):,} fields from {layer.name}.")
+        self.notice.value = html.escape(f"{len(layer):,} field{'s' if len(layer) != 1 else ''} from {layer.name}.")
         columns = [str(c) for c in layer.table.columns if c != layer.table.geometry.name]
         self.label_column.options = [("(no labels)", ""), *((c, c) for c in columns)]
         with self.state.hold_trait_notifications():

@@ -70,8 +70,7 @@ class SearchWider(Panel):
         self.save_geojson = Button(description="Save GeoJSON", disabled=True, layout=_WIDE)
         self.save_parquet = Button(description="Save GeoParquet", disabled=True, layout=_WIDE)
         self.slot = self.layer_slot("Search matches", SEARCH_MATCHES.name)
-        self.value = None
-        self._plan: SearchPlan | None = None
+        self.value, self._refused = None, False  # _refused: the plan shown refuses the region; Search stays off
         self._searched: dict = {}  # what the matches shown were found for
         self._added: dict[int, str] = {}  # row -> "like" / "not like", added as references
         self._channel, self._plan_channel = f"search-wider-{id(self)}", f"search-plan-{id(self)}"
@@ -112,9 +111,9 @@ class SearchWider(Panel):
     def replan(self, delay: float | None = None) -> None:
         """Show the chosen region's size and estimate (computed in the background), or why it cannot be searched."""
         self._show_region_controls()
+        self.value is None or self._references_changed()  # are the matches shown of the region chosen now?
         if self.fold.selected_index is None:
             return
-        self._plan = None
         try:
             region = self.chosen_region()
         except (AOIError, UsageError) as e:
@@ -141,7 +140,8 @@ class SearchWider(Panel):
         engine, year = state.engine, state.year
         positives, negatives = list(state.probe_points), list(state.negative_points)
         top, spacing, exact = self.top.value, self.spacing.value, self.exact.value
-        searched = {"source": state.source, "year": year, "probe_points": positives, "negative_points": negatives}
+        searched = {"source": state.source, "year": year, "probe_points": positives, "negative_points": negatives,
+                    "region": region, "kind": self.region.value}  # fmt: skip
         self._busy(True)
         self.show_status("Searching…", "busy")
 
@@ -165,26 +165,27 @@ class SearchWider(Panel):
         frame = self.value
         if frame is None:
             return None
+        from pyogrio.errors import DataSourceError  # loaded with geopandas' writers anyway
+
         frame = frame.copy()
         frame.attrs = {}  # the search's report is words for the panel, not a column
-        path = self._folder() / f"matches_{self._searched['year']}.{'parquet' if kind == 'parquet' else 'geojson'}"
-        try:
+        try:  # the folder is made here, on first use: a file in its way is an OSError, worded
+            path = self._folder() / f"matches_{self._searched['year']}.{'parquet' if kind == 'parquet' else 'geojson'}"
             if kind == "parquet":
                 frame.to_parquet(path)
             else:
                 frame.to_file(path, driver="GeoJSON")
-        except OSError as e:
+        except (OSError, DataSourceError) as e:  # GDAL's vector writers (pyogrio) raise their own errors
             self.show_error(UsageError(f"could not save the matches: {e}"))
             return None
         self.download.value = saved_file_html(path)
         return path
 
     def _planned(self, plan: SearchPlan) -> None:
-        self._plan = plan
         self._set_plan(str(plan), refused=bool(plan.refusal))
 
     def _set_plan(self, words: str, refused: bool) -> None:
-        color = "#b00020" if refused else "#555"
+        color, self._refused = ("#b00020" if refused else "#555"), refused
         self.plan.value = f'<span style="color:{color}">{html.escape(words)}</span>'
         self.start.disabled = refused or not self.stop.disabled
 
@@ -199,7 +200,7 @@ class SearchWider(Panel):
         self.progress_text.value = html.escape(message)
 
     def _busy(self, running: bool) -> None:
-        self.start.disabled, self.stop.disabled = running or bool(self._plan and self._plan.refusal), not running
+        self.start.disabled, self.stop.disabled = running or self._refused, not running
         self.progress.layout.visibility = "visible" if running else "hidden"
         self.progress.value, self.progress_text.value = 0.0, ""
 
@@ -217,6 +218,7 @@ class SearchWider(Panel):
             self._watching = True
         self._references_changed()
         found = f"{len(frame):,} match{'es' if len(frame) != 1 else ''}"
+        found += f" (the first {MAX_ROWS:,} are listed; every one is on the map)" * (len(frame) > MAX_ROWS)
         self.show_status(f"{found}. {frame.attrs['search']}", "ok")
 
     def _failed(self, error: BaseException) -> None:
@@ -256,6 +258,9 @@ class SearchWider(Panel):
     def _choose(self, row: int) -> None:
         if 0 <= row < len(self.rows.options):
             self.rows.value = row
+        elif self.map is not None and self.value is not None and 0 <= row < len(self.value):  # beyond the list
+            self.rows.value, point = None, self.value.geometry.iloc[row]  # Like this: for a listed row only
+            self.map.center, self.map.zoom = (point.y, point.x), max(FLY_ZOOM, self.map.zoom)
 
     def _row_chosen(self, change) -> None:
         row = change["new"]
@@ -275,7 +280,14 @@ class SearchWider(Panel):
 
     def _references_changed(self, _change=None) -> None:
         same = all(list(getattr(self.state, k)) == self._searched[k] for k in _REFS)
-        self.notice.value = "" if same else "The references changed since this search: search again to rank with them."
+        notes = [] if same else ["The references changed since this search: search again to rank with them."]
+        kind, searched = self.region.value, self._searched
+        try:  # another AOI or box than searched (the view N times wider moves with the map, by design)
+            moved = kind != searched["kind"] or (kind != "view" and self.chosen_region() != searched["region"])
+        except (AOIError, UsageError):
+            moved = True
+        notes += ["The region changed since this search: these matches are of the region searched then."] * moved
+        self.notice.value = " ".join(notes)
 
 
 def _points(frame) -> dict:

@@ -8,6 +8,8 @@ field's first year and with the year before, over the bundled sample's eight yea
 
 from __future__ import annotations
 
+import html
+
 import geopandas as gpd
 import ipyleaflet
 import numpy as np
@@ -135,3 +137,52 @@ def test_the_outline_shows_only_in_the_fields_tab_and_leaves_with_the_panel(sour
     assert list(m.layers) == before and drawn.comm is None  # off the map, and closed
     panel.state.field_chosen = 3  # what a late observer could do: the closed panel draws nothing
     assert list(m.layers) == before
+
+
+def test_while_a_new_layer_is_measured_the_old_layers_list_and_table_are_gone(source, tmp_path):
+    """A row of the list is a position in the layer it was listed for: a row of the layer loaded before, chosen
+    while the new one's fields are measured, chose the new layer's field at that position (another field, under
+    another name), and the old table was still saved."""
+    from tests.widgets.frontend import ManualExecutor
+
+    executor = ManualExecutor()
+    state = ExplorerState(source, year=YEAR)
+    panel = FieldsPanel(state, map=make_map(source), runner=JobRunner(executor, heavy_executor=executor),
+                        export_dir=tmp_path)  # fmt: skip
+    first = sample_fields(source)
+    upload(panel.upload, "first.geojson", geojson_bytes(first))
+    executor.run_all()
+    assert len(panel.rows.options) == 12 and panel.product is not None
+    second = first.iloc[::-1].copy()
+    second["name"] = ["new " + n for n in second["name"]]
+    upload(panel.upload, "second.geojson", geojson_bytes(second))
+    executor.run(0)  # the new layer is read; its fields are not measured yet
+    assert state.field_layer.name == "second.geojson" and executor.pending
+    assert panel.rows.options == () and panel.product is None and panel.export("parquet") is None
+    assert panel.save_parquet.disabled and not any(layer.name == "Fields" for layer in panel.map.layers)
+    executor.run_all()
+    send_state(panel.rows, {"index": 0})
+    label, position = panel.rows.options[0]
+    executor.run_all()
+    assert state.field_chosen == position and panel.chosen.chart.title == f"Change of {label.split(':')[0]}"
+
+
+def test_fields_are_named_by_their_first_text_column_as_read_from_a_file(source, tmp_path):
+    """A layer with no name column is named by its first text column: read from a file by pandas 3, text columns
+    are of the ``str`` dtype, not ``object``, and every field was named by its position instead."""
+    table = sample_fields(source).rename(columns={"name": "parcel"})[["crop", "parcel", "geometry"]]
+    panel = FieldsPanel(ExplorerState(source, year=YEAR), map=make_map(source), runner=JobRunner.inline())
+    upload(panel.upload, "parcels.geojson", table.to_crs("EPSG:4326").to_json(drop_id=True).encode())  # no "id"
+    assert sorted(label.split(":")[0] for label, _ in panel.rows.options) == sorted(table["parcel"])
+    send_state(panel.rows, {"index": 0})
+    label, position = panel.rows.options[0]
+    name = table["parcel"].iloc[position]
+    assert label.startswith(f"{name}: ") and panel.chosen.chart.title == f"Change of {name}"
+
+
+def test_a_layer_of_one_field_is_counted_in_words(source, tmp_path):
+    """The notice read "1 fields from …"."""
+    panel = loaded_panel(source, tmp_path, sample_fields(source).iloc[:1])
+    assert html.unescape(panel.notice.value) == "1 field from fields.geojson."
+    panel = loaded_panel(source, tmp_path, sample_fields(source).iloc[:2])
+    assert html.unescape(panel.notice.value) == "2 fields from fields.geojson."

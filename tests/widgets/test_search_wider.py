@@ -281,3 +281,91 @@ def test_the_matches_layer_goes_with_the_panel_and_a_new_year_takes_them_away(so
     probe = probe_on(source, tmp_path)  # and a new panel works: nothing it shares was closed
     press(probe.wider.start)
     assert len(shown_matches(probe)[1]) == 100
+
+
+def test_an_export_folder_that_cannot_be_made_is_said_in_words(source, tmp_path):
+    """The folder is made on the first save: where a file stands in its way, the save says so in the status line
+    (it raised FileExistsError out of the button's handler: a traceback in the app)."""
+    blocked = tmp_path / "taken"
+    blocked.write_text("a file, not a folder")
+    probe = probe_on(source, blocked / "exports")
+    press(probe.wider.start)
+    for button in (probe.wider.save_geojson, probe.wider.save_parquet):
+        press(button)
+        assert "could not save the matches" in html.unescape(probe.wider.status.value)
+        assert probe.wider.download.value == ""
+
+
+def test_a_box_refused_while_a_search_runs_keeps_search_off_when_it_ends(source, tmp_path):
+    """The plan refused a box typed during a search, and Search was offered again once the search ended (only a
+    plan the engine refused for its size kept it off)."""
+    executor = ManualExecutor()
+    probe = probe_on(source, tmp_path, runner=JobRunner(executor))
+    executor.run_all()
+    wider = probe.wider
+    choose(wider.region, "box")
+    send_state(wider.box, {"value": "-88.82, 44.27, -88.76, 44.32"})
+    executor.run_all()
+    assert not wider.start.disabled
+    press(wider.start)
+    send_state(wider.box, {"value": "-88.82, 44.27, west, 44.32"})  # a typo while it runs
+    assert "'west' is not a number" in html.unescape(wider.plan.value) and wider.start.disabled
+    executor.run_all()
+    assert len(shown_matches(probe)[1]) == 100 and wider.stop.disabled
+    assert wider.start.disabled  # the plan still refuses the box
+    send_state(wider.box, {"value": "-88.82, 44.27, -88.76, 44.32"})
+    executor.run_all()
+    assert not wider.start.disabled
+
+
+def test_matches_beyond_the_list_say_so_and_their_markers_fly_there(source, tmp_path, monkeypatch):
+    """The list holds the first ``MAX_ROWS`` matches (1,000 can be asked for, 500 listed): it said nothing of the
+    rest, and a click on one of their markers did nothing."""
+    from aef_widgets.widgets import search_wider
+
+    monkeypatch.setattr(search_wider, "MAX_ROWS", 20)
+    probe = probe_on(source, tmp_path)
+    wider = probe.wider
+    press(wider.start)
+    assert len(wider.rows.options) == 20 and len(shown_matches(probe)[1]) == 100
+    assert "the first 20 are listed" in html.unescape(wider.status.value)
+    (layer,) = [x for x in probe.map.layers if x.name == "Search matches"]
+    send_state(wider.rows, {"index": 3})  # a listed match chosen first
+    feature = layer.data["features"][42]
+    send_custom(layer, {"event": "click", "feature": feature, "properties": feature["properties"]})
+    assert tuple(probe.map.center) == tuple(reversed(feature["geometry"]["coordinates"])) and probe.map.zoom >= 17
+    assert wider.rows.value is None and wider.like.disabled  # not added in the name of the one chosen before
+
+
+def test_matches_of_an_aoi_no_longer_drawn_say_so(source, tmp_path):
+    """The matches of the AOI searched stayed on show, unremarked, once another AOI was drawn (during the search or
+    after it): the list now says the region changed, as it does for the references; the same AOI again, or the view
+    N times wider (which moves with the map by design), says nothing."""
+    executor = ManualExecutor()
+    probe = probe_on(source, tmp_path, runner=JobRunner(executor))
+    executor.run_all()
+    wider, state = probe.wider, probe.state
+    west, south, east, north = source.footprint.lonlat_bounds()
+    first = AOI.from_bounds(west, south, (west + east) / 2, (south + north) / 2)
+    state.aoi = first
+    choose(wider.region, "aoi")
+    executor.run_all()
+    press(wider.start)
+    state.aoi = AOI.from_bounds((west + east) / 2, south, east, (south + north) / 2)  # drawn while it runs
+    executor.run_all()
+    assert len(shown_matches(probe)[1]) == 100
+    assert "The region changed since this search" in wider.notice.value
+    state.aoi = first
+    executor.run_all()
+    assert wider.notice.value == ""
+    choose(wider.region, "view")
+    executor.run_all()
+    assert "The region changed since this search" in wider.notice.value  # the AOI's matches, the view chosen
+    press(wider.start)
+    executor.run_all()
+    send_state(wider.rows, {"index": 4})  # flies there: the view N times wider moves, as it should
+    executor.run_all()
+    assert wider.notice.value == ""
+    choose(wider.region, "aoi")  # the view's matches, the AOI chosen
+    executor.run_all()
+    assert "The region changed since this search" in wider.notice.value
