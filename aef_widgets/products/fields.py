@@ -153,9 +153,8 @@ def field_clusters(v: np.ndarray, n_clusters: int) -> np.ndarray:
     """k-means cluster of every field's vector (int, ``NO_CLASS`` without data); the fields are the samples."""
     valid = np.isfinite(v).all(axis=1)
     if valid.sum() < n_clusters:
-        raise NoDataError(
-            f"only {int(valid.sum())} fields have data, too few for {n_clusters} clusters; choose fewer clusters"
-        )
+        have = f"{int(valid.sum())} field has" if valid.sum() == 1 else f"{int(valid.sum())} fields have"
+        raise NoDataError(f"only {have} data, too few for {n_clusters} clusters; choose fewer clusters")
     model = EmbeddingKMeans(n_clusters, min(int(valid.sum()), MAX_KMEANS_SAMPLES), random_state=0).fit(v[valid])
     labels = np.full(len(v), NO_CLASS, dtype=np.int64)
     labels[valid] = model.kmeans_.labels_

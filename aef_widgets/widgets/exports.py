@@ -12,6 +12,17 @@ from typing import Protocol
 
 #: Files up to this size also get a download link in the panel (a data URL the browser saves).
 MAX_LINK_BYTES = 50 * 2**20
+#: The media type each saved file's link declares (IANA names; RFC 7946 for GeoJSON), so the browser and the
+#: operating system treat a saved table as a table, not an image.
+MEDIA_TYPES = {
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".geojson": "application/geo+json",
+    ".json": "application/json",
+    ".parquet": "application/vnd.apache.parquet",
+    ".csv": "text/csv",
+    ".png": "image/png",
+}
 
 
 class TaskStatus(Protocol):
@@ -33,7 +44,8 @@ def saved_file_html(path: Path) -> str:
     name = html.escape(path.name)
     link = ""
     if len(data) <= MAX_LINK_BYTES:
-        url = "data:image/tiff;base64," + base64.b64encode(data).decode("ascii")
+        media = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        url = f"data:{media};base64," + base64.b64encode(data).decode("ascii")
         style = "color:#0b57d0;text-decoration:underline;font-weight:600"
         link = f' <a class="aef-download" style="{style}" download="{name}" href="{url}">Download {name}</a>'
     return f"Saved {name} ({len(data) / 1024:,.0f} KB).{link}"
