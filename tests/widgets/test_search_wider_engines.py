@@ -75,6 +75,8 @@ def test_on_earth_engine_the_search_is_one_server_side_request(network: Network,
     explorer.close()
 
 
+# distributed leaves a socket it probed for a free port to the garbage collector, which may close it during this test
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
 def test_with_a_dask_executor_the_chunks_run_on_the_cluster(tmp_path):
     distributed = pytest.importorskip("distributed", reason="Dask is part of the test extra; install .[test]")
     source = sample_source()
