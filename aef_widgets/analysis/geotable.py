@@ -70,19 +70,31 @@ def lonlat_bounds(table: gpd.GeoDataFrame) -> np.ndarray:
     return geometry.bounds.to_numpy()
 
 
-def assemble_rows(table: gpd.GeoDataFrame, years: list[int], columns: list[dict[str, np.ndarray]]) -> gpd.GeoDataFrame:
-    """Rows polygon by polygon (or point by point), each one's years in order; the input's index repeated."""
+def assemble_rows(
+    table: gpd.GeoDataFrame, years: list[int], columns: list[dict[str | tuple[str, ...], np.ndarray]]
+) -> gpd.GeoDataFrame:
+    """Rows polygon by polygon (or point by point), each one's years in order; the input's index repeated.
+
+    ``columns`` has one dict a year: a name and its (n,) values, or a tuple of names and their (n, m) values of one
+    dtype (the 64 bands), which become columns without a copy for one year instead of 64 arrays stacked twice."""
     import geopandas as gpd
     import pandas as pd
 
     n, k = len(table), len(years)
-    repeated = table.iloc[np.repeat(np.arange(n), k)]
-    added = {"year": np.tile(np.asarray(years, dtype=np.int64), n)}
-    for name in columns[0]:
-        added[name] = np.stack([c[name] for c in columns], axis=1).reshape(n * k)
-    extra = pd.DataFrame(added, index=repeated.index)
+    repeated = table if k == 1 else table.iloc[np.repeat(np.arange(n), k)]
     name = table.geometry.name
-    out = pd.concat([repeated.drop(columns=name), extra], axis=1)
+    parts, scalars = [repeated.drop(columns=name)], {"year": np.tile(np.asarray(years, dtype=np.int64), n)}
+    for key in columns[0]:
+        values = columns[0][key] if k == 1 else np.stack([c[key] for c in columns], axis=1)
+        if isinstance(key, tuple):
+            parts.append(pd.DataFrame(scalars, index=repeated.index))
+            block = values.reshape(n * k, len(key))
+            parts.append(pd.DataFrame(block, index=repeated.index, columns=list(key), copy=False))
+            scalars = {}
+        else:
+            scalars[key] = values.reshape(n * k)
+    parts.append(pd.DataFrame(scalars, index=repeated.index))
+    out = pd.concat(parts, axis=1)
     out[name] = repeated.geometry.to_numpy()
     return gpd.GeoDataFrame(out, geometry=name, crs=table.crs)
 

@@ -134,7 +134,7 @@ def sample_points(source: EmbeddingSource, points: Any, years: int | Sequence[in
     columns = []
     for y in range(len(years)):
         valid = np.isfinite(vectors[y]).all(axis=1)
-        columns.append({"valid": valid, **{name: vectors[y, :, i] for i, name in enumerate(BAND_NAMES)}})
+        columns.append({"valid": valid, BAND_NAMES: vectors[y]})
     return assemble_rows(table, years, columns)
 
 
