@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # geopandas costs a second to import: loaded by the table fun
 #: Column names taken for longitude and latitude in a CSV of points, first match wins (case-insensitive).
 LON_NAMES = ("lon", "longitude", "lng", "long", "x")
 LAT_NAMES = ("lat", "latitude", "y")
+#: Geometries reprojected at a time for their lon/lat points and bounds.
+BLOCK_ROWS = 16384
 
 
 class GeometryError(UsageError):
@@ -58,16 +60,23 @@ def read_points(points: Any) -> gpd.GeoDataFrame:
 
 def lonlat_of(table: gpd.GeoDataFrame) -> np.ndarray:
     """(n, 2) lon/lat of every geometry's representative point (a point inside it), float64."""
-    points = table.geometry.representative_point()
-    if table.crs != LONLAT:
-        points = points.to_crs(LONLAT)
-    return np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+    out = np.empty((len(table), 2))
+    for a in range(0, len(table), BLOCK_ROWS):  # a block at a time: the points and their copies are transient
+        points = table.geometry.iloc[a : a + BLOCK_ROWS].representative_point()
+        if table.crs != LONLAT:
+            points = points.to_crs(LONLAT)
+        out[a : a + BLOCK_ROWS] = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+    return out
 
 
 def lonlat_bounds(table: gpd.GeoDataFrame) -> np.ndarray:
     """(n, 4) west, south, east, north of every geometry in degrees."""
-    geometry = table.geometry if table.crs == LONLAT else table.geometry.to_crs(LONLAT)
-    return geometry.bounds.to_numpy()
+    if table.crs == LONLAT:
+        return table.geometry.bounds.to_numpy()
+    out = np.empty((len(table), 4))
+    for a in range(0, len(table), BLOCK_ROWS):  # a block at a time: a whole layer's reprojected copy is not kept
+        out[a : a + BLOCK_ROWS] = table.geometry.iloc[a : a + BLOCK_ROWS].to_crs(LONLAT).bounds.to_numpy()
+    return out
 
 
 def assemble_rows(

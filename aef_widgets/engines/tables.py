@@ -72,7 +72,7 @@ def zonal_embeddings(
     area_px = np.full(len(table), np.nan)
     plans = []
     for lattice, rows in lattice_groups(source, lonlat_of(table), lonlat_bounds(table)):
-        geometries = table.geometry.iloc[rows].to_crs(lattice.grid.crs).to_numpy()
+        geometries = _in_crs(table.geometry.iloc[rows], lattice.grid.crs)
         area_px[rows] = shapely.area(geometries) / lattice.grid.resolution**2
         grid = lattice.covering(tuple(shapely.total_bounds(geometries)), source)
         if grid is not None:
@@ -146,6 +146,12 @@ def _polygon_jobs(source: EmbeddingSource, grid: Grid, rows: np.ndarray, geometr
         if len(hits):
             jobs.append(_Job(window, rows[hits], geometries[hits]))
     return jobs
+
+
+def _in_crs(geometry: gpd.GeoSeries, crs: Any) -> np.ndarray:
+    """The geometries in ``crs``, the input's own objects when it is already that CRS (``to_crs`` copies every
+    geometry unless the two CRS are written exactly alike, and rasterio's and pyproj's rarely are)."""
+    return (geometry if geometry.crs == crs else geometry.to_crs(crs)).to_numpy()
 
 
 def _point_jobs(source: EmbeddingSource, grid: Grid, rows: np.ndarray, pixel: np.ndarray) -> list[_Job]:
