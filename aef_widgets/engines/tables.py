@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 #: Columns the tables add; an input column of the same name would be overwritten, so it is refused.
 ZONAL_COLUMNS = ("year", "pixels", "coverage", *BAND_NAMES, "spread")
 POINT_COLUMNS = ("year", "valid", *BAND_NAMES)
+#: Pixels (estimated from the polygons' boxes) a chunk's polygons are measured for at a time.
+BATCH_CELLS = 65536
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,7 @@ def zonal_embeddings(
     for grid, jobs in plans:
 
         def task(job: _Job, grid: Grid = grid) -> list[tuple[np.ndarray, np.ndarray]]:
-            sub = subgrid(grid, job.window)
-            cover = coverage(job.geometries, sub)
-            if not len(cover.cell):  # the rows' boxes touch this chunk, their shapes do not: nothing to read
-                return []
-            return [weighted_sums(cover, source.read_window(sub, year), len(job.rows)) for year in years]
+            return _chunk_sums(source, subgrid(grid, job.window), job.geometries, years)
 
         for job, results in map_chunks(jobs, task, source=source, executor=executor):
             for y, (weights, vector_sums) in enumerate(results):
@@ -136,6 +134,39 @@ def sample_points(source: EmbeddingSource, points: Any, years: int | Sequence[in
         valid = np.isfinite(vectors[y]).all(axis=1)
         columns.append({"valid": valid, BAND_NAMES: vectors[y]})
     return assemble_rows(table, years, columns)
+
+
+def _chunk_sums(
+    source: EmbeddingSource, sub: Grid, geometries: np.ndarray, years: list[int]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(weights, sums) a year of the polygons in one chunk, or [] when none covers a pixel of it (nothing read).
+
+    The polygons are measured in batches of about ``BATCH_CELLS`` covered pixels: a whole chunk's cell arrays
+    and their sparse products grew with the polygons in it (measured: 18 kB a polygon in flight)."""
+    covers = [
+        (part, cover) for part in _batches(geometries, sub) if len((cover := coverage(geometries[part], sub)).cell)
+    ]
+    if not covers:  # the rows' boxes touch this chunk, their shapes do not: nothing to read
+        return []
+    out = []
+    for year in years:
+        field = source.read_window(sub, year)
+        weights, sums = np.zeros(len(geometries)), np.zeros((len(geometries), N_BANDS))
+        for part, cover in covers:
+            weights[part], sums[part] = weighted_sums(cover, field, part.stop - part.start)
+        out.append((weights, sums))
+        del field  # one year's field at a time
+    return out
+
+
+def _batches(geometries: np.ndarray, sub: Grid) -> list[slice]:
+    """Consecutive slices of the polygons covering about ``BATCH_CELLS`` pixels each (from their boxes)."""
+    left, bottom, right, top = shapely.bounds(geometries).T
+    res = sub.resolution
+    cells = np.minimum(((right - left) / res + 2) * ((top - bottom) / res + 2), sub.width * sub.height)
+    batch = (np.cumsum(cells) - cells) // BATCH_CELLS
+    starts = [*np.flatnonzero(np.diff(batch, prepend=-1)), len(geometries)]
+    return [slice(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:])]
 
 
 def _polygon_jobs(source: EmbeddingSource, grid: Grid, rows: np.ndarray, geometries: np.ndarray) -> list[_Job]:
