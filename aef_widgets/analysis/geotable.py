@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # geopandas costs a second to import: loaded by the table fun
 #: Column names taken for longitude and latitude in a CSV of points, first match wins (case-insensitive).
 LON_NAMES = ("lon", "longitude", "lng", "long", "x")
 LAT_NAMES = ("lat", "latitude", "y")
+#: Geometries reprojected at a time for their lon/lat points and bounds.
+BLOCK_ROWS = 16384
 
 
 class GeometryError(UsageError):
@@ -58,31 +60,50 @@ def read_points(points: Any) -> gpd.GeoDataFrame:
 
 def lonlat_of(table: gpd.GeoDataFrame) -> np.ndarray:
     """(n, 2) lon/lat of every geometry's representative point (a point inside it), float64."""
-    points = table.geometry.representative_point()
-    if table.crs != LONLAT:
-        points = points.to_crs(LONLAT)
-    return np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+    out = np.empty((len(table), 2))
+    for a in range(0, len(table), BLOCK_ROWS):  # a block at a time: the points and their copies are transient
+        points = table.geometry.iloc[a : a + BLOCK_ROWS].representative_point()
+        if table.crs != LONLAT:
+            points = points.to_crs(LONLAT)
+        out[a : a + BLOCK_ROWS] = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+    return out
 
 
 def lonlat_bounds(table: gpd.GeoDataFrame) -> np.ndarray:
     """(n, 4) west, south, east, north of every geometry in degrees."""
-    geometry = table.geometry if table.crs == LONLAT else table.geometry.to_crs(LONLAT)
-    return geometry.bounds.to_numpy()
+    if table.crs == LONLAT:
+        return table.geometry.bounds.to_numpy()
+    out = np.empty((len(table), 4))
+    for a in range(0, len(table), BLOCK_ROWS):  # a block at a time: a whole layer's reprojected copy is not kept
+        out[a : a + BLOCK_ROWS] = table.geometry.iloc[a : a + BLOCK_ROWS].to_crs(LONLAT).bounds.to_numpy()
+    return out
 
 
-def assemble_rows(table: gpd.GeoDataFrame, years: list[int], columns: list[dict[str, np.ndarray]]) -> gpd.GeoDataFrame:
-    """Rows polygon by polygon (or point by point), each one's years in order; the input's index repeated."""
+def assemble_rows(
+    table: gpd.GeoDataFrame, years: list[int], columns: list[dict[str | tuple[str, ...], np.ndarray]]
+) -> gpd.GeoDataFrame:
+    """Rows polygon by polygon (or point by point), each one's years in order; the input's index repeated.
+
+    ``columns`` has one dict a year: a name and its (n,) values, or a tuple of names and their (n, m) values of one
+    dtype (the 64 bands), which become columns without a copy for one year instead of 64 arrays stacked twice."""
     import geopandas as gpd
     import pandas as pd
 
     n, k = len(table), len(years)
-    repeated = table.iloc[np.repeat(np.arange(n), k)]
-    added = {"year": np.tile(np.asarray(years, dtype=np.int64), n)}
-    for name in columns[0]:
-        added[name] = np.stack([c[name] for c in columns], axis=1).reshape(n * k)
-    extra = pd.DataFrame(added, index=repeated.index)
+    repeated = table if k == 1 else table.iloc[np.repeat(np.arange(n), k)]
     name = table.geometry.name
-    out = pd.concat([repeated.drop(columns=name), extra], axis=1)
+    parts, scalars = [repeated.drop(columns=name)], {"year": np.tile(np.asarray(years, dtype=np.int64), n)}
+    for key in columns[0]:
+        values = columns[0][key] if k == 1 else np.stack([c[key] for c in columns], axis=1)
+        if isinstance(key, tuple):
+            parts.append(pd.DataFrame(scalars, index=repeated.index))
+            block = values.reshape(n * k, len(key))
+            parts.append(pd.DataFrame(block, index=repeated.index, columns=list(key), copy=False))
+            scalars = {}
+        else:
+            scalars[key] = values.reshape(n * k)
+    parts.append(pd.DataFrame(scalars, index=repeated.index))
+    out = pd.concat(parts, axis=1)
     out[name] = repeated.geometry.to_numpy()
     return gpd.GeoDataFrame(out, geometry=name, crs=table.crs)
 

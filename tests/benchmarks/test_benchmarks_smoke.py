@@ -153,4 +153,9 @@ def test_tables_measured_every_polygon_and_point_with_the_same_vectors_as_per_po
     assert runs["ours"]["rows"] == runs["exactextract"]["rows"] == runs["ours"]["polygons"] == tables["polygons"]
     assert runs["ours"]["columns"] >= 68 and runs["exactextract"]["columns"] == 64  # A00..A63, year, pixels, ...
     assert runs["ours_tenth"]["polygons"] == tables["polygons"] // 10
+    assert runs["ours_every_tenth"]["polygons"] == -(-tables["polygons"] // 10)  # rows 0, 10, 20, ...
+    for r in runs.values():  # working memory: the peak less what was there before and the table returned
+        assert 0 < r["table_mib"] < r["peak_rss_mib"] and r["working_mib"] == pytest.approx(
+            r["peak_rss_mib"] - r["rss_after_imports_mib"] - r["table_mib"]
+        )
     assert tables["points"]["same_vectors"] and tables["points"]["points"] == tables["polygons"]

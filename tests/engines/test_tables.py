@@ -23,6 +23,7 @@ from aef_widgets.core.aoi import AOI
 from aef_widgets.core.bands import BAND_NAMES
 from aef_widgets.core.quantization import dequantize
 from aef_widgets.data.cog import write_embedding_cog
+from aef_widgets.engines import tables
 from aef_widgets.engines.tables import sample_points, zonal_embeddings
 from aef_widgets.engines.workflows import CHUNK_BYTES
 from aef_widgets.sources.geotiff import GeoTIFFSource
@@ -75,7 +76,11 @@ def real_polygons(transform: Affine) -> gpd.GeoDataFrame:
     )  # fmt: skip
 
 
-def test_zonal_means_on_the_real_raster_equal_shapely_coverage_weighted_means(real_int8, real) -> None:
+@pytest.mark.parametrize("batch_cells", [tables.BATCH_CELLS, 1])  # all in one batch; each polygon its own
+def test_zonal_means_on_the_real_raster_equal_shapely_coverage_weighted_means(
+    real_int8, real, batch_cells, monkeypatch
+) -> None:
+    monkeypatch.setattr(tables, "BATCH_CELLS", batch_cells)
     values, transform = real
     polygons = real_polygons(transform)
     reports = []
