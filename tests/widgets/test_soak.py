@@ -103,11 +103,12 @@ def test_a_thousand_interactions_leak_nothing(two_year_source, tmp_path):
 #: counts freed pages not yet trimmed, which depend on which thread's arena freed them: 469 MB on a quiet machine,
 #: 522-564 MB on loaded ones; that bound is there to catch caches that are not bounded, as the growth bound is.
 #: The visit runs in a process of its own (``soak_kernel``): whatever tests ran before in this worker is not in
-#: it. Measured on 2026-12-07 (2-core AMD EPYC, load 5-19 from other runs): 404-406 MB once idle in three runs,
-#: alone and in a loaded pytest-xdist worker, of which 123 MB are the libraries' mapped pages (RssFile) and about
-#: 281 MB the kernel's own (RssAnon); busy 522-559 MB. Two CI runs read 452-456 MB idle (start 170 MB, against
-#: 141-148 here) with the visit in a process of its own too, its jobs inline; that way measures 397 MB here, and
-#: their extra 45 MB was not reproduced (see the README's "Memory per kernel").
+#: it. Measured on 2026-12-07 (2-core AMD EPYC, load 5-19 from other runs): 404-406 MB once idle in four runs
+#: (alone, in a loaded pytest-xdist worker, after heavy tests in the same worker), of which 123 MB are the
+#: libraries' mapped pages (RssFile) and about 281 MB the kernel's own (RssAnon); busy 522-559 MB. Two CI runs read
+#: 452-456 MB idle (start 170 MB, against 141-148 here) with the visit in a process of its own too, its jobs
+#: inline; that way measures 397-400 MB here, and their extra 45 MB was not reproduced (see the README's "Memory
+#: per kernel").
 VISIT_INTERACTIONS, VISIT_MAX_RSS_MB, BUSY_MAX_RSS_MB = 300, 450, 600
 #: Once every kind of interaction has happened (by the 100th), a bounded kernel stops growing: the RSS at the last
 #: checkpoint may exceed the one at 100 by no more than this (measured: +9 MB from 100 to 200).
