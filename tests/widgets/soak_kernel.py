@@ -2,30 +2,62 @@
 interactions sent as the frontend sends them; prints the process's RSS (MiB) at the start and at checkpoints, as JSON.
 
 Run as ``python -m tests.widgets.soak_kernel 300`` (the soak test does). A process of its own measures what one
-visitor's kernel holds, not what the test process held before. ``busy_end`` is the RSS right after the last
-interaction, ``end`` after the pause in which the job runner trims the heap (as a real kernel does once idle).
+visitor's kernel holds, not what the test process held before. As in a kernel, the explorer's work runs in the
+shared pools and its results come back on an asyncio loop, which handles the frontend's messages; after each one the
+visitor waits for the app to settle (every job done, nothing waiting to start), as a person waits to see the map.
+``busy_end`` is the RSS right after the last interaction, ``end`` after the pause in which the job runner trims the
+heap (as a real kernel does once idle). ``--inline`` runs every job at once in the main thread instead (the soak's
+way before 2026-12-07; kept to compare).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import random
 import sys
 import tempfile
+import threading
 import time
 
 #: Where the RSS is reported, besides the start and the end.
 CHECKPOINTS = (50, 100, 200)
 
 
-def rss_mib() -> float:
+def status_mib(*fields: str) -> dict[str, float]:
+    """Fields of /proc/self/status in MiB (``VmRSS``: the RSS; ``RssAnon``: the heap and arrays; ``RssFile``: mapped
+    files, the libraries mostly)."""
     with open("/proc/self/status") as status:
-        line = next(x for x in status if x.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024
+        lines = dict(line.split(":", 1) for line in status if ":" in line)
+    return {field: int(lines[field].split()[0]) / 1024 for field in fields}
 
 
-def main(interactions: int) -> dict:
+def rss_mib() -> float:
+    return status_mib("VmRSS")["VmRSS"]
+
+
+async def settled(runners: list) -> None:
+    """Every job of the explorer's runners done and applied, and nothing waiting to start: the longest debounce is
+    waited out, then every shared pool is drained (a barrier taking all its workers) and the loop's callbacks run,
+    until no job started meanwhile."""
+    from aef_widgets.core import execution
+    from aef_widgets.widgets.nodes import VIEW_DEBOUNCE_S
+    from aef_widgets.widgets.thresholded_layers import THRESHOLD_DEBOUNCE_S
+
+    while True:
+        started = sum(r._activity for r in runners)
+        await asyncio.sleep(max(VIEW_DEBOUNCE_S, THRESHOLD_DEBOUNCE_S) + 0.02)
+        for pool in list(execution._shared.values()):
+            barrier = threading.Barrier(pool._max_workers)
+            await asyncio.gather(*(asyncio.wrap_future(pool.submit(barrier.wait)) for _ in range(pool._max_workers)))
+        for _ in range(5):  # results handed to the loop meanwhile
+            await asyncio.sleep(0)
+        if sum(r._activity for r in runners) == started and not any(r._running for r in runners):
+            return
+
+
+async def visit(interactions: int, inline: bool) -> dict:
     from aef_widgets.explorer import TAB_TITLES, Explorer
     from aef_widgets.sources.sample import sample_source
     from aef_widgets.widgets import JobRunner
@@ -33,8 +65,11 @@ def main(interactions: int) -> dict:
     from tests.widgets.frontend import click, draw, rectangle, send_state
 
     source = sample_source()
-    explorer = Explorer(source, runner=JobRunner.inline(), export_dir=tempfile.mkdtemp(prefix="aef-soak-"))
+    runner = JobRunner.inline() if inline else None  # None: the explorer's own, on this loop and the shared pools
+    explorer = Explorer(source, runner=runner, export_dir=tempfile.mkdtemp(prefix="aef-soak-"))
     m, state = explorer.map, explorer.state
+    runners = [explorer.runner, explorer.clusters.task_runner]
+    await settled(runners)
     west, south, east, north = source.footprint.lonlat_bounds()
     lon0, lat0 = (west + east) / 2, (south + north) / 2
     rng = random.Random(0)
@@ -90,6 +125,7 @@ def main(interactions: int) -> dict:
 
     for i in range(1, interactions + 1):
         (explorer.clusters.run.click if i % 25 == 0 else rng.choice(actions))()
+        await settled(runners)
         if i in CHECKPOINTS:
             report[str(i)] = rss_mib()
             print(i, report[str(i)], time.process_time() - started, file=sys.stderr, flush=True)
@@ -97,10 +133,16 @@ def main(interactions: int) -> dict:
     report["busy_end"] = rss_mib()  # straight after the last interaction
     report["cpu_s"] = time.process_time() - started
     # then the visitor pauses, and the runner hands back what its jobs freed once it has been idle (jobs.IDLE_TRIM_S)
-    time.sleep(2 * IDLE_TRIM_S + 1)  # a trim planned during the last jobs is put off once
+    await asyncio.sleep(2 * IDLE_TRIM_S + 1)  # a trim planned during the last jobs is put off once
     report["end"] = rss_mib()
+    report.update({f"end_{k}": v for k, v in status_mib("RssAnon", "RssFile").items()})
     return report
 
 
+def main(interactions: int, inline: bool = False) -> dict:
+    return asyncio.run(visit(interactions, inline))
+
+
 if __name__ == "__main__":
-    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)))
+    args = [a for a in sys.argv[1:] if a != "--inline"]
+    print(json.dumps(main(int(args[0]) if args else 300, inline="--inline" in sys.argv)))
