@@ -212,7 +212,32 @@ def pytest_collection_modifyitems(config, items) -> None:
 _UNITS_ENV = "AEF_TESTS_XDIST_UNITS"
 
 
+#: The thread pools of this process limited for the whole run (kept referenced: the limit lasts while it lives).
+_THREAD_LIMIT: list = []
+#: The same limit for a child process, where a test's fixture asks for it (``one_thread_env``).
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def one_thread_env() -> dict[str, str]:
+    """Variables for a child process of an xdist worker that runs on one thread itself (``pytest_configure``): the
+    same reason holds for the runs it starts (the benchmark smoke test's workloads: 76 CPU s in its children
+    before, 67 after). Empty otherwise."""
+    return dict(ONE_THREAD) if _THREAD_LIMIT else {}
+
+
 def pytest_configure(config) -> None:
+    if hasattr(config, "workerinput") and config.workerinput["workercount"] >= len(os.sched_getaffinity(0)):
+        # A worker per core: the run's parallelism is across workers, and BLAS's and OpenMP's threads inside each
+        # (two per worker on two cores) only wait for a core, spinning: k-means on the real raster took 3.4-4.7 CPU s
+        # with them and 0.4 without, with the same centres; tests/analysis used 55 CPU s and 161 s of wall at load
+        # 9, and 45 and 58 at load 6 on one thread. Tests of the package's own limits raise them first
+        # (tests/analysis/test_blas_threads.py). Child processes (kernels, notebooks) keep their defaults. A limit
+        # holds for the libraries already loaded: SciPy's OpenBLAS and scikit-learn's OpenMP are loaded first.
+        import scipy.linalg  # noqa: F401
+        import sklearn.cluster  # noqa: F401
+        from threadpoolctl import threadpool_limits
+
+        _THREAD_LIMIT.append(threadpool_limits(1))
     if not hasattr(config, "workerinput") and config.getoption("numprocesses", None):  # the xdist controller
         folder = Path(tempfile.mkdtemp(prefix="aef-tests-units-"))
         os.environ[_UNITS_ENV] = str(folder / "units")  # the workers, started after this, inherit it

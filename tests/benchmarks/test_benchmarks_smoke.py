@@ -17,6 +17,7 @@ import pytest
 from benchmarks.__main__ import WORKLOADS, run
 from benchmarks.report import markdown
 from benchmarks.settings import TINY
+from tests.conftest import one_thread_env
 
 
 def numbers(tree) -> list[float]:
@@ -30,7 +31,10 @@ def numbers(tree) -> list[float]:
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out, data = tmp_path_factory.mktemp("results"), tmp_path_factory.mktemp("inputs") / "tiny"
-    results = run(TINY, out, data, keep_data=False)
+    with pytest.MonkeyPatch.context() as env:  # the workloads' child processes on one thread, as this worker
+        for name, value in one_thread_env().items():
+            env.setenv(name, value)
+        results = run(TINY, out, data, keep_data=False)
     return results, out, data
 
 

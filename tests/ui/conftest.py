@@ -8,6 +8,7 @@ and overlays must render all the same. Screenshots go to ``test-artifacts/ui/``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -82,8 +83,8 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+@contextlib.contextmanager
+def _offline_page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     # offline: anything not served by this machine fails at once, as without a network
     context.route(
@@ -94,11 +95,27 @@ def page(browser: Browser) -> Iterator[Page]:
     # a guard against hangs, not a speed test (speed is benchmark 7's): in a loaded CI run a release kernel's first
     # view took over 60 s once, with the soak and the benchmark smoke test on the same two cores
     page.set_default_timeout(120_000)
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    with _offline_page(browser) as page:
+        yield page
 
 
 @pytest.fixture
 def app(page: Page, voila_url: str, artifacts: Path) -> App:
     """The explorer app loaded in a fresh page (a fresh kernel), with its RGB overlay drawn."""
     return App.open(page, voila_url, artifacts)
+
+
+@pytest.fixture(scope="module")
+def untouched_app(browser: Browser, voila_url: str, artifacts: Path) -> Iterator[App]:
+    """The explorer app as loaded, shared by the tests of a module that only look at it (never click, type, resize
+    or change a widget): a kernel renders the app in about 6 CPU s, and looking twice needs one page, not two."""
+    with _offline_page(browser) as page:
+        yield App.open(page, voila_url, artifacts)

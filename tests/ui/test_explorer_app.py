@@ -16,7 +16,8 @@ OUR_CONTROLS = {"leaflet-control-zoom", "leaflet-draw", "leaflet-control-scale",
                 "leaflet-widgetcontrol"}  # fmt: skip
 
 
-def test_app_renders_map_panel_and_rgb_overlay(app: App):
+def test_app_renders_map_panel_and_rgb_overlay(untouched_app: App):
+    app = untouched_app
     page = app.page
     assert page.locator(".aef-explorer .leaflet-container").is_visible()
     panel = app.panel("aef-side-panel")
@@ -55,7 +56,8 @@ def test_app_renders_map_panel_and_rgb_overlay(app: App):
     app.screenshot("01-app")
 
 
-def test_no_icon_words_offline_and_only_the_controls_we_use(app: App):
+def test_no_icon_words_offline_and_only_the_controls_we_use(untouched_app: App):
+    app = untouched_app
     assert app.icon_words_shown() == [], "an icon font is missing and its ligature shows as text"
     controls = app.page.eval_on_selector_all(
         ".aef-explorer .leaflet-control-container .leaflet-control", "els => els.map((e) => e.className)"
@@ -321,25 +323,28 @@ _TAB_TITLES_JS = """
 """
 
 
-@pytest.mark.parametrize("width", [1400, 1024, 800])
-def test_every_tab_title_is_shown_whole(app: App, width: int):
+def test_every_tab_title_is_shown_whole(app: App):
     """Seven tabs in a 380 px panel cut their titles to "Cluste", "Simila" (issue 22): at the default width, a
-    laptop's and a Binder pane's, no title's text overflows its tab and every tab lies inside the panel."""
-    app.page.set_viewport_size({"width": width, "height": 800})
-    app.page.wait_for_timeout(300)  # the panel's layout follows the resize
-    titles = app.page.evaluate(_TAB_TITLES_JS)
-    assert [t["text"] for t in titles] == [
-        "Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify", "Index", "Fields",
-    ]  # fmt: skip
-    for t in titles:
-        assert t["scroll"] <= t["client"] and t["inTab"] and t["inPanel"], t
+    laptop's and a Binder pane's, no title's text overflows its tab and every tab lies inside the panel.
+
+    One page is resized to each width in turn (it was a page and a kernel per width: the layout follows the
+    viewport, not the kernel, and each check waits for the resize as before)."""
+    for width in (1400, 1024, 800):
+        app.page.set_viewport_size({"width": width, "height": 800})
+        app.page.wait_for_timeout(300)  # the panel's layout follows the resize
+        titles = app.page.evaluate(_TAB_TITLES_JS)
+        assert [t["text"] for t in titles] == [
+            "Layers", "AOI", "Clusters", "Similarity", "Change", "Time", "Classify", "Index", "Fields",
+        ], width  # fmt: skip
+        for t in titles:
+            assert t["scroll"] <= t["client"] and t["inTab"] and t["inPanel"], (width, t)
+        app.screenshot(f"09-tabs-{width}px")
     app.open_tab("Similarity")  # and a tab is still opened by its title
     # offline (tests/conftest.py points the release at a closed loopback port), real places are not offered, in words
     row = app.page.locator(".aef-real-places")  # above the explorer, in the app's page
     places = app.wait_text(row, r"Offline")
     assert "could not be reached" in places and "synthetic sample" in places, places
     assert row.get_by_role("button", name="Farmland, Iowa").is_disabled()
-    app.screenshot(f"09-tabs-{width}px")
 
 
 def test_one_draw_tool_in_every_tab_and_its_word_follows_the_tab(app: App):
