@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 from ipywidgets import HTML, Button, Checkbox, Dropdown, FileUpload, HBox, IntSlider, Layout, Select, Text
-from pyogrio.errors import DataSourceError
 
 from ..analysis.geotable import read_polygons
 from ..core.errors import UsageError
@@ -118,6 +117,8 @@ class FieldsPanel(Panel):
         values = self.product
         if values is None:
             return None
+        from pyogrio.errors import DataSourceError  # loaded with the table's writers anyway; a kernel pays only then
+
         frame = values.frame()
         stem = f"fields_{values.product}_{values.year}"
         try:

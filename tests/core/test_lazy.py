@@ -15,8 +15,21 @@ from aef_widgets.core.lazy import _lazy_imports
 
 ROOT = Path(__file__).resolve().parents[2]
 LAZY_PACKAGES = ["aef_widgets", "aef_widgets.analysis", "aef_widgets.engines", "aef_widgets.sources"]
-#: Heavy imports the explorer's first render must not need (seconds and hundreds of MB between them).
-NOT_FOR_A_MAP = ["sklearn", "scipy", "pandas", "ee", "geemap", "pyarrow", "matplotlib"]
+#: Heavy imports the explorer's first render must not need (seconds and hundreds of MB between them; pyogrio
+#: brings a second GDAL library of its own).
+NOT_FOR_A_MAP = [
+    "sklearn",
+    "scipy",
+    "pandas",
+    "ee",
+    "geemap",
+    "pyarrow",
+    "matplotlib",
+    "geopandas",
+    "pyogrio",
+    "xarray",
+    "exactextract",
+]
 
 
 @pytest.mark.parametrize("name", LAZY_PACKAGES)
