@@ -21,7 +21,7 @@ TOP_LEVEL = {"explorer": "apps", "apps": "apps", "ee_auth": "sources", "__init__
 #: Modules of the widgets layer that are not widgets: what widgets share (state, flow, jobs, the layer stack).
 WIDGET_INFRASTRUCTURE = {
     "__init__", "base", "flow", "jobs", "layer_stack", "map_view", "state", "ui_loop", "exports", "thresholded_layers",
-    "classify_accuracy", "classify_model", "label_edits", "label_marks", "draw_tool", "lifecycle",
+    "classify_accuracy", "classify_model", "label_edits", "label_marks", "draw_tool", "lifecycle", "year_chart",
 }  # fmt: skip
 #: Widgets that are parts of one panel (widgets of their own, composed by it): only that panel may import them.
 PANEL_PARTS = {

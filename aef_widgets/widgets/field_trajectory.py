@@ -14,11 +14,11 @@ import json
 
 import ipyleaflet
 import numpy as np
-from ipywidgets import HTML, Layout, VBox
+from ipywidgets import HTML
 
 from ..products.fields import OUTLINE, TRAJECTORY, FieldLayer, field_trajectory
 from .base import Computed, Panel
-from .lifecycle import close_widget
+from .year_chart import ChartedYears, YearChart
 
 #: Columns that name a field, first match wins (case-insensitive).
 NAME_COLUMNS = ("name", "label", "field", "field_id", "id")
@@ -26,12 +26,6 @@ NAME_COLUMNS = ("name", "label", "field", "field_id", "id")
 FROM_FIRST_COLOR, FROM_PREVIOUS_COLOR = "#1f77b4", "#ff7f0e"
 #: The outline: cyan is in none of the fields' colours (tab20, viridis, magma), so it shows on any of them.
 OUTLINE_STYLE = {"color": "#00ffff", "weight": 3, "opacity": 1.0, "fill": False, "fillOpacity": 0.0}
-_SWATCH = '<span style="display:inline-block;width:18px;height:3px;background:{};vertical-align:middle"></span>'
-#: The chart's legend, under it: outside the data (issue 22 asked it of the Time chart).
-LEGEND = (
-    f'<div style="font-size:12px">{_SWATCH.format(FROM_FIRST_COLOR)} from the first year &nbsp; '
-    f"{_SWATCH.format(FROM_PREVIOUS_COLOR)} from the year before</div>"
-)
 
 
 def field_names(table) -> list[str]:
@@ -48,7 +42,7 @@ def field_names(table) -> list[str]:
     return [str(x) for x in table[column]]
 
 
-class FieldTrajectory(Panel):
+class FieldTrajectory(ChartedYears, Panel):
     """The chosen field's outline and the chart of its change over every year; ``value`` is the trajectory table
     (``zonal_trajectories`` of that field: a row per year with ``change_from_first`` and ``change_from_previous``),
     or None."""
@@ -57,19 +51,17 @@ class FieldTrajectory(Panel):
         super().__init__(state, **kwargs)
         self.summary = HTML()
         self.summary.add_class("aef-field-trajectory-summary")
-        self._years: list[int] = []  # the year of each clickable point
-        # built on the first trajectory: bqplot (and pandas under it) is not worth the app's first render
-        self.chart = None
-        self.lines = self.points = None
-        self.chart_box = VBox()
-        self.legend = HTML(LEGEND, layout=Layout(visibility="hidden"))
-        self.legend.add_class("aef-field-trajectory-legend")
-        self._detach.append(lambda: close_widget(self.legend))  # not a child until the first chart
+        self.plot = YearChart(
+            (FROM_FIRST_COLOR, FROM_PREVIOUS_COLOR), ("from the first year", "from the year before"),
+            ("change (1 − cosine)", "change"), lambda year: setattr(self.state, "year", year), self.show_error,
+            height="240px", legend_class="aef-field-trajectory-legend", y_min=0.0,
+        )  # fmt: skip
+        self._detach.append(self.plot.close)
         self._on_map = True  # the Explorer takes the outline off outside the Fields tab
         self.outline = self.layer_slot("Chosen field", OUTLINE.name)
         self.computed = Computed(self, TRAJECTORY.name, self._prepare, self._show, label="field trajectory",
                                  heavy=True)  # fmt: skip
-        self.listen(self.state, lambda _: self._select_year(), "year")
+        self.listen(self.state, lambda _: self.plot.select(self.state.year), "year")
         self.children = [self.chart_box, self.summary, self.status]
         self.add_class("aef-field-trajectory")
         self.computed.update()
@@ -86,7 +78,7 @@ class FieldTrajectory(Panel):
             self.show_status("")
             return None
         ctx = self.state.engine.context
-        self._chart(None)  # another field's years are not left on show while these are measured (or fail)
+        self.plot.clear()  # another field's years are not left on show while these are measured (or fail)
         self.summary.value = ""
         self.show_status("Measuring the field in every year…", "busy")
         return lambda job: (layer, position, field_trajectory(ctx, layer, position))
@@ -96,13 +88,14 @@ class FieldTrajectory(Panel):
         table = None if result is None else result[2]
         self.value = table
         self.flow.set(TRAJECTORY.name, table)
-        self._chart(table)
         if table is None:
+            self.plot.clear()
             self.summary.value = ""
             return
         name = field_names(result[0].table)[result[1]]
+        self.plot.show(table["year"], table["change_from_first"], table["change_from_previous"], self.state.year,
+                       f"Change of {name}")  # fmt: skip
         self.summary.value = _summary(table, name)
-        self.chart.title = f"Change of {name}"
 
     def _draw_outline(self, layer: FieldLayer | None, position: int) -> None:
         import shapely  # loaded with the layer's geopandas anyway; not at the app's start
@@ -118,75 +111,6 @@ class FieldTrajectory(Panel):
             self.outline.layer.data = feature  # moved in place: the old outline never stays beside the new one
             return
         self.outline.show(ipyleaflet.GeoJSON(data=feature, style=OUTLINE_STYLE))
-
-    def _make_chart(self):
-        import bqplot
-
-        x, y = bqplot.LinearScale(), bqplot.LinearScale(min=0.0)
-        # the legend is HTML under the chart (``LEGEND``): bqplot draws its legend box inside the data area
-        self.lines = bqplot.Lines(
-            x=[], y=[[], []], scales={"x": x, "y": y}, colors=[FROM_FIRST_COLOR, FROM_PREVIOUS_COLOR],
-            labels=["from the first year", "from the year before"], display_legend=False,
-        )  # fmt: skip
-        self.points = bqplot.Scatter(
-            x=[], y=[], scales={"x": x, "y": y}, colors=[FROM_FIRST_COLOR], default_size=64,
-            selected_style={"fill": "red", "stroke": "black"}, interactions={"click": "select"},
-            tooltip=bqplot.Tooltip(fields=["x", "y"], labels=["year", "change"], formats=["d", ".3f"]),
-        )  # fmt: skip
-        self.points.on_element_click(self._point_clicked)
-        # every year gets a tick and its label (set in ``_chart``): left to d3, it skips some years
-        axes = [
-            bqplot.Axis(scale=x, label="year", tick_format="d", tick_values=[]),
-            bqplot.Axis(scale=y, side="left", label="change (1 − cosine)", tick_format=".2f"),
-        ]
-        return bqplot.Figure(
-            marks=[self.lines, self.points], axes=axes, title="",
-            fig_margin={"top": 30, "bottom": 40, "left": 50, "right": 24},
-            layout=Layout(width="100%", height="240px", visibility="hidden"),
-        )  # fmt: skip
-
-    def _chart(self, table) -> None:
-        if self.chart is None:
-            if table is None:
-                return
-            self.chart = self._make_chart()
-            self.chart_box.children = [self.chart, self.legend]
-        if table is None:
-            with self.lines.hold_sync(), self.points.hold_sync():
-                self.lines.x, self.lines.y = [], [[], []]
-                self.points.x, self.points.y, self.points.selected = [], [], None
-            self._years = []
-            self.chart.title = ""
-            self.chart.layout.visibility = self.legend.layout.visibility = "hidden"  # hidden, it keeps its size
-            return
-        years = table["year"].to_numpy(dtype=float)
-        first = table["change_from_first"].to_numpy(dtype=float)
-        shown = np.isfinite(first)  # a year without data has no point to click
-        self._years = [int(y) for y in years[shown]]
-        with self.lines.hold_sync(), self.points.hold_sync():
-            self.lines.x = years
-            self.lines.y = np.vstack([first, table["change_from_previous"].to_numpy(dtype=float)])
-            self.points.x, self.points.y = years[shown], first[shown]
-            self._select_year()
-            self.chart.axes[0].tick_values = np.arange(int(years.min()), int(years.max()) + 1)
-            scale = self.lines.scales["x"]
-            scale.min, scale.max = float(years.min()) - 0.5, float(years.max()) + 0.5  # no point on the frame
-        self.chart.layout.visibility = self.legend.layout.visibility = "visible"
-
-    def _select_year(self) -> None:
-        """Mark the point of the year the map shows (none if the field has no data then)."""
-        if self.points is not None:
-            year = self.state.year
-            self.points.selected = [self._years.index(year)] if year in self._years else None
-
-    def _point_clicked(self, _mark, content: dict) -> None:
-        index = content.get("data", {}).get("index")
-        if index is None or not 0 <= int(index) < len(self._years):
-            return
-        try:
-            self.state.year = self._years[int(index)]
-        except Exception as e:  # a year the state refuses is explained, not raised
-            self.show_error(e)
 
 
 def _summary(table, name: str) -> str:
