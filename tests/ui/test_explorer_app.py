@@ -44,11 +44,15 @@ def test_app_renders_map_panel_and_rgb_overlay(untouched_app: App):
     assert "explorer_app" not in page.locator("body").inner_text()
     # the only text boxes are "go to a place", which takes numbers and nothing else (tests/core/test_place.py), the
     # classify panel's class names, which are only ever shown as text, and the index's weights, only ever parsed as
-    # numbers (tests/products/test_index.py); no path: the Fields tab loads layers by upload only in the app
+    # numbers (tests/products/test_index.py), and Search wider's bounding box, parsed as four numbers or refused in
+    # words (tests/widgets/test_search_wider.py); no path: the Fields tab loads layers by upload only in the app
     areas = page.locator(".aef-explorer textarea").count()
     assert areas == page.locator(".aef-index-panel textarea").count() == 1
     boxes = page.locator(".aef-explorer input[type='text']").count()
-    ours = page.locator(".aef-place-finder input[type='text'], .aef-classify-panel input[type='text']").count()
+    ours = page.locator(
+        ".aef-place-finder input[type='text'], .aef-classify-panel input[type='text'], "
+        ".aef-search-wider input[type='text']"
+    ).count()
     assert boxes == ours >= 1
     assert app.errors_shown() == []
     # the server read notebooks/voila.json (the kernel culling there is not a default)
