@@ -19,18 +19,15 @@ from aef_widgets.engines.workflows import (
     similarity_histogram,
 )
 from aef_widgets.sources.sample import sample_source, sample_truth
+from tests.dask_cluster import dask_client
 
 distributed = pytest.importorskip("distributed", reason="Dask is part of the test extra; install .[test]")
 
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="2GiB"
-    )
-    with distributed.Client(cluster) as client:
+    with dask_client() as client:
         yield client
-    cluster.close()
 
 
 @pytest.fixture(scope="module")

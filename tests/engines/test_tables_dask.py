@@ -11,6 +11,7 @@ import shapely
 from aef_widgets.core.bands import BAND_NAMES
 from aef_widgets.engines.tables import zonal_embeddings
 from aef_widgets.sources.sample import sample_source
+from tests.dask_cluster import dask_client
 
 distributed = pytest.importorskip("distributed", reason="Dask is part of the test extra; install .[test]")
 
@@ -26,10 +27,7 @@ def test_zonal_embeddings_on_dask_equal_the_threaded_table() -> None:
                               crs=source.grid().crs)  # fmt: skip
     years = source.years[-2:]
     threaded = zonal_embeddings(source, fields, years)
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="2GiB"
-    )
-    with cluster, distributed.Client(cluster) as client:
+    with dask_client() as client:
         on_dask = zonal_embeddings(source, fields, years, executor=client.get_executor())
     columns = ["pixels", "coverage", *BAND_NAMES, "spread"]
     np.testing.assert_array_equal(on_dask[columns].to_numpy(), threaded[columns].to_numpy())

@@ -18,6 +18,7 @@ from aef_widgets.core.bands import BAND_NAMES
 from aef_widgets.sources.sample import sample_dir, sample_source
 from aef_widgets.widgets import ExplorerState, JobRunner, make_map
 from aef_widgets.widgets.fields_panel import FieldsPanel
+from tests.dask_cluster import dask_client
 from tests.widgets.frontend import click, upload
 from tests.widgets.test_fields_panel import YEAR, geojson_bytes, sample_fields
 
@@ -26,12 +27,8 @@ distributed = pytest.importorskip("distributed", reason="Dask is part of the tes
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="2GiB"
-    )
-    with distributed.Client(cluster) as client:
+    with dask_client() as client:
         yield client
-    cluster.close()
 
 
 def fractions(polygon: shapely.Geometry, shape: tuple[int, int], transform: Affine) -> np.ndarray:

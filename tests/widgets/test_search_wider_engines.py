@@ -18,6 +18,7 @@ from aef_widgets.explorer import TAB_TITLES, Explorer
 from aef_widgets.sources import EarthEngineSource
 from aef_widgets.sources.sample import sample_source
 from aef_widgets.widgets import ExplorerState, JobRunner, SimilarityProbe, make_map
+from tests.dask_cluster import dask_client
 from tests.earthengine_offline import Network, calls, const, features, graph, map_id, unit_vectors
 from tests.widgets.frontend import click, send_custom, send_state
 from tests.widgets.test_search_wider import shown_matches, view_times
@@ -80,10 +81,7 @@ def test_on_earth_engine_the_search_is_one_server_side_request(network: Network,
 def test_with_a_dask_executor_the_chunks_run_on_the_cluster(tmp_path):
     distributed = pytest.importorskip("distributed", reason="Dask is part of the test extra; install .[test]")
     source = sample_source()
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="2GiB"
-    )
-    with cluster, distributed.Client(cluster) as client:
+    with dask_client() as client:
         state = ExplorerState(source, year=2024, executor=client.get_executor())
         m = make_map(source)
         probe = SimilarityProbe(state, map=m, runner=JobRunner.inline(), export_dir=tmp_path)
