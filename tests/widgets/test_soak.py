@@ -114,7 +114,9 @@ def test_a_thousand_interactions_leak_nothing(two_year_source, tmp_path):
 #: shared libraries' (the same for every kernel of a hub, counted once in its memory); how many of them a process has
 #: mapped depends on how the page cache holds the freshly installed files, not on the visit. So the kernel's own
 #: memory is held to 300 MB, and the whole RSS to 470 MB: issue 22's 450 MB is met here, not in CI's fresh clone.
-VISIT_INTERACTIONS, VISIT_MAX_RSS_MB, VISIT_MAX_ANON_MB, BUSY_MAX_RSS_MB = 300, 470, 300, 600
+#: The busy RSS carries the same extra library pages there: 586.6 and 614.8 MB in two clean-clone runs (522-559 here),
+#: so it is held to 650 MB; the growth bound below does not count them (they are there from the start).
+VISIT_INTERACTIONS, VISIT_MAX_RSS_MB, VISIT_MAX_ANON_MB, BUSY_MAX_RSS_MB = 300, 470, 300, 650
 #: Once every kind of interaction has happened (by the 100th), a bounded kernel stops growing: the RSS at the last
 #: checkpoint may exceed the one at 100 by no more than this (measured: +9 MB from 100 to 200).
 GROWTH_AFTER_100_MB = 40
