@@ -92,10 +92,11 @@ class DrawTool(PerMap):
         self.map.add(self.hint_control)
 
     def _hide(self) -> None:
+        m = self.map_if_alive()
         for control in (self.control, self.hint_control):
             if control is not None:
-                if any(c is control for c in self.map.controls):
-                    self.map.remove(control)
+                if m is not None and any(c is control for c in m.controls):
+                    m.remove(control)
                 control.close()
         self.control = self.hint_control = None
 

@@ -126,8 +126,9 @@ class LayerSlot:
         if old is None:
             return
         self.opacity = getattr(old, "opacity", self.opacity)
-        if old in self.map.layers:
-            self.map.layers = tuple(x for x in self.map.layers if x is not old)
+        m = self.stack.map_if_alive()
+        if m is not None and old in m.layers:
+            m.layers = tuple(x for x in m.layers if x is not old)
         close_layer(old)
 
     def close(self) -> None:

@@ -36,6 +36,11 @@ class PerMap:
             raise ReferenceError("this helper's map is gone")
         return m
 
+    def map_if_alive(self) -> ipyleaflet.Map | None:
+        """The helper's map, or None once it is gone: when a process ends, ipywidgets closes what is left in any
+        order, and a panel's close may come after its map's; a gone map has nothing left on it to detach."""
+        return self._map()
+
     def close(self) -> None:
         """Close what the helper made (its map is closing)."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from ..core.execution import start_timer
@@ -59,7 +60,7 @@ class UILoop:
     def call_later(self, delay: float, callback: Callable[[], object]) -> Later:
         """Run ``callback`` on the UI thread after ``delay`` seconds, without holding any thread meanwhile (without a
         loop, a timer's thread waits); ``cancel()`` on what it returns drops the callback."""
-        later = Later(callback)
+        later = Later(callback, time.monotonic() + delay)
         if self.loop is None:
             later.timer = start_timer(delay, later.fire)
         elif not self.loop.is_closed():
@@ -79,9 +80,16 @@ class Later:
     """A callback waiting for its time. ``cancel`` drops it, so nothing it reaches is kept alive by the wait (the
     loop keeps only this), and ends a timer's thread at once."""
 
-    def __init__(self, callback: Callable[[], object]) -> None:
+    def __init__(self, callback: Callable[[], object], due: float = 0.0) -> None:
         self.callback: Callable[[], object] | None = callback
         self.timer: threading.Timer | None = None
+        #: When it is to run (``time.monotonic()``).
+        self.due = due
+
+    @property
+    def pending(self) -> bool:
+        """Neither run nor cancelled yet."""
+        return self.callback is not None
 
     def cancel(self) -> None:
         self.callback = None

@@ -38,23 +38,33 @@ def rss_mib() -> float:
 
 
 async def settled(runners: list) -> None:
-    """Every job of the explorer's runners done and applied, and nothing waiting to start: the longest debounce is
-    waited out, then every shared pool is drained (a barrier taking all its workers) and the loop's callbacks run,
-    until no job started meanwhile."""
+    """Every job of the explorer's runners done and applied, and nothing waiting to start: each delayed start (a
+    debounce) waiting on the loop is waited out, then every shared pool is drained (a barrier taking all its
+    workers) and the loop's callbacks run, until no job started meanwhile. (It slept out the longest debounce after
+    every interaction before 2026-12-07, a minute of a 300-interaction visit spent waiting for nothing.)"""
     from aef_widgets.core import execution
     from aef_widgets.widgets.nodes import VIEW_DEBOUNCE_S
     from aef_widgets.widgets.thresholded_layers import THRESHOLD_DEBOUNCE_S
 
+    horizon = max(VIEW_DEBOUNCE_S, THRESHOLD_DEBOUNCE_S) + 0.02  # a later due after this is the idle trim's
     while True:
         started = sum(r._activity for r in runners)
-        await asyncio.sleep(max(VIEW_DEBOUNCE_S, THRESHOLD_DEBOUNCE_S) + 0.02)
+        while due := starts_due(runners, horizon):
+            await asyncio.sleep(max(due) - time.monotonic() + 0.005)
         for pool in list(execution._shared.values()):
             barrier = threading.Barrier(pool._max_workers)
             await asyncio.gather(*(asyncio.wrap_future(pool.submit(barrier.wait)) for _ in range(pool._max_workers)))
         for _ in range(5):  # results handed to the loop meanwhile
             await asyncio.sleep(0)
-        if sum(r._activity for r in runners) == started and not any(r._running for r in runners):
+        quiet = sum(r._activity for r in runners) == started and not any(r._running for r in runners)
+        if quiet and not starts_due(runners, horizon):
             return
+
+
+def starts_due(runners: list, horizon: float) -> list[float]:
+    """When the callbacks waiting on the runners' loop within ``horizon`` seconds are due (debounced starts)."""
+    now = time.monotonic()
+    return [w.due for r in runners for w in list(r._waiting) if w.pending and w.due - now <= horizon]
 
 
 async def visit(interactions: int, inline: bool) -> dict:
@@ -133,7 +143,9 @@ async def visit(interactions: int, inline: bool) -> dict:
     report["busy_end"] = rss_mib()  # straight after the last interaction
     report["cpu_s"] = time.process_time() - started
     # then the visitor pauses, and the runner hands back what its jobs freed once it has been idle (jobs.IDLE_TRIM_S)
-    await asyncio.sleep(2 * IDLE_TRIM_S + 1)  # a trim planned during the last jobs is put off once
+    deadline = time.monotonic() + 2 * IDLE_TRIM_S + 1  # a trim planned during the last jobs is put off once
+    while any(r._trim_planned for r in runners) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)  # the trim runs on this loop: once none is planned, each has run
     report["end"] = rss_mib()
     report.update({f"end_{k}": v for k, v in status_mib("RssAnon", "RssFile").items()})
     return report

@@ -112,7 +112,10 @@ def test_a_thousand_interactions_leak_nothing(two_year_source, tmp_path):
 #: The clean-clone CI run of the same code, later that day, read 461.8 MB idle: its kernel's own memory (RssAnon)
 #: 284 MB as here, but 177 MB of the libraries' mapped pages (RssFile) against 123 MB here. Those pages are the
 #: shared libraries' (the same for every kernel of a hub, counted once in its memory); how many of them a process has
-#: mapped depends on how the page cache holds the freshly installed files, not on the visit. So the kernel's own
+#: mapped depends on how the page cache holds the freshly installed files, not on the visit: Linux 6.18 keeps files
+#: just written (a fresh clone's venv) in large folios and maps a whole folio per fault. A fresh venv read 130.9 MB of
+#: RssFile over 20 interactions, this checkout's 93.0, the fresh one again 92.5 once its cached pages were dropped
+#: (see the README's "Memory per kernel"). So the kernel's own
 #: memory is held to 300 MB, and the whole RSS to 470 MB: issue 22's 450 MB is met here, not in CI's fresh clone.
 #: The busy RSS carries the same extra library pages there: 586.6 and 614.8 MB in two clean-clone runs (522-559 here),
 #: so it is held to 650 MB; the growth bound below does not count them (they are there from the start).
@@ -142,6 +145,8 @@ def test_a_visit_of_300_interactions_on_the_sample_stays_bounded(tmp_path):
         cwd=root, env=env, capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    # nor a word at its end: ipywidgets closes what is left in any order, a panel after its map (fixed 2026-12-07)
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     print(report)
     assert report["end"] <= VISIT_MAX_RSS_MB, report
