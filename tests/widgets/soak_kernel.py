@@ -67,7 +67,7 @@ def starts_due(runners: list, horizon: float) -> list[float]:
     return [w.due for r in runners for w in list(r._waiting) if w.pending and w.due - now <= horizon]
 
 
-async def visit(interactions: int, inline: bool) -> dict:
+async def visit(interactions: int, inline: bool, export_dir: str) -> dict:
     from aef_widgets.explorer import TAB_TITLES, Explorer
     from aef_widgets.sources.sample import sample_source
     from aef_widgets.widgets import JobRunner
@@ -76,7 +76,7 @@ async def visit(interactions: int, inline: bool) -> dict:
 
     source = sample_source()
     runner = JobRunner.inline() if inline else None  # None: the explorer's own, on this loop and the shared pools
-    explorer = Explorer(source, runner=runner, export_dir=tempfile.mkdtemp(prefix="aef-soak-"))
+    explorer = Explorer(source, runner=runner, export_dir=export_dir)
     m, state = explorer.map, explorer.state
     runners = [explorer.runner, explorer.clusters.task_runner]
     await settled(runners)
@@ -152,7 +152,8 @@ async def visit(interactions: int, inline: bool) -> dict:
 
 
 def main(interactions: int, inline: bool = False) -> dict:
-    return asyncio.run(visit(interactions, inline))
+    with tempfile.TemporaryDirectory(prefix="aef-soak-") as export_dir:  # gone with the visit
+        return asyncio.run(visit(interactions, inline, export_dir))
 
 
 if __name__ == "__main__":
