@@ -8,7 +8,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+from ..core.errors import UsageError
 
 #: Files up to this size also get a download link in the panel (a data URL the browser saves).
 MAX_LINK_BYTES = 50 * 2**20
@@ -73,3 +75,20 @@ def export_folder(export_dir: str | Path | None = None) -> Callable[[], Path]:
         return made[0]
 
     return folder
+
+
+def save_table(frame: Any, folder: Callable[[], Path], stem: str, kind: str, what: str) -> Path:
+    """Write a GeoDataFrame in ``folder()`` (made on first use) as ``<stem>.parquet`` (GeoParquet, in its own CRS)
+    or ``<stem>.geojson`` (degrees, RFC 7946); a file that cannot be written is a ``UsageError`` naming ``what``."""
+    from pyogrio.errors import DataSourceError  # loaded with the table's writers anyway; a kernel pays only then
+
+    try:  # the folder is made here, on first use: a file in its way is an OSError, worded
+        if kind == "parquet":
+            path = folder() / f"{stem}.parquet"
+            frame.to_parquet(path)
+        else:
+            path = folder() / f"{stem}.geojson"
+            frame.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
+    except (OSError, DataSourceError) as e:  # GDAL's vector writers (pyogrio) raise their own errors
+        raise UsageError(f"could not save the {what}: {e}") from e
+    return path

@@ -21,7 +21,7 @@ from ..rendering.colors import categorical_colors
 from ..rendering.field_ids import FieldRaster, field_colors, field_overlay, field_raster
 from ..rendering.legend import colorbar_html, table_html
 from .base import Computed, Panel, error_message
-from .exports import export_folder, saved_file_html
+from .exports import export_folder, save_table, saved_file_html
 from .field_trajectory import FieldTrajectory, field_names
 
 #: Vector files a user may upload (a Shapefile zipped with its .shx, .dbf and .prj).
@@ -117,19 +117,10 @@ class FieldsPanel(Panel):
         values = self.product
         if values is None:
             return None
-        from pyogrio.errors import DataSourceError  # loaded with the table's writers anyway; a kernel pays only then
-
-        frame = values.frame()
-        stem = f"fields_{values.product}_{values.year}"
         try:
-            if kind == "parquet":
-                path = self._folder() / f"{stem}.parquet"
-                frame.to_parquet(path)
-            else:  # GeoJSON is in degrees (RFC 7946)
-                path = self._folder() / f"{stem}.geojson"
-                frame.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
-        except (OSError, DataSourceError) as e:  # GDAL's vector writers (pyogrio) raise their own errors
-            self._refused(UsageError(f"could not save the table: {e}"))
+            path = save_table(values.frame(), self._folder, f"fields_{values.product}_{values.year}", kind, "table")
+        except UsageError as e:
+            self._refused(e)
             return None
         self.download.value = saved_file_html(path)
         return path

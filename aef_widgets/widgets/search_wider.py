@@ -25,7 +25,7 @@ from ..engines.region_plan import SearchPlan, chosen_region, on_earth_engine, pl
 from ..products.marks import SEARCH_MATCHES
 from ..rendering.colors import MATCH_COLOR
 from .base import VIEW_DEBOUNCE_S, Panel, error_message
-from .exports import export_folder, saved_file_html
+from .exports import export_folder, save_table, saved_file_html
 from .lifecycle import shared_widget
 
 REGIONS = [("The AOI", "aoi"), ("The view, N times wider", "view"), ("A box", "box")]
@@ -165,18 +165,12 @@ class SearchWider(Panel):
         frame = self.value
         if frame is None:
             return None
-        from pyogrio.errors import DataSourceError  # loaded with geopandas' writers anyway
-
         frame = frame.copy()
         frame.attrs = {}  # the search's report is words for the panel, not a column
-        try:  # the folder is made here, on first use: a file in its way is an OSError, worded
-            path = self._folder() / f"matches_{self._searched['year']}.{'parquet' if kind == 'parquet' else 'geojson'}"
-            if kind == "parquet":
-                frame.to_parquet(path)
-            else:
-                frame.to_file(path, driver="GeoJSON")
-        except (OSError, DataSourceError) as e:  # GDAL's vector writers (pyogrio) raise their own errors
-            self.show_error(UsageError(f"could not save the matches: {e}"))
+        try:
+            path = save_table(frame, self._folder, f"matches_{self._searched['year']}", kind, "matches")
+        except UsageError as e:
+            self.show_error(e)
             return None
         self.download.value = saved_file_html(path)
         return path
