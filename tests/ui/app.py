@@ -125,6 +125,19 @@ class App:
         found += self.page.locator(".aef-explorer .aef-status span[style*='#b00020']").all_inner_texts()
         return found + self.page_errors
 
+    def assert_year_chart(self, chart: Locator, legend: Locator, years: range) -> None:
+        """A ``YearChart`` as drawn (the Time tab's, a field's): a point for every year, every year labelled on the
+        axis at an integer tick, and the legend under every point, not over one (issue 22)."""
+        self.page.wait_for_function(
+            "([el, n]) => el.querySelectorAll('svg .dot').length === n", arg=[chart.element_handle(), len(years)]
+        )
+        axis = chart.locator("svg .axis").first
+        ticks = axis.locator(".tick text").evaluate_all("els => els.map((e) => e.textContent)")
+        assert ticks == [str(y) for y in years], ticks
+        dots = [d.bounding_box() for d in chart.locator("svg .dot").all()]
+        box = legend.bounding_box()
+        assert box["height"] > 0 and all(box["y"] >= d["y"] + d["height"] for d in dots)  # under every point
+
     def screenshot(self, name: str, *, for_docs: bool = False) -> Path:
         """Save the page to ``test-artifacts/ui/<name>.png``; ``for_docs`` also refreshes the README's picture.
 
