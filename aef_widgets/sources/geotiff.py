@@ -27,9 +27,9 @@ from ..core.errors import AOIError, NoDataError, SourceError, TooLargeError
 from ..core.field import BandField, EmbeddingField
 from ..core.grid import LONLAT, Footprint, Grid, transform_bounds
 from .base import ATTRIBUTION, FIELD_BYTES_PER_PIXEL, EmbeddingSource, chunk_windows, field_bytes
-from .file_window import paste, tile_lattice
+from .code_store import read_pixel
+from .file_window import paste, read_codes, tile_lattice
 from .gdal_env import decode_threads, gdal_env, read_errors
-from .pixel_blocks import read_pixel
 from .rasterfile import RasterFile
 
 PathSpec = str | PathLike | Sequence[str | PathLike]
@@ -167,9 +167,13 @@ class GeoTIFFSource(EmbeddingSource):
                 cols, rows = ~f.transform @ (np.asarray(xs), np.asarray(ys))
                 with read_errors(f.path, year), contextlib.ExitStack() as files:
                     dataset = _opener(files, f.path)
+
+                    def read(window: Window, shape: tuple, f: RasterFile = f, dataset=dataset) -> np.ndarray:
+                        return read_codes(f, dataset(), window, shape)  # opens the file only for a tile not kept
+
                     for i, r, c in zip(np.flatnonzero(todo), np.floor(rows), np.floor(cols)):
                         if 0 <= r < f.height and 0 <= c < f.width:
-                            vec, ok = f.decode(read_pixel(f, int(r), int(c), dataset))
+                            vec, ok = f.decode(read_pixel(f, int(r), int(c), read))
                             if ok[0, 0]:
                                 out[i] = vec[0, 0]
                                 todo[i] = False

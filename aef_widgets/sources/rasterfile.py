@@ -23,6 +23,7 @@ from rasterio.windows import Window
 from ..core.bands import BAND_NAMES, N_BANDS
 from ..core.errors import SourceError
 from ..core.quantization import NODATA_INT8, dequantize, dequantize_summed
+from . import code_store
 from .gdal_env import describe_read_failure, gdal_env
 
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20[1-9]\d)(?!\d)")
@@ -117,8 +118,7 @@ class RasterFile:
             raise ValueError("read_vectors needs a C-contiguous float32 buffer")
         bands = np.moveaxis(out, -1, 0)  # a band-first view of the pixel-first buffer: GDAL honours the strides
         if self.encoding == "int8":
-            codes = np.empty(out.shape, dtype=np.int8)
-            ds.read(self.band_indexes, window=window, out=np.moveaxis(codes, -1, 0), resampling=Resampling.nearest)
+            codes = self._window_codes(ds, window, out.shape)
             flat = out.reshape(-1, out.shape[-1])
             totals = dequantize_summed(codes.reshape(flat.shape), flat)  # nodata -> NaN
             return finish_vectors(flat, totals).reshape(out.shape[:2])
@@ -127,6 +127,20 @@ class RasterFile:
         else:
             ds.read(self.band_indexes, window=window, out=bands, resampling=Resampling.nearest)
         return finish_vectors(out.reshape(-1, out.shape[-1])).reshape(out.shape[:2])
+
+    def _window_codes(self, ds: rasterio.DatasetReader, window: Window, shape: tuple[int, int, int]) -> np.ndarray:
+        """Pixel-first int8 codes (rows, cols, bands) of a window read to ``shape``, kept in ``code_store`` for a
+        local file (a view's products read the same window again), read-only then."""
+        version = None if self.remote else code_store.file_version(self.path)
+        # the dataset's size tells its overview level apart; the bands read are part of what was read
+        key = ("window", self.path, version, ds.width, ds.height, tuple(window.flatten()), shape, self.band_indexes)
+        codes = code_store.get(key) if version is not None else None
+        if codes is None:
+            codes = np.empty(shape, dtype=np.int8)
+            ds.read(self.band_indexes, window=window, out=np.moveaxis(codes, -1, 0), resampling=Resampling.nearest)
+            if version is not None and codes.nbytes <= code_store.MAX_BYTES // 2:
+                code_store.keep(key, codes)
+        return codes
 
 
 #: Most bytes of one band-first piece of a float file read before it is interleaved into pixel-first vectors.

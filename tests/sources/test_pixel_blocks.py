@@ -12,7 +12,7 @@ from rasterio.windows import Window
 
 from aef_widgets import open_source
 from aef_widgets.core.quantization import dequantize
-from aef_widgets.sources import pixel_blocks
+from aef_widgets.sources import code_store
 from tests.conftest import write_like
 
 
@@ -25,9 +25,9 @@ def tiled_int8(tmp_path, real_int8):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    pixel_blocks.clear()
+    code_store.clear()
     yield
-    pixel_blocks.clear()
+    code_store.clear()
 
 
 def lonlat_of(path, rows, cols):
@@ -52,17 +52,17 @@ def test_samples_equal_direct_reads_and_repeat_clicks_reuse_the_block(tiled_int8
     expected = np.stack([direct(tiled_int8, r, c) for r, c in zip(rows, cols)])
     np.testing.assert_allclose(got, expected, rtol=1e-6, equal_nan=True)
     # 40 pixels of a 96 px file in 32 px tiles: at most its 9 blocks were read and kept
-    assert 1 <= len(pixel_blocks._blocks) <= 9
-    assert pixel_blocks._held[0] == sum(b.nbytes for b in pixel_blocks._blocks.values())
+    assert 1 <= code_store.entries() <= 9
+    assert code_store.held_bytes() == sum(b.nbytes for b in code_store._kept.values())
 
 
 def test_kept_blocks_stay_within_their_budget(tiled_int8, monkeypatch):
     block_bytes = 64 * 32 * 32
-    monkeypatch.setattr(pixel_blocks, "MAX_BYTES", 3 * block_bytes)
+    monkeypatch.setattr(code_store, "MAX_BYTES", 3 * block_bytes)
     source = open_source({2024: tiled_int8})
     corners = [(r, c) for r in (0, 40, 80) for c in (0, 40, 80)]  # nine different blocks
     source.sample(lonlat_of(tiled_int8, *map(list, zip(*corners))), 2024)
-    assert len(pixel_blocks._blocks) == 3 and pixel_blocks._held[0] == 3 * block_bytes
+    assert code_store.entries() == 3 and code_store.held_bytes() == 3 * block_bytes
 
 
 def test_a_rewritten_file_is_read_again(tiled_int8, real_int8):

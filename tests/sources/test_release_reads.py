@@ -13,7 +13,7 @@ import rasterio.io
 from aef_widgets.analysis.composite import BandStretch
 from aef_widgets.core.bands import band_index
 from aef_widgets.engines.workflows import stream_grid
-from aef_widgets.sources import pixel_blocks
+from aef_widgets.sources import code_store
 from tests.release_data import tile_byte_ranges
 from tests.release_real import BLOCK, SIZE
 from tests.sources.test_release import _aoi_in_pixels, _dequantize
@@ -107,9 +107,9 @@ def test_a_stream_decodes_and_fetches_each_band_tile_once(real_release, real_fil
 
 @pytest.fixture
 def no_kept_tiles():
-    pixel_blocks.clear()
+    code_store.clear()
     yield
-    pixel_blocks.clear()
+    code_store.clear()
 
 
 def test_a_second_click_in_a_tile_position_fetches_nothing(real_release, real_files, no_kept_tiles):
@@ -124,4 +124,4 @@ def test_a_second_click_in_a_tile_position_fetches_nothing(real_release, real_fi
     assert real_release.log.requests == []
     expected = np.stack([_dequantize(f.codes[r, c]) for r, c in (first, second)])
     np.testing.assert_allclose(np.concatenate([a, b]), expected, rtol=0, atol=1e-7)
-    assert pixel_blocks._held[0] == 64 * BLOCK * BLOCK <= pixel_blocks.LARGEST_BLOCK  # one tile position kept
+    assert code_store.held_bytes() == 64 * BLOCK * BLOCK <= code_store.LARGEST_BLOCK  # one tile position kept
