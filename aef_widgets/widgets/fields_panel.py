@@ -83,6 +83,10 @@ class FieldsPanel(Panel):
         self._raster: tuple[FieldLayer, FieldRaster] | None = None
         self._channel = f"fields-load-{id(self)}"
         self._detach.append(lambda: self.runner.cancel(self._channel))
+        #: The folder holding the latest upload's copy until its read removes it; a read superseded before it ran
+        #: (a second upload, the panel closed) never does, so the panel removes it then.
+        self._upload_copy: Path | None = None
+        self._detach.append(self._remove_upload_copy)
         self.computed = Computed(self, PRODUCT.name, self._prepare, self._show, label="fields", heavy=True)
         #: The chosen field: its outline on the map and its years charted.
         self.chosen = FieldTrajectory(self.state, map=self.map, runner=self.runner)
@@ -150,10 +154,16 @@ class FieldsPanel(Panel):
             self._refused(UsageError(f"{name} is {content.nbytes / 2**20:.0f} MB; open large layers by their path"))
             return
         # the content goes to a file of our own naming: the uploaded name only lends its suffix to the driver
-        folder = Path(tempfile.mkdtemp(prefix="aef-fields-"))
+        self._remove_upload_copy()  # the last upload's, if its read has not run: it never will now
+        folder = self._upload_copy = Path(tempfile.mkdtemp(prefix="aef-fields-"))
         path = folder / f"upload{suffix}"
         path.write_bytes(content)
         self.load(str(path), name, remove=folder)
+
+    def _remove_upload_copy(self) -> None:
+        if self._upload_copy is not None:
+            shutil.rmtree(self._upload_copy, ignore_errors=True)
+            self._upload_copy = None
 
     def _loaded(self, loaded: tuple[FieldLayer, FieldRaster]) -> None:
         layer, raster = loaded

@@ -11,6 +11,7 @@ numpy computed here from those vectors. The change test uses the real Wisconsin 
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 
 import geopandas as gpd
@@ -31,7 +32,8 @@ from aef_widgets.widgets import ExplorerState, JobRunner, make_map
 from aef_widgets.widgets.fields_panel import FieldsPanel
 from aef_widgets.widgets.flow import Flow
 from aef_widgets.widgets.map_view import view_of
-from tests.widgets.frontend import click, rgba, send_state, upload
+from aef_widgets.widgets.ui_loop import UILoop
+from tests.widgets.frontend import ManualExecutor, click, rgba, send_state, upload
 from tests.widgets.test_panel_close import live_widgets
 
 YEAR = 2024
@@ -187,6 +189,28 @@ def test_a_zipped_shapefile_and_a_path_load(source, tmp_path):
     panel.path.value = str(tmp_path / "fields.parquet")
     panel.open_path.click()
     assert "12 fields" in panel.notice.value and panel.state.field_layer.name.endswith("fields.parquet")
+
+
+def test_an_upload_superseded_before_its_read_leaves_no_copy(source, tmp_path, monkeypatch):
+    """An upload is copied into a folder of its own for GDAL to read, removed by the read. A read superseded before
+    it ran (a second upload at once, the panel closed) never ran to remove it: copies of a user's fields piled up in
+    the temporary folder."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    pool = ManualExecutor()  # the reads run when the test says
+    runner = JobRunner(pool, loop=UILoop.immediate())
+    panel = FieldsPanel(ExplorerState(source, year=YEAR), runner=runner, export_dir=tmp_path)
+    table = sample_fields(source)
+    upload(panel.upload, "first.geojson", geojson_bytes(table.iloc[:3]))
+    upload(panel.upload, "second.geojson", geojson_bytes(table))
+    assert len(list(temporary.glob("aef-fields-*"))) == 1  # the first's copy went as the second came
+    pool.run_all()
+    assert "12 fields from second.geojson" in panel.notice.value
+    assert list(temporary.glob("aef-fields-*")) == []  # the second's went with its read
+    upload(panel.upload, "third.geojson", geojson_bytes(table))
+    panel.close()  # before its read
+    assert list(temporary.glob("aef-fields-*")) == []
 
 
 def test_bad_files_are_refused_in_words(source, tmp_path):
