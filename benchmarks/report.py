@@ -94,9 +94,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"({t['peak_rss_mib_per_year']:+.1f} MiB per year)")  # fmt: skip
     if "startup" in results:
         pool = results["startup"]["runs"]["preheated"]
-        slowest = max(pool["first_visitor_s"], pool["second_visitor_s"])
-        add(f"app: first render <= {FIRST_RENDER_S:g} s, first and second visitor (preheated pool)", slowest, "<=",
-            FIRST_RENDER_S, f"{pool['first_visitor_s']:.1f} s, then {pool['second_visitor_s']:.1f} s")  # fmt: skip
+        seconds = [pool[k] for k in ("first_visitor_s", "second_visitor_s") if k in pool]  # one in the smoke test
+        add(f"app: first render <= {FIRST_RENDER_S:g} s, first and second visitor (preheated pool)", max(seconds),
+            "<=", FIRST_RENDER_S, ", then ".join(f"{x:.1f} s" for x in seconds))  # fmt: skip
         rss = pool["kernel_rss_mib"]["max"]
         add("app: kernel memory per visitor <= 300 MB RSS", rss, "<=", KERNEL_MIB,
             f"{rss * 2**20 / 1e6:.0f} MB ({rss:.0f} MiB), largest of {pool['kernels']} kernels")  # fmt: skip
@@ -307,11 +307,16 @@ def _startup(s: dict[str, Any]) -> list[str]:
         "| server | first visitor s | second visitor s | kernels | kernel RSS MiB (largest) |",
         "| --- | --- | --- | --- | --- |",
         *(
-            f"| {names.get(name, name)} | {r['first_visitor_s']:.1f} | {r['second_visitor_s']:.1f} | {r['kernels']} "
+            f"| {names.get(name, name)} | {r['first_visitor_s']:.1f} | {_seconds(r.get('second_visitor_s'))} "
+            f"| {r['kernels']} "
             f"| {r['kernel_rss_mib']['max']:.0f} |"
             for name, r in s["runs"].items()
         ),
     ]
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"  # the smoke test's single visitor has no second
 
 
 def _region(r: dict[str, Any]) -> list[str]:

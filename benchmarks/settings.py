@@ -31,6 +31,8 @@ class Settings:
     min_runs: int = 2
     #: Side in px of the region searched by the region search workload (8192: one release file; issue 21).
     region_side: int = 8192
+    #: Visitors of the app startup workload, one after the other (the second meets the refilled pool).
+    visitors: int = 2
 
     @property
     def scene_shape(self) -> tuple[int, int]:
@@ -74,5 +76,6 @@ TINY = Settings(
     temporal_repeats=1,
     min_runs=1,
     region_side=1024,
+    visitors=1,  # each visitor is a kernel rendering the app and a Chromium page: 13 CPU s
 )
 PRESETS = {s.name: s for s in (FULL, QUICK, TINY)}
