@@ -92,8 +92,7 @@ class Explorer(HBox, ValueWidget):
         self.layers = LayerList(m)
         self.place = PlaceFinder(state, **shared)
         if start is not None:
-            self.place.text.value = start
-            self.place.go_to_text()
+            self.place.text.value = start  # goes there
         self.tabs = Tab(
             children=[VBox([self.bands, HTML("<b>Layers</b>"), self.layers]), self.aoi, self.clusters,
                       self.similarity, VBox([self.change, self.change_over_years]),

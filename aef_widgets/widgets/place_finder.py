@@ -17,12 +17,18 @@ class PlaceFinder(Panel):
 
     def __init__(self, state=None, **kwargs) -> None:
         super().__init__(state, **kwargs)
+        # the text reaches the kernel when it is committed (Enter, or leaving the box), not at every key
         self.text = Text(
             placeholder="lon, lat  or  west, south, east, north",
             layout=Layout(width="auto", flex="1 1 auto"),
+            continuous_update=False,
         )
         self.text.add_class("aef-place-text")
-        # Enter sends the "submit" message on_submit listened for (on_submit itself is deprecated in ipywidgets 8)
+        # A committed text goes there. Enter also sends a "submit" message (what on_submit, deprecated in ipywidgets
+        # 8, listened for), which goes there again when the text is unchanged. It cannot go there alone: while a
+        # widget's last update is unanswered (a busy kernel) the frontend holds back its next ones but not its
+        # messages (``_msg_buffer`` in @jupyter-widgets/base), so Enter could arrive before the last keys typed.
+        self.text.observe(lambda _: self.go_to_text(), names="value")
         self.text.on_msg(lambda _w, content, _b: content.get("event") == "submit" and self.go_to_text())
         self.go = Button(description="Go", layout=Layout(width="4em"), tooltip="Move the map to this place")
         self.go.on_click(lambda _: self.go_to_text())
