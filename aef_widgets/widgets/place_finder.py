@@ -28,13 +28,20 @@ class PlaceFinder(Panel):
         # 8, listened for), which goes there again when the text is unchanged. It cannot go there alone: while a
         # widget's last update is unanswered (a busy kernel) the frontend holds back its next ones but not its
         # messages (``_msg_buffer`` in @jupyter-widgets/base), so Enter could arrive before the last keys typed.
-        self.text.observe(lambda _: self.go_to_text(), names="value")
+        self.text.observe(self._committed, names="value")
         self.text.on_msg(lambda _w, content, _b: content.get("event") == "submit" and self.go_to_text())
         self.go = Button(description="Go", layout=Layout(width="4em"), tooltip="Move the map to this place")
         self.go.on_click(lambda _: self.go_to_text())
         self.value = None
         self.children = [HBox([self.text, self.go]), self.status]
         self.add_class("aef-place-finder")
+
+    def _committed(self, change) -> None:
+        # a box emptied and left is a user clearing it, not asking to go nowhere: no error, the map stays
+        if change["new"].strip():
+            self.go_to_text()
+        else:
+            self.show_status("")
 
     def go_to_text(self) -> None:
         """Go where the box says; a typo is explained, the map does not move."""

@@ -37,6 +37,17 @@ def test_enter_that_arrives_before_its_text_still_goes_there(state, fresh_map, r
     assert finder.value.is_point and finder.status.value == ""  # the first submit's "type a place" is gone
 
 
+def test_a_box_emptied_and_left_is_cleared_not_an_error_but_go_on_it_explains(state, fresh_map, runner):
+    finder = PlaceFinder(state, map=fresh_map, runner=runner)
+    send_state(finder.text, {"value": "44.29, -188.77"})  # a typo, explained
+    assert "#b00020" in finder.status.value
+    before = tuple(fresh_map.center)
+    send_state(finder.text, {"value": "  "})  # the user clears the box and clicks elsewhere
+    assert finder.status.value == "" and tuple(fresh_map.center) == before
+    send_custom(finder.text, {"event": "submit"})  # Enter on the empty box: asked to go, told how
+    assert "type a place" in finder.status.value and tuple(fresh_map.center) == before
+
+
 def test_the_explorer_opens_at_its_start_place(real_source):
     explorer = Explorer(real_source, runner=JobRunner.inline(), start="-88.771, 44.296")
     assert tuple(explorer.map.center) == pytest.approx((44.296, -88.771))
