@@ -23,12 +23,15 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 from packaging.requirements import Requirement
 
 from aef_widgets.sources.sample import cache_root
 from tests.binder_twin import RecipeError, link_environment, local_project, read_requirements, resolve
 from tests.notebooks.kernels import output_text, run_notebook, write_kernelspec
+from tests.test_voila_late_output import LATE_CELL
+from tests.test_voila_late_output import OUTPUT as LATE_OUTPUT
 from tests.ui.server import serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +119,26 @@ def test_post_build_puts_the_voila_settings_where_the_server_reads_them(binder: 
     assert json.loads(placed.read_text()) == json.loads((ROOT / "notebooks" / "voila.json").read_text())
     paths = json.loads(run(binder.jupyter("--paths", "--json"), env=binder.environ, timeout=60).stdout)
     assert str(placed.parent) in paths["config"]
+
+
+def test_post_build_gives_the_server_s_voila_executor_the_app_s_settings(binder: BinderEnv, tmp_path):
+    """As a server extension Voila takes only ``VoilaConfiguration`` from voila.json and builds its executor from the
+    server's config: a cell whose output comes 6 s after its reply (``tests/test_voila_late_output.py``) is rendered
+    on the badge's route all the same, which nbclient's 4 s default does not (checked there)."""
+    folder = tmp_path / "root"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LATE_CELL)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "late.ipynb")
+    command = binder.jupyter(
+        "server", "--no-browser", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
+        f"--ServerApp.root_dir={folder}", "--allow-root",
+    )  # fmt: skip
+    log = tmp_path / "server.log"
+    server = serve(lambda port: [*command, f"--port={port}"], cwd=folder, env=binder.environ, log=log)
+    with server as url, urllib.request.urlopen(url + "voila/render/late.ipynb", timeout=180) as response:
+        page = response.read().decode()
+    assert LATE_OUTPUT in page and "Timeout waiting for IOPub output" not in log.read_text()
 
 
 def test_the_app_badge_url_renders_the_app(binder: BinderEnv, tmp_path):
