@@ -13,7 +13,7 @@ from ..core.errors import YearError
 from ..core.grid import Grid
 
 #: Bump whenever the generator or its class statistics change, so caches of older samples are not reused.
-SAMPLE_VERSION = 2
+SAMPLE_VERSION = 3
 LABEL_NODATA = 255
 
 

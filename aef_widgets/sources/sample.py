@@ -64,6 +64,7 @@ def sample_dir(cache_dir: str | Path | None = None) -> Path:
         except OSError:
             if not _is_complete(final):  # otherwise another process finished first with the same data
                 raise
+        _remove_older_versions(root)
     except OSError as e:
         raise SourceError(
             f"cannot write the sample dataset into {root}: {e.strerror or e}. Set {CACHE_ENV} to a writable folder."
@@ -71,6 +72,15 @@ def sample_dir(cache_dir: str | Path | None = None) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def _remove_older_versions(root: Path) -> None:
+    """Samples of earlier versions are never read again (about 400 MB each): gone once this one is written. A
+    process still reading one keeps its open files (POSIX); one that opens it again writes its own version anew."""
+    for folder in root.glob("sample-v*"):
+        version = folder.name.removeprefix("sample-v")
+        if version.isdigit() and int(version) < SAMPLE_VERSION:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def sample_source(cache_dir: str | Path | None = None) -> GeoTIFFSource:

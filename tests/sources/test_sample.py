@@ -113,7 +113,7 @@ def test_files_follow_the_public_cog_encoding(folder):
             assert tuple(ds.transform)[:6] == (10, 0, 352000, 0, -10, 4912000)
             assert ds.tags()["YEAR"] == str(year) and ds.tags()["SYNTHETIC"].startswith("YES")
             assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
-            assert ds.compression.name == "deflate" and ds.block_shapes[0] == (256, 256)
+            assert ds.compression.name == "zstd" and ds.block_shapes[0] == (256, 256)  # as the release's files
             assert ds.overviews(1) == [2, 4, 8, 16]
             codes = ds.read()
         nodata = codes == -128
@@ -363,6 +363,17 @@ def test_concurrent_generation_never_shows_half_a_dataset(small_generator, tmp_p
     assert not errors
     assert len({folder for folder, _ in results}) == 1 and all(len(names) == 25 for _, names in results)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"sample-v{SAMPLE_VERSION}"]  # no temporary left
+
+
+def test_a_new_sample_version_removes_the_older_ones_and_nothing_else(small_generator, tmp_path):
+    older = tmp_path / f"sample-v{SAMPLE_VERSION - 1}"
+    (older / "aef_sample_2024.tif").parent.mkdir()
+    (older / "aef_sample_2024.tif").write_bytes(b"an older sample")
+    newer, other = tmp_path / f"sample-v{SAMPLE_VERSION + 1}", tmp_path / "release"
+    newer.mkdir()
+    other.mkdir()
+    folder = sample_dir(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, newer.name, other.name])
 
 
 def test_damaged_cache_is_regenerated(small_generator, tmp_path):
