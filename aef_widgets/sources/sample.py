@@ -75,8 +75,9 @@ def sample_dir(cache_dir: str | Path | None = None) -> Path:
 
 
 def _remove_older_versions(root: Path) -> None:
-    """Samples of earlier versions are never read again (about 400 MB each): gone once this one is written. A
-    process still reading one keeps its open files (POSIX); one that opens it again writes its own version anew."""
+    """Samples of earlier versions are never read by this version (360-400 MB each): gone once this one is written.
+    A kernel of an older install sharing the cache and still running would lose its files (restarted, it writes its
+    own version again); a cache is one install's in every setup this package documents."""
     for folder in root.glob("sample-v*"):
         version = folder.name.removeprefix("sample-v")
         if version.isdigit() and int(version) < SAMPLE_VERSION:
