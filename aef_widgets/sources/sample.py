@@ -76,8 +76,8 @@ def sample_dir(cache_dir: str | Path | None = None) -> Path:
 
 def _remove_older_versions(root: Path) -> None:
     """Samples of earlier versions are never read by this version (360-400 MB each): gone once this one is written.
-    A kernel of an older install sharing the cache and still running would lose its files (restarted, it writes its
-    own version again); a cache is one install's in every setup this package documents."""
+    An older install sharing the cache writes its own version again when it next starts (once: only a newer version
+    removes older ones), and one of its kernels running meanwhile loses its files until restarted."""
     for folder in root.glob("sample-v*"):
         version = folder.name.removeprefix("sample-v")
         if version.isdigit() and int(version) < SAMPLE_VERSION:
