@@ -12,7 +12,6 @@ from ..rendering.colors import AOI_COLOR
 from ..sources.base import EmbeddingSource
 from .base import Computed, Panel
 from .draw_tool import DrawTool
-from .lifecycle import relayout
 
 #: The outline's colour is none of the class or highlight colours, so it never blends into a layer under it.
 AOI_STYLE = {"color": AOI_COLOR, "weight": 2, "fillOpacity": 0.05, "fillColor": AOI_COLOR, "dashArray": "6 4"}
@@ -33,11 +32,13 @@ class AOIDrawer(Panel):
     def __init__(self, state=None, **kwargs) -> None:
         super().__init__(state, **kwargs)
         self.info = HTML()
-        self.use_view = Button(description="Use current view", tooltip="Set the AOI to what the map shows")
-        self.clear = Button(description="Clear AOI", tooltip="Remove the AOI")
-        self.upload = FileUpload(accept=".geojson,.json", multiple=False, description="Load GeoJSON")
-        for button in (self.use_view, self.clear, self.upload):
-            relayout(button, Layout(width="auto"))
+        self.use_view = Button(
+            description="Use current view", tooltip="Set the AOI to what the map shows", layout=Layout(width="auto")
+        )
+        self.clear = Button(description="Clear AOI", tooltip="Remove the AOI", layout=Layout(width="auto"))
+        self.upload = FileUpload(
+            accept=".geojson,.json", multiple=False, description="Load GeoJSON", layout=Layout(width="auto")
+        )
         self.use_view.on_click(self._use_view)
         self.clear.on_click(lambda _: self._set(None))
         self.upload.observe(self._uploaded, names="value")

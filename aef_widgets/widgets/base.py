@@ -46,6 +46,7 @@ class Panel(VBox, ValueWidget):
         source: EmbeddingSource | None = None,
         map: ipyleaflet.Map | None = None,
         runner: JobRunner | None = None,
+        status: HTML | None = None,
         **kwargs,
     ) -> None:
         unknown = sorted(set(kwargs) - set(self.trait_names()))
@@ -57,8 +58,10 @@ class Panel(VBox, ValueWidget):
         self.flow = Flow.of(self.state)
         self.map = map
         self.runner = runner if runner is not None else JobRunner()
-        self.status = HTML(layout=Layout(min_height="1.4em"))
-        self.status.add_class("aef-status")
+        if status is None:  # a part given its owner's status line speaks there
+            status = HTML(layout=Layout(min_height="1.4em"))
+            status.add_class("aef-status")
+        self.status = status
         #: What ``close`` undoes: observers of the state, flow subscriptions, map handlers, running work.
         self._detach: list[Callable[[], None]] = []
         self._map_handlers: list[Callable[..., None]] = []

@@ -13,7 +13,7 @@ import ipywidgets as w
 from ..core.errors import AEFError, LabelsError
 from . import label_edits as edits
 from .base import Panel
-from .lifecycle import close_widget, relayout, shared_widget
+from .lifecycle import shared_widget
 
 _WIDE = shared_widget(w.Layout(width="auto"))
 
@@ -23,21 +23,18 @@ class ClassEditor(Panel):
     the class clicks and polygons label. Its words go to ``status`` (the owner's status line, when given)."""
 
     def __init__(self, state=None, *, status: w.HTML | None = None, **kwargs) -> None:
-        super().__init__(state, **kwargs)
-        if status is not None:  # a part speaks in its owner's status line; the one it was born with goes
-            close_widget(self.status)
-            self.status = status
+        super().__init__(state, status=status, **kwargs)  # a part speaks in its owner's status line
         if not self.state.label_classes:
             self.state.label_classes = edits.add_class(edits.add_class([], "Class 1"), "Class 2")
         self.active = w.Dropdown(description="Label as", layout=_WIDE)
         self.class_name = w.Text(placeholder="class name", layout=w.Layout(width="10em"))
         self.class_color = w.ColorPicker(concise=True, value=edits.next_color(self.state.label_classes))
-        self.add_button, self.rename_button = w.Button(description="Add class"), w.Button(description="Rename")
-        self.recolor_button = w.Button(description="Set colour")
-        self.delete_button = w.Button(description="Delete class")
+        self.add_button = w.Button(description="Add class", layout=_WIDE)
+        self.rename_button = w.Button(description="Rename", layout=_WIDE)
+        self.recolor_button = w.Button(description="Set colour", layout=_WIDE)
+        self.delete_button = w.Button(description="Delete class", layout=_WIDE)
         for button, action in ((self.add_button, self.new_class), (self.rename_button, self.rename),
                                (self.recolor_button, self.recolor), (self.delete_button, self.delete)):  # fmt: skip
-            relayout(button, _WIDE)
             button.on_click(lambda _, act=action: self._edit(act))
         self.link_value("label_classes")
         self.observe(lambda _: self._classes_changed(), names="value")

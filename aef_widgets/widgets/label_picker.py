@@ -27,7 +27,7 @@ from .base import Panel
 from .draw_tool import DrawTool
 from .exports import export_folder, saved_file_html
 from .label_marks import show_labels
-from .lifecycle import close_widget, shared_widget
+from .lifecycle import shared_widget
 
 _WIDE = shared_widget(w.Layout(width="auto"))
 
@@ -43,10 +43,7 @@ class LabelPicker(Panel):
         self, state=None, *, status: w.HTML | None = None, folder: Callable[[], Path] | None = None, seed: int = 0,
         polygon_pixels: int = POLYGON_PIXELS, **kwargs,
     ) -> None:  # fmt: skip
-        super().__init__(state, **kwargs)
-        if status is not None:  # a part speaks in its owner's status line; the one it was born with goes
-            close_widget(self.status)
-            self.status = status
+        super().__init__(state, status=status, **kwargs)  # a part speaks in its owner's status line
         self.folder = folder or export_folder()
         self.seed, self.max_polygon_pixels = seed, polygon_pixels
         if not self.state.label_classes:

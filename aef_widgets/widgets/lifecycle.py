@@ -28,13 +28,6 @@ def shared_widget(widget: _W) -> _W:
     return widget
 
 
-def relayout(widget: Widget, layout: Widget) -> None:
-    """Give ``widget`` another layout, closing the one it had (a replaced layout is otherwise left open for good)."""
-    old, widget.layout = widget.layout, layout
-    if old is not layout and old not in _shared:
-        old.close()
-
-
 def close_widget(widget: Widget, keep: Iterable[Widget] = ()) -> None:
     """Close ``widget`` and every widget held in its synced traits, the way down, except shared ones and those in
     ``keep`` (with what they hold). Widgets on the way down are closed by their own ``close`` (a panel detaches

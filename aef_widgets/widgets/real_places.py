@@ -20,7 +20,6 @@ from ..core.place import Place, parse_place
 from ..sources.base import EmbeddingSource
 from ..sources.release_http import DEFAULT_MIRROR, MIRRORS, USER_AGENT, annual_root
 from .base import Panel
-from .lifecycle import relayout
 from .ui_loop import UILoop
 
 #: Named places where the release has data: (button, "lon, lat", what a visitor sees there).
@@ -83,8 +82,10 @@ class RealPlaces(Panel):
         self.value = ""
         self.buttons = []
         for name, lonlat, what in places:
-            button = Button(description=name, tooltip=f"{what} ({lonlat}), on the public release", disabled=True)
-            relayout(button, Layout(width="auto"))
+            button = Button(
+                description=name, tooltip=f"{what} ({lonlat}), on the public release", disabled=True,
+                layout=Layout(width="auto"),
+            )  # fmt: skip
             button.on_click(lambda _, n=name, p=lonlat: self.open_place(n, p))
             self.buttons.append(button)
         self.intro = HTML("<b>Real places</b> (public AEF release):")
