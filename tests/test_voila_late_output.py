@@ -3,10 +3,11 @@
 Voila runs a notebook with nbclient: once a cell's ``execute_reply`` arrives on the shell channel, nbclient waits at
 most ``iopub_timeout`` seconds (4 by default) for the rest of the cell's messages on IOPub, then logs "Timeout
 waiting for IOPub output" and renders the cell with the outputs it has, none if its display was still queued. The
-explorer's cell sends about 720 widget messages before its output; on a busy machine Voila had not read them all 4 s
-after the reply, so the page came out blank and stayed blank (1 page load in 12 with both cores busy, the warning in
-Voila's log; a CI run failed the same way, waiting for the app's panel). The shipped ``voila.json`` gives the
-executor 60 s; the wait ends as soon as the cell's last message comes, so it costs nothing on a quiet machine.
+explorer's cell sent about 720 widget messages before its output (now about 690); on a busy machine Voila had not
+read them all 4 s after the reply, so the page came out blank and stayed blank (1 page load in 12 with both cores
+busy, the warning in Voila's log; a CI run failed the same way, waiting for the app's panel). The shipped
+``voila.json`` gives the executor 60 s; the wait ends as soon as the cell's last message comes, so it costs nothing
+on a quiet machine.
 
 The lag is made without load, the same way every time: the cell holds the kernel's IOPub thread for 6 s and lets the
 kernel's own flush give up after 0.1 s (``OutStream.flush_timeout``), so the reply goes out at once and the display,
