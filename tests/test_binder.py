@@ -23,15 +23,14 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
 from packaging.requirements import Requirement
 
 from aef_widgets.sources.sample import cache_root
 from tests.binder_twin import RecipeError, link_environment, local_project, read_requirements, resolve
 from tests.notebooks.kernels import output_text, run_notebook, write_kernelspec
-from tests.test_voila_late_output import LATE_CELL
 from tests.test_voila_late_output import OUTPUT as LATE_OUTPUT
+from tests.test_voila_late_output import write_late_notebook
 from tests.ui.server import serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,9 +126,7 @@ def test_post_build_gives_the_server_s_voila_executor_the_app_s_settings(binder:
     on the badge's route all the same, which nbclient's 4 s default does not (checked there)."""
     folder = tmp_path / "root"
     folder.mkdir()
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LATE_CELL)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, folder / "late.ipynb")
+    write_late_notebook(folder)
     command = binder.jupyter(
         "server", "--no-browser", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
         f"--ServerApp.root_dir={folder}", "--allow-root",

@@ -38,14 +38,20 @@ HTML('<p>{OUTPUT}</p>')
 """
 
 
+def write_late_notebook(folder: Path) -> Path:
+    """``folder/late.ipynb``: the late cell alone, run by the kernel named "python3"."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LATE_CELL)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "late.ipynb")
+    return folder / "late.ipynb"
+
+
 def _page(tmp_path: Path, *flags: str) -> tuple[str, str]:
     """The page Voila serves for the late cell (from a folder holding the shipped ``voila.json``), and its log."""
     folder = tmp_path / "app"
     folder.mkdir()
     shutil.copy(ROOT / "notebooks" / "voila.json", folder / "voila.json")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LATE_CELL)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, folder / "late.ipynb")
+    write_late_notebook(folder)
     jupyter_path = write_kernelspec(tmp_path / "jupyter", sys.executable, name="python3")
     env = {**os.environ, "JUPYTER_PATH": str(jupyter_path)}
     log = tmp_path / "voila.log"
