@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -9,6 +10,8 @@ import numpy as np
 from aef_widgets.core.aoi import AOI
 from aef_widgets.sources import release_cache
 from aef_widgets.sources.release_cache import CHUNK, FetchCache
+from aef_widgets.sources.release_cache_server import ChunkStore
+from tests.http_server import byte_ranges
 
 AOI_BOTH_ZONES = AOI.from_bounds(-84.03, 43.98, -83.955, 44.02)
 
@@ -86,6 +89,48 @@ def test_parallel_reads_of_one_chunk_fetch_it_once(gcs_release, tmp_path, releas
         assert all(b < c for (_, b), (c, _) in zip(fetched, fetched[1:])), f"a byte fetched twice: {fetched}"
     finally:
         cache.close()
+
+
+def test_a_chunk_stored_between_a_look_and_a_claim_is_not_fetched_again(gcs_release, tmp_path, release_tiles):
+    """A connection looks for its chunks on disk, then claims the missing ones to fetch. A chunk another connection
+    fetched and stored in between was fetched again (CI, on a busy machine: ``bytes=524288-655359`` then
+    ``bytes=524288-786431`` for two bands' overview tiles sharing a chunk). The interleaving is made here by holding
+    the second connection between its look and its claim until the first has stored the chunk."""
+    path = gcs_release.file(release_tiles[0].relpath)
+    data = path.read_bytes()
+    url = f"{gcs_release.url}/v1/annual/{release_tiles[0].relpath}"
+    looked, stored = threading.Event(), threading.Event()
+
+    class HeldStore(ChunkStore):
+        def _claim(self, url, chunks):
+            if threading.current_thread().name == "held":
+                looked.set()
+                stored.wait(30)
+            return super()._claim(url, chunks)
+
+    store = HeldStore(tmp_path / "bytes", max_bytes=2**30, timeout=30, user_agent="test")
+    store.size(url)  # the file's size known (its first chunk on disk), as after GDAL opened it
+    gcs_release.log.reset()
+    both = (4 * CHUNK + 10, 5 * CHUNK + 10)  # chunks 4 and 5
+    answer: list[bytes] = []
+
+    def read_both() -> None:
+        try:
+            answer.append(store.read(url, *both))
+        finally:
+            store.mirror.release_connections()  # the mirror's connections are per thread
+
+    held = threading.Thread(target=read_both, name="held")
+    held.start()
+    try:
+        assert looked.wait(30)  # it saw chunks 4 and 5 missing
+        assert store.read(url, 4 * CHUNK, 4 * CHUNK + 99) == data[4 * CHUNK : 4 * CHUNK + 100]  # chunk 4 fetched
+    finally:
+        stored.set()
+        held.join(30)
+        store.mirror.release_connections()
+    assert answer == [data[both[0] : both[1] + 1]]
+    assert byte_ranges(gcs_release.log.requests) == [(4 * CHUNK, 5 * CHUNK - 1), (5 * CHUNK, 6 * CHUNK - 1)]
 
 
 def test_the_cache_servers_modules_import_only_the_standard_library_and_each_other():

@@ -124,7 +124,7 @@ def test_a_remote_view_shows_its_overview_then_its_full_resolution(real_release,
     # every byte fetched once: the full read fetched none of the coarse read's bytes again
     ranges = sorted(byte_ranges(real_release.log.requests))
     assert ranges
-    assert all(b < c for (_, b), (c, _) in zip(ranges, ranges[1:])), "a byte range was fetched twice"
+    assert all(b < c for (_, b), (c, _) in zip(ranges, ranges[1:])), f"a byte range was fetched twice: {ranges}"
 
 
 def test_a_coarse_picture_of_a_previous_view_never_replaces_a_newer_full_one(real_release, real_files):

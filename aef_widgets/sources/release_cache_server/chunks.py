@@ -19,6 +19,9 @@ from .mirror import Mirror, UpstreamError
 
 #: Chunk size on disk: small enough that a range read fetches little more than it needs.
 CHUNK = 128 * 1024
+#: The wait of a chunk already on disk: over at once.
+_DONE = threading.Event()
+_DONE.set()
 
 
 class ChunkStore:
@@ -105,13 +108,18 @@ class ChunkStore:
             have[i] = view[(i - run[0]) * CHUNK : (i - run[0] + 1) * CHUNK]
 
     def _claim(self, url: str, chunks: list[int]) -> tuple[list[int], list[tuple[int, threading.Event]]]:
-        """Split missing chunks into those this thread fetches and those another is fetching now (to wait for):
-        GDAL reads a tile's bands and neighbours on parallel connections, and they often share a chunk."""
+        """Split missing chunks into those this thread fetches and those another is fetching now or has stored
+        since this thread looked on disk (to wait for, or just load): GDAL reads a tile's bands and neighbours on
+        parallel connections, and they often share a chunk. Checked under the lock, as the other thread stores then
+        releases under it: a chunk fetched between our look and our claim was fetched again (seen in CI)."""
         mine, theirs = [], []
+        folder = self._dir(url)
         with self._lock:
             for i in chunks:
                 event = self._fetching.get((url, i))
-                if event is None:
+                if event is None and folder / str(i) in self._chunks:
+                    theirs.append((i, _DONE))
+                elif event is None:
                     self._fetching[(url, i)] = threading.Event()
                     mine.append(i)
                 else:
