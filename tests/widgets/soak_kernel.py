@@ -6,8 +6,8 @@ visitor's kernel holds, not what the test process held before. As in a kernel, t
 shared pools and its results come back on an asyncio loop, which handles the frontend's messages; after each one the
 visitor waits for the app to settle (every job done, nothing waiting to start), as a person waits to see the map.
 ``busy_end`` is the RSS right after the last interaction, ``end`` after the pause in which the job runner trims the
-heap (as a real kernel does once idle). ``--inline`` runs every job at once in the main thread instead (the soak's
-way before 2026-12-07; kept to compare).
+heap (as a real kernel does once idle); each checkpoint's ``<i>_trimmed`` is its RSS after such a trim.
+``--inline`` runs every job at once in the main thread instead (the soak's way before 2026-12-07; kept to compare).
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ def starts_due(runners: list, horizon: float) -> list[float]:
 
 
 async def visit(interactions: int, inline: bool, export_dir: str) -> dict:
+    from aef_widgets.core.memory import release_freed_memory
     from aef_widgets.explorer import TAB_TITLES, Explorer
     from aef_widgets.sources.sample import sample_source
     from aef_widgets.widgets import JobRunner
@@ -138,7 +139,12 @@ async def visit(interactions: int, inline: bool, export_dir: str) -> dict:
         await settled(runners)
         if i in CHECKPOINTS:
             report[str(i)] = rss_mib()
-            print(i, report[str(i)], time.process_time() - started, file=sys.stderr, flush=True)
+            # and what the kernel holds, as the runner's idle trim leaves it: freed pages not yet handed back vary
+            # with the thread (arena) that freed them, by tens of MB between runs of the same visit
+            release_freed_memory()
+            report[f"{i}_trimmed"] = rss_mib()
+            cpu = time.process_time() - started
+            print(i, report[str(i)], report[f"{i}_trimmed"], cpu, file=sys.stderr, flush=True)
     gc.collect()
     report["busy_end"] = rss_mib()  # straight after the last interaction
     report["cpu_s"] = time.process_time() - started

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import random
 import threading
+import time
 import weakref
 
 from ipywidgets.widgets import widget as widget_module
@@ -42,8 +43,25 @@ def threads_besides_pools() -> int:
     return sum(not t.name.startswith("aef-widgets-") for t in threading.enumerate())
 
 
+def settled_threads(runner: JobRunner) -> int:
+    """``threads_besides_pools()`` once the timers in flight have fired, but for the runner's idle trim.
+
+    Without a loop a delayed callback waits in a timer's thread: the last interactions' debounces (tenths of a
+    second) and the runner's idle trim (one at most, ``IDLE_TRIM_S`` away). Counted as they happened to be, the
+    same code read 2 threads after the warm-up and 3 at the end in a CI run. Timers that do not fire within 5 s are
+    counted, so a leak still shows.
+    """
+    deadline = time.monotonic() + 5
+    while True:
+        timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer) and t.is_alive()]
+        if len(timers) <= runner._trim_planned or time.monotonic() > deadline:
+            return threads_besides_pools() - min(len(timers), int(runner._trim_planned))
+        time.sleep(0.02)
+
+
 def test_a_thousand_interactions_leak_nothing(two_year_source, tmp_path):
-    explorer = Explorer(two_year_source, runner=JobRunner.inline(), export_dir=tmp_path)
+    runner = JobRunner.inline()
+    explorer = Explorer(two_year_source, runner=runner, export_dir=tmp_path)
     m, state = explorer.map, explorer.state
     west, south, east, north = two_year_source.footprint.lonlat_bounds()
     lon0, lat0 = (west + east) / 2, (south + north) / 2
@@ -86,12 +104,12 @@ def test_a_thousand_interactions_leak_nothing(two_year_source, tmp_path):
 
     for i in range(100):  # warm up: every kind of layer and row has existed once
         interact(i)
-    widgets, rss, threads = live_widgets(), rss_mib(), threads_besides_pools()
+    widgets, rss, threads = live_widgets(), rss_mib(), settled_threads(runner)
     for i in range(100, 100 + INTERACTIONS):
         interact(i)
     assert live_widgets() <= widgets + 60, "replaced layers, markers or rows were not closed"
     assert rss_mib() <= rss + 150
-    assert threads_besides_pools() <= threads
+    assert settled_threads(runner) <= threads, [t.name for t in threading.enumerate()]
     # a shared pool grows a thread when work arrives with none idle, at any time (a clean-clone CI run once had
     # one more after the warm-up than before), never past its size
     pools = [t for t in threading.enumerate() if t.name.startswith("aef-widgets-")]
@@ -129,8 +147,10 @@ def test_a_thousand_interactions_leak_nothing(two_year_source, tmp_path):
 #: The busy RSS carries the same extra library pages there: 586.6 and 614.8 MB in two clean-clone runs (522-559 here),
 #: so it is held to 650 MB; the growth bound below does not count them (they are there from the start).
 VISIT_INTERACTIONS, VISIT_MAX_RSS_MB, VISIT_MAX_ANON_MB, BUSY_MAX_RSS_MB = 300, 470, 300, 650
-#: Once every kind of interaction has happened (by the 100th), a bounded kernel stops growing: the RSS at the last
-#: checkpoint may exceed the one at 100 by no more than this (measured: +9 MB from 100 to 200).
+#: Once every kind of interaction has happened (by the 100th), a bounded kernel stops growing: what it holds once
+#: trimmed, at 200 and at the end, may exceed what it held at 100 by no more than this (measured: +9 MB from 100 to
+#: 200). Trimmed, since the busy RSS also counts freed pages not yet handed back: compared busy to busy, a clean-clone
+#: CI run read +47 MB (550 at 100, 597 busy at the end) for a kernel that then held 460 MB once idle.
 GROWTH_AFTER_100_MB = 40
 
 
@@ -161,7 +181,7 @@ def test_a_visit_of_300_interactions_on_the_sample_stays_bounded(tmp_path):
     assert report["end"] <= VISIT_MAX_RSS_MB, report
     assert report["end_RssAnon"] <= VISIT_MAX_ANON_MB, report
     assert report["busy_end"] <= BUSY_MAX_RSS_MB, report
-    assert max(report["200"], report["busy_end"]) - report["100"] <= GROWTH_AFTER_100_MB, report
+    assert max(report["200_trimmed"], report["end"]) - report["100_trimmed"] <= GROWTH_AFTER_100_MB, report
 
 
 #: Issue 19's measure: closing and building the Explorer again this many times leaves nothing alive.
