@@ -280,8 +280,8 @@ def test_classify_tab_three_labelled_classes_show_the_class_map_and_accuracy(app
     assert "Random folds" in summary and re.search(r"\d+\.\d% ± \d+\.\d", summary), summary
     legend = app.panel("aef-classify-legend").inner_text()
     assert legend.count("%") <= 1 and re.search(r"[\d,]+\.\d\d", legend), legend  # hectares per class
-    svg = panel.locator("svg[role=img]")
-    assert svg.count() >= 1
+    # the charts are widgets of their own, set after the summary: their messages may arrive after it is drawn
+    panel.locator("svg[role=img]").first.wait_for()
     assert app.errors_shown() == []
     app.screenshot("07-classify")
 

@@ -18,6 +18,7 @@ def test_search_wider_draws_and_lists_the_matches(app: App):
     panel.get_by_role("button", name="Search", exact=True).click()
     app.wait_text(panel, r"100 matches\. coarse-to-fine search")
     markers = app.page.locator(f'.aef-explorer path.leaflet-interactive[fill="{MATCH_COLOR}"]')
+    markers.nth(99).wait_for()  # the layer's view is made asynchronously, and may follow the words drawn before it
     assert markers.count() == 100
     rows = panel.locator("select[size] option")
     first = rows.first.inner_text().replace("\xa0", " ")  # the list shows spaces as non-breaking ones
