@@ -39,9 +39,15 @@ def rss_mib() -> float:
     return int(line.split()[1]) / 1024
 
 
+def is_pool_thread(thread: threading.Thread) -> bool:
+    """One of the process's shared pools' threads (``execution.shared``: made once, each bounded by its size, and
+    living as long as the process)."""
+    return thread.name.startswith("aef-widgets-")
+
+
 def threads_besides_pools() -> int:
-    """Live threads but the process's shared pools' (``execution.shared``: made once, each bounded by its size)."""
-    return sum(not t.name.startswith("aef-widgets-") for t in threading.enumerate())
+    """Live threads but the shared pools'."""
+    return sum(not is_pool_thread(t) for t in threading.enumerate())
 
 
 def settled_threads(runner: JobRunner) -> int:
@@ -113,7 +119,7 @@ def test_a_thousand_interactions_leak_nothing(two_year_source, tmp_path):
     assert settled_threads(runner) <= threads, [t.name for t in threading.enumerate()]
     # a shared pool grows a thread when work arrives with none idle, at any time (a clean-clone CI run once had
     # one more after the warm-up than before), never past its size
-    pools = [t for t in threading.enumerate() if t.name.startswith("aef-widgets-")]
+    pools = [t for t in threading.enumerate() if is_pool_thread(t)]
     assert len(pools) <= sum(pool._max_workers for pool in execution._shared.values())
     # and everything still answers
     explorer.tabs.selected_index = TAB_TITLES.index("Similarity")
@@ -240,9 +246,9 @@ def live_threads(wait: float = 1.0) -> set[threading.Thread]:
     for _ in range(5):  # again while threads appear meanwhile (a pool thread finishing a closed explorer's work)
         listed = set(threading.enumerate())
         for thread in listed:
-            # the shared pools' threads (``execution.shared``) live as long as the process: waiting for them to end
-            # only ever timed out, 1 s each (40 of this test's 50 s); they are compared by identity below instead
-            if thread is not threading.current_thread() and not thread.name.startswith("aef-widgets-"):
+            # waiting for a shared pool's thread to end only ever timed out, 1 s each (40 of this test's 50 s): they
+            # are compared by identity below instead
+            if thread is not threading.current_thread() and not is_pool_thread(thread):
                 thread.join(timeout=wait)
         # a thread that has just ended may still be listed for an instant (seen under load): it holds nothing
         alive = {thread for thread in threading.enumerate() if thread.is_alive()}
