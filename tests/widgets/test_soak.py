@@ -128,6 +128,11 @@ def test_a_thousand_interactions_leak_nothing(two_year_source, tmp_path):
     assert "<b>1.00</b>" in explorer.similarity.readout.value
     assert explorer.layers.value  # the layer list shows the layers that are on the map
     assert len(explorer.layers.children) == len(explorer.layers.value)
+    # closed, as a test's own work should be: the runner is the test's (an Explorer leaves a runner it was given
+    # open), and its idle trim, in a timer's thread without a loop, would outlive the test by up to IDLE_TRIM_S and
+    # be counted by the next test in this worker
+    explorer.close()
+    runner.close()
 
 
 #: A visit's interactions, and what the visitor's kernel may hold after them once idle (issue 22: a kernel grew
