@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine (Python 3.10+ with pip):
 #   make app    launch the explorer in Voila on the bundled synthetic sample
-#   make test   run every test, browser tests included, on pytest-xdist workers (one more than the cores)
+#   make test   run every test, browser tests included, on pytest-xdist workers (two more than the cores)
 #   make test-binder   build the Binder recipe from the package index, as Binder does (opt-in: needs the network)
 # Both create (or reuse) .venv and install what they need into it.
 

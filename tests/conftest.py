@@ -257,15 +257,22 @@ def pytest_collection_finish(session) -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
+#: Memory a worker may need at its peak: 5.1 GiB was the largest resident set of one process in a whole run (2026-12-08).
+_WORKER_PEAK_BYTES = 5 * 2**30
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config) -> int | None:
-    """``-n auto``: one worker more than the cores. About a quarter of the workers' time is spent waiting (for Voila
-    kernels, Chromium, loopback servers' latency and timeouts, debounce timers), and a third worker fills it: on 2
-    cores (AMD EPYC family 25, 2026-12-07) 8.5 minutes and 879 CPU s against 9.75 and 934 with two. Set
-    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` to choose (pytest-xdist's own rule)."""
+    """``-n auto``: two workers more than the cores, as far as the memory holds their peaks. A quarter of a worker's
+    time is spent waiting (for Voila kernels, Chromium, loopback servers' latency and time-outs, debounce timers),
+    and more workers fill it. On 2 cores (AMD EPYC family 25, 2026-12-08, alternated runs of the same commit):
+    four workers 7.1 and 8.1 minutes (765 and 869 CPU s), three 8.8 and 9.2 (912 and 934); on 2026-12-07 three
+    had taken 8.5 minutes against 9.75 with two. Set ``PYTEST_XDIST_AUTO_NUM_WORKERS`` to choose (pytest-xdist's
+    own rule)."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # pytest-xdist's hook reads it
-    return len(os.sched_getaffinity(0)) + 1
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(1, min(len(os.sched_getaffinity(0)) + 2, memory // _WORKER_PEAK_BYTES))
 
 
 @pytest.hookimpl(optionalhook=True)
