@@ -257,13 +257,13 @@ def pytest_collection_finish(session) -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
-#: Memory a worker may need at its peak: 5.1 GiB was the largest resident set of one process in a whole run (2026-12-08).
-_WORKER_PEAK_BYTES = 5 * 2**30
+#: Memory to count per worker: three workers held 5.6, 2.0 and 1.4 GiB at one moment of a run (2026-12-08, ``top``).
+_WORKER_BYTES = 4 * 2**30
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config) -> int | None:
-    """``-n auto``: two workers more than the cores, as far as the memory holds their peaks. A quarter of a worker's
+    """``-n auto``: two workers more than the cores, as far as 4 GiB of memory a worker allows. A quarter of a worker's
     time is spent waiting (for Voila kernels, Chromium, loopback servers' latency and time-outs, debounce timers),
     and more workers fill it. On 2 cores (AMD EPYC family 25, 2026-12-08, alternated runs of the same commit):
     four workers 7.1 and 8.1 minutes (765 and 869 CPU s), three 8.8 and 9.2 (912 and 934); on 2026-12-07 three
@@ -272,7 +272,7 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # pytest-xdist's hook reads it
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return max(1, min(len(os.sched_getaffinity(0)) + 2, memory // _WORKER_PEAK_BYTES))
+    return min(len(os.sched_getaffinity(0)) + 2, max(2, memory // _WORKER_BYTES))
 
 
 @pytest.hookimpl(optionalhook=True)
