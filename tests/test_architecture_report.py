@@ -4,7 +4,7 @@ found in every import form, and only circles."""
 from __future__ import annotations
 
 from tests.test_architecture import import_graph, strongly_connected
-from tools.architecture_report import floors, thread_sites
+from tools.architecture_report import floors, lines_spanned, thread_sites
 
 
 def graph_of(sources: dict[tuple[str, ...], str]) -> dict:
@@ -40,3 +40,14 @@ def test_the_click_s_files_are_split_into_upper_and_lower_floors_by_the_architec
     files = ["core/grid.py", "sources/geotiff.py", "ee_auth.py", "rendering/png.py", "analysis/similarity.py",
              "engines/local.py", "products/similarity.py", "widgets/base.py", "explorer.py"]  # fmt: skip
     assert floors(files) == {"upper": 4, "lower": 5}
+
+
+def test_lines_run_count_each_line_of_a_nested_function_once():
+    source = "def outer():\n    def inner():\n        return 1\n\n    return inner\n\n\ndef other():\n    pass\n"
+    namespace: dict = {}
+    exec(compile(source, "planted.py", "exec"), namespace)
+    outer, other = namespace["outer"].__code__, namespace["other"].__code__
+    inner = namespace["outer"]().__code__
+    assert lines_spanned([outer]) == 5  # lines 1-5, the blank line inside included
+    assert lines_spanned([outer, inner]) == 5  # inner's lines 2-3 are outer's too
+    assert lines_spanned([outer, inner, other]) == 7  # other: lines 8-9; the blank lines between are no one's

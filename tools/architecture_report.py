@@ -15,6 +15,8 @@
   another thread (an executor's ``submit`` run by a worker, a ``call_soon_threadsafe`` back to the loop): a context
   variable counts them, carried across every hand-off, and is read where the overlay is set. A warm-up Explorer
   clicks first, so module imports are not counted as part of a click; the measured Explorer has fresh caches.
+  *Lines run*: the functions that ran, and the source lines they span (first to last line of each function,
+  nested ones counted once): how much code a newcomer reads to follow the click, whatever the files it is in.
 
     python tools/architecture_report.py [--no-click]
 """
@@ -149,12 +151,12 @@ async def _click_once(record: dict | None) -> None:
 def similarity_click() -> dict:
     """Files crossed and thread hops of one similarity click on the bundled sample."""
     _count_hand_offs()
-    record: dict = {"recording": False, "files": set()}
+    record: dict = {"recording": False, "codes": set()}
     prefix = str(PACKAGE)
 
     def profile(frame, event, arg) -> None:
         if record["recording"] and event == "call" and frame.f_code.co_filename.startswith(prefix):
-            record["files"].add(frame.f_code.co_filename)
+            record["codes"].add(frame.f_code)
 
     loop = asyncio.new_event_loop()
     try:
@@ -168,8 +170,21 @@ def similarity_click() -> dict:
         sys.setprofile(None)
         threading.setprofile(None)
         loop.close()
-    record["files"] = sorted(str(Path(f).relative_to(PACKAGE)) for f in record["files"])
+    codes = record.pop("codes")
+    record["files"] = sorted({str(Path(c.co_filename).relative_to(PACKAGE)) for c in codes})
+    record["functions"] = len(codes)
+    record["lines"] = lines_spanned(codes)
     return record
+
+
+def lines_spanned(codes) -> int:
+    """Source lines spanned by the functions of ``codes`` (code objects), each line counted once: a function's
+    span runs from its first line to its last, so a nested function or lambda adds nothing to its parent's."""
+    lines: set[tuple[str, int]] = set()
+    for code in codes:
+        last = max((line for _, _, line in code.co_lines() if line is not None), default=code.co_firstlineno)
+        lines.update((code.co_filename, n) for n in range(code.co_firstlineno, last + 1))
+    return len(lines)
 
 
 def floors(files: list[str]) -> dict[str, int]:
@@ -208,6 +223,7 @@ def main() -> None:
         click = similarity_click()
         print(f"similarity click: {len(click['files'])} package files, {click['hops']} thread hops, "
               f"{click['seconds'] * 1000:.0f} ms to the overlay (profiled)")  # fmt: skip
+        print(f"  code run: {click['functions']} functions spanning {click['lines']:,} lines")
         split = floors(click["files"])
         print(f"  upper floors (engines, products, widgets, apps): {split['upper']}; "
               f"lower floors (core, data, sources, analysis, rendering): {split['lower']}")  # fmt: skip
