@@ -9,7 +9,9 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +147,35 @@ def _shared_sample(request: pytest.FixtureRequest) -> None:
     module = getattr(request.node, "module", None)
     if module is not None and any(id(v) in _SAMPLE_API for v in vars(module).values()):
         request.getfixturevalue("sample")
+
+
+@pytest.fixture(autouse=True)
+def _close_widgets_left_open() -> Iterator[None]:
+    """Widgets a test made and left open are closed after it, as a kernel's are when it ends. ipywidgets keeps every
+    open widget, and with it all it holds (a panel its state, map, products and their fields), for the life of the
+    process: tests/widgets and tests/products in one process had left 33,700 widgets open and grown by 2.7 GB.
+    Widgets that existed before the test (a module's shared map, say) are left as they are. A panel's ``close``
+    that fails fails the test's teardown: closing is part of what a widget must do."""
+    registry = sys.modules.get("ipywidgets.widgets.widget")
+    before = set(registry._instances) if registry else set()
+    yield
+    registry = sys.modules.get("ipywidgets.widgets.widget")
+    if registry is None:
+        return
+    made = [w for key, w in list(registry._instances.items()) if key not in before]
+    for widget in sorted(made, key=_closing_rank):
+        widget.close()
+
+
+def _closing_rank(widget) -> int:
+    """The outermost first, as a kernel's owner would close them: an Explorer (it closes its panels), then panels
+    (each takes its layers off its map), then maps, then whatever is left; a panel closed after its map's layers
+    would try to remove them from a map whose base layer is closed."""
+    panel = getattr(sys.modules.get("aef_widgets.widgets.base"), "Panel", ())
+    leaflet_map = getattr(sys.modules.get("ipyleaflet"), "Map", ())
+    if type(widget).__name__ == "Explorer":
+        return 0
+    return 1 if isinstance(widget, panel) else 2 if isinstance(widget, leaflet_map) else 3
 
 
 #: Modules and units that take longest, started first so that no worker is left with one of them at the end:
