@@ -171,11 +171,9 @@ def _closing_rank(widget) -> int:
     """The outermost first, as a kernel's owner would close them: an Explorer (it closes its panels), then panels
     (each takes its layers off its map), then maps, then whatever is left; a panel closed after its map's layers
     would try to remove them from a map whose base layer is closed."""
-    panel = getattr(sys.modules.get("aef_widgets.widgets.base"), "Panel", ())
-    leaflet_map = getattr(sys.modules.get("ipyleaflet"), "Map", ())
-    if type(widget).__name__ == "Explorer":
-        return 0
-    return 1 if isinstance(widget, panel) else 2 if isinstance(widget, leaflet_map) else 3
+    kinds = [("aef_widgets.explorer", "Explorer"), ("aef_widgets.widgets.base", "Panel"), ("ipyleaflet", "Map")]
+    classes = [getattr(sys.modules.get(module), name, ()) for module, name in kinds]  # () when not imported
+    return next((rank for rank, kind in enumerate(classes) if isinstance(widget, kind)), len(classes))
 
 
 #: Modules and units that take longest, started first so that no worker is left with one of them at the end:
